@@ -1,0 +1,5 @@
+// @knock/shared: the pure vocabulary of knock (no node: I/O here; see ./node for that).
+export * from './exit-codes.js';
+export * from './errors.js';
+export * from './sequence.js';
+export * from './config/types.js';

@@ -1,0 +1,2 @@
+// @knock/shared/node: the Node I/O half of shared (sockets, files, locks).
+export {};

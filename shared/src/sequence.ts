@@ -1,0 +1,193 @@
+import type { Issue } from './errors.js';
+
+export type Protocol = 'tcp' | 'udp';
+
+/** One knock: a packet to `port` over `protocol`. */
+export interface Knock {
+  port: number;
+  protocol: Protocol;
+}
+
+export type Sequence = readonly Knock[];
+
+/** knockd's SEQ_MAX: a longer sequence is rejected by knockd, so by us too (configs stay portable). */
+export const MAX_SEQUENCE_LENGTH = 32;
+
+/** Where a value sits in its file, so issues point at the right column. */
+export interface Location {
+  file?: string;
+  line: number;
+  /** 1-based column of the first character of the value. */
+  column: number;
+}
+
+export interface SequenceParse {
+  knocks: Knock[];
+  issues: Issue[];
+}
+
+/**
+ * Parses knockd's `Sequence` syntax `port[:tcp|udp][,port[:proto]]…`.
+ *
+ * Accepts everything knockd reads as its author meant (blanks around elements,
+ * `1:Udp`, ` 1 : udp `), and reports as errors what knockd silently misreads:
+ * an empty element (`7000,8000,` gives knockd a port 0), a name (`ssh` is 0 to
+ * knockd), a negative number (`-1` wraps to 65535), text after the port (knockd
+ * has no inline comments), ports outside 1–65535. Never throws.
+ */
+export function parseSequence(value: string, at: Location = { line: 0, column: 1 }): SequenceParse {
+  const knocks: Knock[] = [];
+  const issues: Issue[] = [];
+  const issue = (
+    severity: Issue['severity'],
+    code: string,
+    column: number,
+    message: string,
+    hint?: string,
+  ) => {
+    const found: Issue = {
+      severity,
+      code,
+      message,
+      line: at.line,
+      column: at.line > 0 ? at.column + column : 0,
+    };
+    if (at.file !== undefined) found.file = at.file;
+    if (hint !== undefined) found.hint = hint;
+    issues.push(found);
+  };
+
+  if (value.trim() === '') {
+    issue(
+      'error',
+      'sequence.empty',
+      0,
+      'empty knock sequence',
+      'list the ports to knock, e.g. 7000,8000:udp,9000',
+    );
+    return { knocks, issues };
+  }
+
+  let offset = 0;
+  const elements = value.split(',');
+  for (const element of elements) {
+    const column = offset + (element.length - element.trimStart().length);
+    offset += element.length + 1;
+    const trimmed = element.trim();
+    if (trimmed === '') {
+      issue(
+        'error',
+        'sequence.emptyElement',
+        column,
+        'empty element in the sequence (a doubled or trailing comma): knockd reads it as port 0',
+        'remove the extra comma',
+      );
+      continue;
+    }
+    const [rawPort = '', rawProtocol, ...rest] = trimmed.split(':');
+    const portText = rawPort.trim();
+    let port: number | undefined;
+    if (/^\d+$/.test(portText)) {
+      port = Number(portText);
+      if (port < 1 || port > 65535) {
+        issue(
+          'error',
+          'sequence.portRange',
+          column,
+          `port ${portText} is out of range`,
+          'ports go from 1 to 65535',
+        );
+        port = undefined;
+      }
+    } else if (/^-\d+$/.test(portText)) {
+      issue(
+        'error',
+        'sequence.portNegative',
+        column,
+        `port ${portText} is negative: knockd wraps it to ${(65536 + (Number(portText) % 65536)) % 65536}`,
+        'write a port from 1 to 65535',
+      );
+    } else if (/^\d+\s*#/.test(portText) || /^\d+\s+\S/.test(portText)) {
+      issue(
+        'error',
+        'sequence.trailingText',
+        column,
+        `unexpected text after port in "${trimmed}"`,
+        'knockd.conf has no inline comments: put the comment on its own line, starting with #',
+      );
+    } else if (/^[A-Za-z][\w-]*$/.test(portText)) {
+      issue(
+        'error',
+        'sequence.serviceName',
+        column,
+        `"${portText}" is not a port number: knockd reads it as port 0`,
+        'write the port number (e.g. 22 for ssh)',
+      );
+    } else {
+      issue(
+        'error',
+        'sequence.notNumeric',
+        column,
+        `"${portText}" is not a port number`,
+        'write a port from 1 to 65535, optionally followed by :tcp or :udp',
+      );
+    }
+
+    let protocol: Protocol = 'tcp';
+    if (rawProtocol !== undefined) {
+      const p = rawProtocol.trim().toLowerCase();
+      if (p === 'tcp' || p === 'udp') {
+        protocol = p;
+      } else if (/^(tcp|udp)\s*#/.test(p) || /^(tcp|udp)\s+\S/.test(p)) {
+        issue(
+          'error',
+          'sequence.trailingText',
+          column,
+          `unexpected text after protocol in "${trimmed}"`,
+          'knockd.conf has no inline comments: put the comment on its own line, starting with #',
+        );
+        port = undefined;
+      } else {
+        issue(
+          'error',
+          'sequence.protocol',
+          column,
+          `unknown protocol "${rawProtocol.trim()}" in "${trimmed}"`,
+          'use :tcp or :udp (or nothing, which means tcp)',
+        );
+        port = undefined;
+      }
+    }
+    if (rest.length > 0) {
+      issue(
+        'warning',
+        'sequence.extraField',
+        column,
+        `"${trimmed}" has a third field ":${rest.join(':')}" that knockd ignores`,
+        `write ${rawPort.trim()}:${protocol}`,
+      );
+    }
+    if (port !== undefined) knocks.push({ port, protocol });
+  }
+  if (elements.length > MAX_SEQUENCE_LENGTH) {
+    issue(
+      'error',
+      'sequence.tooLong',
+      0,
+      `too many ports in the sequence (${elements.length}; knockd allows at most ${MAX_SEQUENCE_LENGTH})`,
+      'shorten the sequence',
+    );
+  }
+  return { knocks, issues };
+}
+
+/** The canonical text of a sequence: `1228,1227,7000:udp` (tcp is knockd's default, so it is left out). */
+export function formatSequence(knocks: Sequence): string {
+  return knocks.map((k) => (k.protocol === 'udp' ? `${k.port}:udp` : String(k.port))).join(',');
+}
+
+export const sameKnock = (a: Knock, b: Knock): boolean =>
+  a.port === b.port && a.protocol === b.protocol;
+
+export const sameSequence = (a: Sequence, b: Sequence): boolean =>
+  a.length === b.length && a.every((k, i) => sameKnock(k, b[i] as Knock));
