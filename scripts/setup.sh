@@ -15,7 +15,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
   libpcap-dev build-essential python3
-  nftables iptables iproute2 conntrack
+  nftables iptables iproute2 iputils-ping conntrack
   knockd openssh-server openssh-client
   hping3 tcpdump tcpreplay netcat-openbsd procps
   tmux chromium

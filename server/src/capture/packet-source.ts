@@ -1,0 +1,53 @@
+import type { Protocol } from '@knock/shared';
+
+/**
+ * One captured TCP segment or UDP datagram, decoded. Decoders fill a caller-owned
+ * object (no allocation per packet on the hot path): copy what you keep.
+ */
+export interface KnockEvent {
+  /** Capture timestamp, milliseconds since the epoch (fractional: µs precision). */
+  time: number;
+  family: 4 | 6;
+  /** Canonical text of the source address (inet_ntop form, as knockd prints it). */
+  src: string;
+  /** Canonical text of the destination address. */
+  dst: string;
+  protocol: Protocol;
+  srcPort: number;
+  dstPort: number;
+  /** The TCP flags byte (FIN 0x01 … URG 0x20); 0 for UDP. */
+  flags: number;
+  /** The TCP sequence number (0 for UDP): a retransmitted SYN repeats it. */
+  seq: number;
+}
+
+export const emptyEvent = (): KnockEvent => ({
+  time: 0,
+  family: 4,
+  src: '',
+  dst: '',
+  protocol: 'tcp',
+  srcPort: 0,
+  dstPort: 0,
+  flags: 0,
+  seq: 0,
+});
+
+/** Capture counters, as pcap_stats reports them. */
+export interface CaptureStats {
+  received: number;
+  dropped: number;
+}
+
+/**
+ * Where knock events come from: libpcap in production (cap-source.ts), a fake
+ * in tests. The daemon never knows which.
+ */
+export interface PacketSource {
+  /** Starts delivering events; `onEvent` receives a reused object. */
+  start(onEvent: (event: KnockEvent) => void, onError: (error: Error) => void): void;
+  /** Replaces the kernel filter (BPF text, pcap syntax). */
+  setFilter(filter: string): void;
+  stats(): CaptureStats;
+  close(): void;
+}
