@@ -19,6 +19,7 @@ const project = (
 export default defineConfig({
   ssr: { resolve: { conditions: ['@knock/source'] } },
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       project('shared'),
       project('server'),
