@@ -1,0 +1,305 @@
+/**
+ * Pure frame decoders: a captured frame in, one TCP/UDP KnockEvent out. No I/O, no
+ * exceptions (every read is bounds-checked against `length`), and no allocation on the
+ * hot path except the address strings, which a small direct-mapped cache interns.
+ */
+import type { KnockEvent } from './packet-source.js';
+
+/** libpcap DLT_* values this decoder understands. */
+export const LinkTypes = {
+  /** BSD loopback: a 4-byte address family in host byte order. */
+  NULL: 0,
+  /** Ethernet (and everything that pretends to be), with 802.1Q/802.1ad tags. */
+  EN10MB: 1,
+  /** Raw IP, Linux numbering (libpcap's DLT_RAW). */
+  RAW: 12,
+  /** Raw IP, LINKTYPE_RAW numbering (as stored in pcap files). */
+  LINKTYPE_RAW: 101,
+  /** OpenBSD loopback: the address family in network byte order. */
+  LOOP: 108,
+  /** Linux cooked capture v1 (`-i any` by default). */
+  LINUX_SLL: 113,
+  /** Raw IPv4 only. */
+  IPV4: 228,
+  /** Raw IPv6 only. */
+  IPV6: 229,
+  /** Linux cooked capture v2. */
+  LINUX_SLL2: 276,
+} as const;
+
+export type LinkType = (typeof LinkTypes)[keyof typeof LinkTypes];
+
+const supported = new Set<number>(Object.values(LinkTypes));
+
+export function isSupportedLinkType(dlt: number): dlt is LinkType {
+  return supported.has(dlt);
+}
+
+/** The DLT name for messages (`LINUX_SLL2`), or `DLT n` for one we do not know. */
+export function linkTypeName(dlt: number): string {
+  for (const [name, value] of Object.entries(LinkTypes)) if (value === dlt) return name;
+  return `DLT ${dlt}`;
+}
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+/** 802.1Q, 802.1ad (QinQ) and the pre-standard QinQ tag. */
+const isVlanTpid = (type: number): boolean => type === 0x8100 || type === 0x88a8 || type === 0x9100;
+/** Stacked tags beyond this are garbage, not a network. */
+const MAX_VLAN_TAGS = 8;
+/** Bounds the IPv6 extension-header walk (a hostile chain cannot loop us long). */
+const MAX_IPV6_EXTENSIONS = 16;
+
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+const TCP_HEADER_MIN = 20;
+const UDP_HEADER = 8;
+
+/**
+ * Decodes one captured frame of `linkType` into `out`. `length` is the captured length
+ * (bytes of `buf` that are valid). Returns false, leaving `out` in an unspecified state,
+ * for anything that is not a complete-enough TCP or UDP header (ARP, ICMP, non-first
+ * fragments, truncated or garbage frames). `out.time` is left to the caller.
+ */
+export function decodeFrame(
+  buf: Buffer,
+  length: number,
+  linkType: LinkType,
+  out: KnockEvent,
+): boolean {
+  const end = Math.min(length, buf.length);
+  switch (linkType) {
+    case LinkTypes.EN10MB:
+      if (end < 14) return false;
+      return decodeEtherType(buf, end, buf.readUInt16BE(12), 14, out);
+    case LinkTypes.LINUX_SLL:
+      if (end < 16) return false;
+      return decodeEtherType(buf, end, buf.readUInt16BE(14), 16, out);
+    case LinkTypes.LINUX_SLL2:
+      if (end < 20) return false;
+      return decodeEtherType(buf, end, buf.readUInt16BE(0), 20, out);
+    case LinkTypes.RAW:
+    case LinkTypes.LINKTYPE_RAW:
+      return decodeIp(buf, end, 0, out);
+    case LinkTypes.IPV4:
+      return end > 0 && buf[0]! >> 4 === 4 && decodeIpv4(buf, end, 0, out);
+    case LinkTypes.IPV6:
+      return end > 0 && buf[0]! >> 4 === 6 && decodeIpv6(buf, end, 0, out);
+    case LinkTypes.NULL:
+    case LinkTypes.LOOP:
+      if (end < 4) return false;
+      // The family's byte order depends on the capturing host; the version nibble decides.
+      return decodeIp(buf, end, 4, out);
+    default:
+      return false;
+  }
+}
+
+/** Follows VLAN tags from an EtherType at `offset - 2` to IPv4/IPv6. */
+function decodeEtherType(
+  buf: Buffer,
+  end: number,
+  type: number,
+  offset: number,
+  out: KnockEvent,
+): boolean {
+  for (let tags = 0; isVlanTpid(type); tags++) {
+    // Tag: TCI (2 bytes) then the inner EtherType (2 bytes).
+    if (tags === MAX_VLAN_TAGS || offset + 4 > end) return false;
+    type = buf.readUInt16BE(offset + 2);
+    offset += 4;
+  }
+  if (type === ETHERTYPE_IPV4) return decodeIpv4(buf, end, offset, out);
+  if (type === ETHERTYPE_IPV6) return decodeIpv6(buf, end, offset, out);
+  return false;
+}
+
+function decodeIp(buf: Buffer, end: number, offset: number, out: KnockEvent): boolean {
+  if (offset >= end) return false;
+  const version = buf[offset]! >> 4;
+  if (version === 4) return decodeIpv4(buf, end, offset, out);
+  if (version === 6) return decodeIpv6(buf, end, offset, out);
+  return false;
+}
+
+function decodeIpv4(buf: Buffer, end: number, l3: number, out: KnockEvent): boolean {
+  if (l3 + 20 > end) return false;
+  const versionIhl = buf[l3]!;
+  if (versionIhl >> 4 !== 4) return false;
+  const headerLength = (versionIhl & 0x0f) * 4;
+  if (headerLength < 20) return false;
+  // A non-first fragment carries no transport header: its bytes would be payload.
+  if ((buf.readUInt16BE(l3 + 6) & 0x1fff) !== 0) return false;
+  const totalLength = buf.readUInt16BE(l3 + 2);
+  // Ethernet pads short frames: the datagram ends at its total length. Zero is what
+  // segmentation offload leaves in outgoing packets: trust the capture then.
+  const datagramEnd = totalLength === 0 ? end : Math.min(end, l3 + totalLength);
+  const l4 = l3 + headerLength;
+  if (!decodeTransport(buf, datagramEnd, l4, buf[l3 + 9]!, out)) return false;
+  out.family = 4;
+  out.src = ipv4Text(buf.readUInt32BE(l3 + 12));
+  out.dst = ipv4Text(buf.readUInt32BE(l3 + 16));
+  return true;
+}
+
+function decodeIpv6(buf: Buffer, end: number, l3: number, out: KnockEvent): boolean {
+  if (l3 + 40 > end) return false;
+  if (buf[l3]! >> 4 !== 6) return false;
+  const payloadLength = buf.readUInt16BE(l3 + 4);
+  // Zero: a jumbogram or an offloaded outgoing packet; trust the capture.
+  const datagramEnd = payloadLength === 0 ? end : Math.min(end, l3 + 40 + payloadLength);
+  let next = buf[l3 + 6]!;
+  let offset = l3 + 40;
+  for (let i = 0; ; i++) {
+    if (next === IPPROTO_TCP || next === IPPROTO_UDP) break;
+    if (i === MAX_IPV6_EXTENSIONS || offset + 8 > datagramEnd) return false;
+    switch (next) {
+      case 0: // hop-by-hop options
+      case 43: // routing
+      case 60: // destination options
+        next = buf[offset]!;
+        offset += (buf[offset + 1]! + 1) * 8;
+        break;
+      case 44: // fragment: only the first fragment holds the transport header
+        if (buf.readUInt16BE(offset + 2) >> 3 !== 0) return false;
+        next = buf[offset]!;
+        offset += 8;
+        break;
+      case 51: // authentication header: length in 4-byte units, minus 2
+        next = buf[offset]!;
+        offset += (buf[offset + 1]! + 2) * 4;
+        break;
+      default: // ESP (encrypted), no next header, ICMPv6, anything else
+        return false;
+    }
+  }
+  if (!decodeTransport(buf, datagramEnd, offset, next, out)) return false;
+  out.family = 6;
+  out.src = ipv6Text(buf, l3 + 8);
+  out.dst = ipv6Text(buf, l3 + 24);
+  return true;
+}
+
+function decodeTransport(
+  buf: Buffer,
+  end: number,
+  l4: number,
+  protocol: number,
+  out: KnockEvent,
+): boolean {
+  if (protocol === IPPROTO_TCP) {
+    if (l4 + TCP_HEADER_MIN > end) return false;
+    out.protocol = 'tcp';
+    out.srcPort = buf.readUInt16BE(l4);
+    out.dstPort = buf.readUInt16BE(l4 + 2);
+    out.seq = buf.readUInt32BE(l4 + 4);
+    out.flags = buf[l4 + 13]!;
+    return true;
+  }
+  if (protocol === IPPROTO_UDP) {
+    if (l4 + UDP_HEADER > end) return false;
+    out.protocol = 'udp';
+    out.srcPort = buf.readUInt16BE(l4);
+    out.dstPort = buf.readUInt16BE(l4 + 2);
+    out.seq = 0;
+    out.flags = 0;
+    return true;
+  }
+  return false;
+}
+
+// --- Address text, interned -------------------------------------------------------
+// A direct-mapped cache: the local address and busy sources hit it, a flood of
+// distinct spoofed sources just overwrites slots (bounded memory, no eviction work).
+
+const V4_SLOTS = 4096;
+const v4Keys = new Uint32Array(V4_SLOTS);
+const v4Texts: (string | undefined)[] = new Array<string | undefined>(V4_SLOTS).fill(undefined);
+
+function ipv4Text(address: number): string {
+  const slot = Math.imul(address, 0x9e3779b1) >>> 20;
+  const cached = v4Texts[slot];
+  if (cached !== undefined && v4Keys[slot] === address) return cached;
+  const text = formatIpv4(address);
+  v4Keys[slot] = address;
+  v4Texts[slot] = text;
+  return text;
+}
+
+const formatIpv4 = (a: number): string =>
+  `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+
+const V6_SLOTS = 4096;
+const v6Keys = new Uint32Array(V6_SLOTS * 4);
+const v6Texts: (string | undefined)[] = new Array<string | undefined>(V6_SLOTS).fill(undefined);
+
+function ipv6Text(buf: Buffer, offset: number): string {
+  const w0 = buf.readUInt32BE(offset);
+  const w1 = buf.readUInt32BE(offset + 4);
+  const w2 = buf.readUInt32BE(offset + 8);
+  const w3 = buf.readUInt32BE(offset + 12);
+  const hash = Math.imul(w0 ^ Math.imul(w1, 31) ^ Math.imul(w2, 961) ^ w3, 0x9e3779b1);
+  const slot = hash >>> 20;
+  const k = slot * 4;
+  const cached = v6Texts[slot];
+  if (
+    cached !== undefined &&
+    v6Keys[k] === w0 &&
+    v6Keys[k + 1] === w1 &&
+    v6Keys[k + 2] === w2 &&
+    v6Keys[k + 3] === w3
+  )
+    return cached;
+  const text = formatIpv6(buf, offset);
+  v6Keys[k] = w0;
+  v6Keys[k + 1] = w1;
+  v6Keys[k + 2] = w2;
+  v6Keys[k + 3] = w3;
+  v6Texts[slot] = text;
+  return text;
+}
+
+/**
+ * inet_ntop's text for 16 bytes at `offset` (the BIND algorithm glibc and libuv share):
+ * lowercase hex without leading zeros, the first longest run of two or more zero groups
+ * as `::`, and `::a.b.c.d` / `::ffff:a.b.c.d` for IPv4-compatible and -mapped addresses.
+ */
+export function formatIpv6(buf: Uint8Array, offset = 0): string {
+  const words = [0, 0, 0, 0, 0, 0, 0, 0];
+  for (let i = 0; i < 8; i++) words[i] = (buf[offset + 2 * i]! << 8) | buf[offset + 2 * i + 1]!;
+  let bestBase = -1;
+  let bestLength = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestBase = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  if (bestLength < 2) bestBase = -1;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLength) {
+      if (i === bestBase) text += ':';
+      continue;
+    }
+    if (i !== 0) text += ':';
+    if (
+      i === 6 &&
+      bestBase === 0 &&
+      (bestLength === 6 || (bestLength === 5 && words[5] === 0xffff))
+    ) {
+      const b = offset + 12;
+      return `${text}${buf[b]}.${buf[b + 1]}.${buf[b + 2]}.${buf[b + 3]}`;
+    }
+    text += words[i]!.toString(16);
+  }
+  if (bestBase !== -1 && bestBase + bestLength === 8) text += ':';
+  return text;
+}
