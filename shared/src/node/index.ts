@@ -1,2 +1,5 @@
 // @knock/shared/node: the Node I/O half of shared (sockets, files, locks).
 export {};
+export * from './resolve.js';
+export * from './sender.js';
+export * from './probe.js';
