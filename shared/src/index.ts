@@ -3,3 +3,5 @@ export * from './exit-codes.js';
 export * from './errors.js';
 export * from './sequence.js';
 export * from './config/types.js';
+export * from './config/parse.js';
+export * from './config/serialize.js';

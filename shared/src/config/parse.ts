@@ -1,0 +1,1017 @@
+import type { Issue } from '../errors.js';
+import { parseSequence, type Protocol } from '../sequence.js';
+import {
+  DEFAULT_CMD_TIMEOUT,
+  DEFAULT_OPEN_TIMEOUT,
+  DEFAULT_SEQ_TIMEOUT,
+  TCP_FLAGS,
+  startCommandFor,
+  type Door,
+  type FirewallKind,
+  type KnockdConfig,
+  type Options,
+  type PortSpec,
+  type TcpFlag,
+} from './types.js';
+
+export interface ConfigParse {
+  /** Best effort: every line that could be understood is applied, even when there are errors. */
+  config: KnockdConfig;
+  /** Every problem found, errors and warnings, in line order. */
+  issues: Issue[];
+}
+
+/** The directives of `[options]`, canonical spelling (knockd's man page), extensions last. */
+export const OPTIONS_DIRECTIVES = [
+  'UseSyslog',
+  'LogFile',
+  'PidFile',
+  'Interface',
+  'Firewall',
+  'Trusted_File',
+] as const;
+
+/** The directives of a door, canonical spelling, aliases included, extensions last. */
+export const DOOR_DIRECTIVES = [
+  'Sequence',
+  'One_Time_Sequences',
+  'Seq_Timeout',
+  'Timeout',
+  'TCPFlags',
+  'Start_Command',
+  'Command',
+  'Start_Command_6',
+  'Command_6',
+  'Cmd_Timeout',
+  'Stop_Command',
+  'Stop_Command_6',
+  'Target',
+  'Open_Ports',
+  'Open_Timeout',
+  'Ban',
+] as const;
+
+/** Directives knockd 0.8 rejects: a config that uses one needs knock-server. */
+export const EXTENSION_DIRECTIVES = [
+  'Firewall',
+  'Trusted_File',
+  'Open_Ports',
+  'Open_Timeout',
+  'Ban',
+] as const;
+
+/** knockd reads lines with fgets(…, PATH_MAX): a longer line is cut in two. */
+const MAX_LINE_BYTES = 4095;
+/** knockd keeps 127 bytes of a door name. */
+const MAX_DOOR_NAME_BYTES = 127;
+/** knockd stores timeouts from atoi(), an int. */
+const MAX_SECONDS = 2_147_483_647;
+
+// C's isspace() in the C locale: what knockd's trim() removes. JS trim() removes more (NBSP, BOM…).
+const isCSpace = (c: string | undefined): boolean =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
+
+function leadingSpace(s: string): number {
+  let i = 0;
+  while (i < s.length && isCSpace(s[i])) i++;
+  return i;
+}
+
+function cTrim(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isCSpace(s[start])) start++;
+  while (end > start && isCSpace(s[end - 1])) end--;
+  return s.slice(start, end);
+}
+
+// knockd upper-cases with toupper() in the C locale: ASCII only ('ſ'.toUpperCase() is 'S').
+const asciiUpper = (s: string): string => s.replace(/[a-z]/g, (c) => c.toUpperCase());
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0) ?? 0;
+    n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+function closest(key: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(key, asciiUpper(candidate));
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+const canonicalKey = (upper: string, list: readonly string[]): string | undefined =>
+  list.find((k) => asciiUpper(k) === upper);
+
+// ---------------------------------------------------------------------------------------------
+// IP literals. knockd compares Target as *text* with inet_ntoa()/inet_ntop() of the packet's
+// destination, so only the canonical spelling can ever match.
+
+function parseIPv4(text: string): number[] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const bytes = m.slice(1).map(Number);
+  return bytes.every((b) => b <= 255) ? bytes : undefined;
+}
+
+function parseIPv6(text: string): number[] | undefined {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text)) return undefined;
+  let head = text;
+  let tail: number[] = [];
+  const lastColon = text.lastIndexOf(':');
+  if (text.includes('.')) {
+    const v4 = parseIPv4(text.slice(lastColon + 1));
+    if (!v4) return undefined;
+    tail = [((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0)];
+    head = text.slice(0, lastColon + 1);
+    // 'a:b:1.2.3.4' → 'a:b'; '::1.2.3.4' keeps its '::'.
+    if (!head.endsWith('::') && head.endsWith(':')) head = head.slice(0, -1);
+  }
+  const halves = head.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const g of part.split(':')) {
+      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined;
+      out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const left = groups(halves[0] ?? '');
+  const right = halves.length === 2 ? groups(halves[1] ?? '') : [];
+  if (!left || !right) return undefined;
+  const given = left.length + right.length + tail.length;
+  if (halves.length === 2) {
+    if (given > 7) return undefined;
+    return [...left, ...Array<number>(8 - given).fill(0), ...right, ...tail];
+  }
+  return given === 8 ? [...left, ...tail] : undefined;
+}
+
+/** glibc's inet_ntop(AF_INET6) text: the longest zero run (2+ groups, first on a tie) as `::`. */
+function formatIPv6(words: readonly number[]): string {
+  let bestBase = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestBase = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestLen < 2) bestBase = -1;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
+      if (i === bestBase) out += ':';
+      continue;
+    }
+    if (i > 0) out += ':';
+    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
+      const a = words[6] ?? 0;
+      const b = words[7] ?? 0;
+      out += `${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`;
+      break;
+    }
+    out += (words[i] ?? 0).toString(16);
+  }
+  if (bestBase >= 0 && bestBase + bestLen === 8) out += ':';
+  return out;
+}
+
+/**
+ * The spelling knockd's string comparison needs for an IP literal (inet_ntoa / inet_ntop),
+ * or undefined when `text` is not an IP address at all.
+ */
+export function canonicalIp(text: string): { family: 4 | 6; text: string } | undefined {
+  const v4 = parseIPv4(text);
+  if (v4) return { family: 4, text: v4.join('.') };
+  const v6 = parseIPv6(text);
+  if (v6) return { family: 6, text: formatIPv6(v6) };
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface DoorState {
+  door: Door;
+  sequenceLine?: number;
+  otsLine?: number;
+  seqTimeoutLine?: number;
+  cmdTimeoutLine?: number;
+  stopCommandLine?: number;
+  stopCommand6Line?: number;
+  openTimeoutLine?: number;
+  banLine?: number;
+}
+
+/** The directive names knockd would accept in `[options]` (for "belongs in …" hints). */
+const optionsUpper = OPTIONS_DIRECTIVES.map(asciiUpper);
+const doorUpper = DOOR_DIRECTIVES.map(asciiUpper);
+
+/**
+ * Parses a knockd.conf (knockd 0.8 syntax plus knock's extensions) the way knockd reads it,
+ * and reports as issues both what knockd rejects and what it silently misreads. Never throws.
+ */
+export function parseConfig(text: string, file?: string): ConfigParse {
+  const issues: Issue[] = [];
+  const options: Options = { useSyslog: false };
+  const doors: Door[] = [];
+  const states: DoorState[] = [];
+
+  const report = (
+    severity: Issue['severity'],
+    code: string,
+    line: number,
+    column: number,
+    message: string,
+    hint?: string,
+  ): void => {
+    const issue: Issue = { severity, code, message, line, column };
+    if (hint !== undefined) issue.hint = hint;
+    if (file !== undefined) issue.file = file;
+    issues.push(issue);
+  };
+  const error = (code: string, line: number, column: number, message: string, hint?: string) =>
+    report('error', code, line, column, message, hint);
+  const warning = (code: string, line: number, column: number, message: string, hint?: string) =>
+    report('warning', code, line, column, message, hint);
+
+  // 'none' before the first header; knockd keeps the last section name, so several
+  // [options] sections and doors may alternate.
+  let section: 'none' | 'options' | DoorState = 'none';
+
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+
+  lines.forEach((original, index) => {
+    const lineNo = index + 1;
+    let raw = original;
+    if (index === 0 && raw.startsWith('\uFEFF')) {
+      error(
+        'config.bom',
+        1,
+        1,
+        'the file starts with a byte-order mark, which knockd reads as text: it rejects the first line',
+        'save the file as UTF-8 without a BOM',
+      );
+      raw = raw.slice(1);
+    }
+    const nul = raw.indexOf('\0');
+    if (nul >= 0) {
+      error(
+        'config.line.nul',
+        lineNo,
+        nul + 1,
+        'NUL byte in the line: knockd ignores everything after it',
+        'remove the NUL byte (the file may be binary or UTF-16)',
+      );
+      raw = raw.slice(0, nul);
+    }
+    if (raw.length * 3 > MAX_LINE_BYTES && utf8Length(raw) > MAX_LINE_BYTES) {
+      error(
+        'config.line.tooLong',
+        lineNo,
+        0,
+        `line is ${utf8Length(raw)} bytes long: knockd reads at most ${MAX_LINE_BYTES} bytes per line and cuts it in two`,
+        'shorten it, e.g. move a long command into a script and call the script',
+      );
+    }
+
+    const lead = leadingSpace(raw);
+    const content = cTrim(raw);
+    if (content === '' || content.startsWith('#')) return;
+
+    // Section header.
+    if (content.startsWith('[') && content.endsWith(']') && content.length >= 2) {
+      const name = content.slice(1, -1);
+      if (name === '') {
+        error(
+          'config.section.empty',
+          lineNo,
+          lead + 1,
+          'bad section name: [] has no name',
+          'write [options] or a door name, e.g. [openSSH]',
+        );
+        return;
+      }
+      if (name === 'options') {
+        section = 'options';
+        return;
+      }
+      if (cTrim(name).toLowerCase() === 'options') {
+        warning(
+          'config.section.optionsCase',
+          lineNo,
+          lead + 1,
+          `[${name}] is a door named '${name}', not the options section: knockd recognises only [options], exactly, in lower case`,
+          'write [options]',
+        );
+      }
+      if (utf8Length(name) > MAX_DOOR_NAME_BYTES) {
+        warning(
+          'config.door.nameTooLong',
+          lineNo,
+          lead + 2,
+          `door name is longer than ${MAX_DOOR_NAME_BYTES} bytes: knockd cuts it in its logs`,
+          'use a shorter name',
+        );
+      }
+      const same = states.find((s) => s.door.name === name);
+      if (same) {
+        warning(
+          'config.door.duplicate',
+          lineNo,
+          lead + 1,
+          `door '${name}' is also defined at line ${same.door.line}: the two are separate doors with the same name in the logs`,
+          'rename one of them',
+        );
+      }
+      const door: Door = {
+        name,
+        line: lineNo,
+        sequence: [],
+        seqTimeout: DEFAULT_SEQ_TIMEOUT,
+        tcpFlags: {},
+        cmdTimeout: DEFAULT_CMD_TIMEOUT,
+      };
+      const state: DoorState = { door };
+      doors.push(door);
+      states.push(state);
+      section = state;
+      return;
+    }
+
+    // Directive.
+    const keyColumn = lead + 1;
+    if (section === 'none') {
+      error(
+        'config.directive.outsideSection',
+        lineNo,
+        keyColumn,
+        'directive before any section: knockd requires every directive to belong to a section',
+        'put it under [options] or under a door header such as [openSSH]',
+      );
+      return;
+    }
+    const eq = content.indexOf('=');
+    const rawKey = eq < 0 ? content : content.slice(0, eq);
+    const keyText = cTrim(rawKey);
+    const key = asciiUpper(keyText);
+
+    if (eq < 0) {
+      if (key === 'USESYSLOG') {
+        options.useSyslog = true;
+        return;
+      }
+      const known = canonicalKey(key, section === 'options' ? OPTIONS_DIRECTIVES : DOOR_DIRECTIVES);
+      if (known) {
+        error(
+          'config.directive.noValue',
+          lineNo,
+          keyColumn,
+          `${known} needs a value`,
+          `write ${known} = VALUE`,
+        );
+      } else {
+        unknownDirective(keyText, key, lineNo, keyColumn, true);
+      }
+      return;
+    }
+
+    const rawValue = content.slice(eq + 1);
+    const valueColumn = lead + eq + 2 + leadingSpace(rawValue);
+    const value = cTrim(rawValue);
+
+    if (key === 'USESYSLOG') {
+      error(
+        'config.useSyslog.value',
+        lineNo,
+        keyColumn,
+        'UseSyslog takes no value: knockd rejects "UseSyslog = …" as a syntax error',
+        'write UseSyslog alone on its line (remove the line to log without syslog)',
+      );
+      return;
+    }
+
+    if (section === 'options') {
+      const known = canonicalKey(key, OPTIONS_DIRECTIVES);
+      if (!known) {
+        unknownDirective(keyText, key, lineNo, keyColumn, false);
+        return;
+      }
+      applyOption(known, value, lineNo, valueColumn);
+      return;
+    }
+
+    const known = canonicalKey(key, DOOR_DIRECTIVES);
+    if (!known) {
+      unknownDirective(keyText, key, lineNo, keyColumn, false);
+      return;
+    }
+    applyDoor(section, known, value, lineNo, valueColumn);
+  });
+
+  for (const state of states) finishDoor(state);
+
+  // Line order (stable: issues of one line keep the order they were found in).
+  issues.sort((a, b) => a.line - b.line);
+  return { config: { options, doors }, issues };
+
+  // -------------------------------------------------------------------------------------------
+
+  function unknownDirective(
+    keyText: string,
+    key: string,
+    line: number,
+    column: number,
+    bare: boolean,
+  ): void {
+    const inOptions = section === 'options';
+    const current = section === 'none' || section === 'options' ? undefined : section.door;
+    if (keyText === '') {
+      error(
+        'config.directive.noKey',
+        line,
+        column,
+        'missing directive name before "="',
+        'write Directive = value',
+      );
+      return;
+    }
+    if (!inOptions && optionsUpper.includes(key)) {
+      const name = canonicalKey(key, OPTIONS_DIRECTIVES) ?? keyText;
+      if (current && cTrim(current.name).toLowerCase() === 'options') {
+        error(
+          'config.directive.optionsInDoor',
+          line,
+          column,
+          `${name} is not valid here: [${current.name}] (line ${current.line}) is a door, not the options section, because knockd recognises only [options] exactly, in lower case`,
+          `write the header as [options]`,
+        );
+      } else {
+        error(
+          'config.directive.optionsInDoor',
+          line,
+          column,
+          `${name} belongs in [options], not in door '${current?.name ?? ''}'`,
+          `move it under an [options] header`,
+        );
+      }
+      return;
+    }
+    if (inOptions && doorUpper.includes(key)) {
+      const name = canonicalKey(key, DOOR_DIRECTIVES) ?? keyText;
+      error(
+        'config.directive.doorInOptions',
+        line,
+        column,
+        `${name} belongs in a door section, not in [options]`,
+        'start a door with a header such as [openSSH] above it',
+      );
+      return;
+    }
+    const list = inOptions ? OPTIONS_DIRECTIVES : DOOR_DIRECTIVES;
+    const guess = closest(key, list);
+    const where = inOptions ? '[options]' : 'a door';
+    error(
+      'config.directive.unknown',
+      line,
+      column,
+      bare
+        ? `"${keyText}" is not a directive (expected Directive = value): knockd rejects the line as a syntax error`
+        : `unknown directive "${keyText}" in ${where}: knockd rejects the line as a syntax error`,
+      guess ? `did you mean ${guess}?` : `directives in ${where}: ${list.join(', ')}`,
+    );
+  }
+
+  function seconds(
+    name: string,
+    value: string,
+    line: number,
+    column: number,
+    example: number,
+  ): number | undefined {
+    if (/^\+?\d+$/.test(value)) {
+      const n = Number(value);
+      if (n <= MAX_SECONDS) return n;
+      error(
+        'config.seconds.range',
+        line,
+        column,
+        `${name} = ${value} is too large`,
+        `write at most ${MAX_SECONDS} seconds`,
+      );
+      return undefined;
+    }
+    if (value === '') {
+      error(
+        'config.value.empty',
+        line,
+        column,
+        `${name} has no value: knockd reads it as 0`,
+        `write a number of seconds, e.g. ${name} = ${example}`,
+      );
+      return undefined;
+    }
+    const prefix = /^[+-]?\d+/.exec(value)?.[0];
+    if (prefix !== undefined && prefix.startsWith('-')) {
+      error(
+        'config.seconds.negative',
+        line,
+        column,
+        `${name} = ${value} is negative`,
+        `write a number of seconds (0 or more), e.g. ${name} = ${example}`,
+      );
+      return undefined;
+    }
+    if (prefix !== undefined) {
+      const n = Number(prefix);
+      error(
+        'config.seconds.trailing',
+        line,
+        column + prefix.length,
+        `"${value}" is not a whole number of seconds: knockd reads it as ${n} and ignores the rest`,
+        `write ${name} = ${n} (seconds; knockd has no units and no inline comments)`,
+      );
+      return n <= MAX_SECONDS ? n : undefined;
+    }
+    error(
+      'config.seconds.notNumeric',
+      line,
+      column,
+      `"${value}" is not a number of seconds: knockd reads it as 0`,
+      `write a number of seconds, e.g. ${name} = ${example}`,
+    );
+    return undefined;
+  }
+
+  function nonEmpty(name: string, value: string, line: number, column: number, what: string) {
+    if (value !== '') return true;
+    error('config.value.empty', line, column, `${name} has no value`, `write ${name} = ${what}`);
+    return false;
+  }
+
+  function applyOption(name: string, value: string, line: number, column: number): void {
+    switch (name) {
+      case 'LogFile':
+        if (value === '') {
+          warning(
+            'config.value.empty',
+            line,
+            column,
+            'LogFile has no value: nothing is logged to a file',
+            'remove the line, or write LogFile = /var/log/knockd.log',
+          );
+          delete options.logFile;
+        } else options.logFile = value;
+        return;
+      case 'PidFile':
+        if (nonEmpty(name, value, line, column, '/var/run/knockd.pid')) options.pidFile = value;
+        return;
+      case 'Interface': {
+        if (!nonEmpty(name, value, line, column, 'eth0')) return;
+        let offset = 0;
+        let ok = true;
+        for (const part of value.split(',')) {
+          const partColumn = column + offset + leadingSpace(part);
+          offset += part.length + 1;
+          const nameText = cTrim(part);
+          if (nameText === '' || /[\s/]/.test(nameText) || nameText.length > 15) {
+            ok = false;
+            error(
+              'config.interface.invalid',
+              line,
+              partColumn,
+              nameText === ''
+                ? 'empty interface name in the list'
+                : `"${nameText}" is not an interface name`,
+              'write an interface name such as eth0 (several: eth0,wlan0)',
+            );
+          }
+        }
+        if (ok)
+          options.interface = value
+            .split(',')
+            .map((p) => cTrim(p))
+            .join(',');
+        return;
+      }
+      case 'Firewall': {
+        const kind = value.toLowerCase();
+        if (kind === 'nftables' || kind === 'iptables' || kind === 'none') {
+          options.firewall = kind as FirewallKind;
+        } else {
+          error(
+            'config.firewall.invalid',
+            line,
+            column,
+            value === '' ? 'Firewall has no value' : `unknown firewall "${value}"`,
+            'write Firewall = nftables, iptables or none',
+          );
+        }
+        return;
+      }
+      case 'Trusted_File':
+        if (nonEmpty(name, value, line, column, '/etc/knockd.trusted')) options.trustedFile = value;
+        return;
+    }
+  }
+
+  function applyDoor(
+    state: DoorState,
+    name: string,
+    value: string,
+    line: number,
+    column: number,
+  ): void {
+    const door = state.door;
+    switch (name) {
+      case 'Sequence': {
+        if (state.otsLine !== undefined) {
+          error(
+            'config.sequence.afterOneTime',
+            line,
+            column,
+            `Sequence after One_Time_Sequences (line ${state.otsLine}) in door '${door.name}': knockd uses this sequence once, then switches to the file`,
+            'keep only one of Sequence and One_Time_Sequences',
+          );
+          delete door.oneTimeSequences;
+          delete state.otsLine;
+        } else if (state.sequenceLine !== undefined) {
+          warning(
+            'config.sequence.replaced',
+            line,
+            column,
+            `a second Sequence in door '${door.name}' replaces the one at line ${state.sequenceLine}`,
+            'keep only one Sequence line',
+          );
+        }
+        state.sequenceLine = line;
+        const parsed = parseSequence(
+          value,
+          file === undefined ? { line, column } : { file, line, column },
+        );
+        issues.push(...parsed.issues);
+        door.sequence = parsed.knocks;
+        return;
+      }
+      case 'One_Time_Sequences': {
+        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) return;
+        const previous = state.otsLine ?? state.sequenceLine;
+        if (previous !== undefined) {
+          warning(
+            'config.sequence.replaced',
+            line,
+            column,
+            `One_Time_Sequences in door '${door.name}' replaces the ${state.otsLine !== undefined ? 'One_Time_Sequences' : 'Sequence'} at line ${previous}`,
+            'keep only one of Sequence and One_Time_Sequences',
+          );
+        }
+        delete state.sequenceLine;
+        state.otsLine = line;
+        door.sequence = [];
+        door.oneTimeSequences = value;
+        return;
+      }
+      case 'Seq_Timeout':
+      case 'Timeout': {
+        const n = seconds(name, value, line, column, DEFAULT_SEQ_TIMEOUT);
+        if (n !== undefined) {
+          door.seqTimeout = n;
+          state.seqTimeoutLine = line;
+        }
+        return;
+      }
+      case 'Cmd_Timeout': {
+        const n = seconds(name, value, line, column, DEFAULT_CMD_TIMEOUT);
+        if (n !== undefined) {
+          door.cmdTimeout = n;
+          state.cmdTimeoutLine = line;
+        }
+        return;
+      }
+      case 'TCPFlags':
+        tcpFlags(door, value, line, column);
+        return;
+      case 'Start_Command':
+      case 'Command':
+        if (value === '')
+          warning(
+            'config.command.empty',
+            line,
+            column,
+            `${name} is empty: the door runs no command`,
+            `write ${name} = COMMAND (with %IP% for the knocker's address), or remove the line`,
+          );
+        door.startCommand = value;
+        return;
+      case 'Start_Command_6':
+      case 'Command_6':
+        // Empty is meaningful: IPv6 knockers run nothing instead of falling back to Start_Command.
+        door.startCommand6 = value;
+        return;
+      case 'Stop_Command':
+        if (value === '')
+          warning(
+            'config.command.empty',
+            line,
+            column,
+            'Stop_Command is empty: no command runs after Cmd_Timeout',
+            'write Stop_Command = COMMAND, or remove the line',
+          );
+        door.stopCommand = value;
+        state.stopCommandLine = line;
+        return;
+      case 'Stop_Command_6':
+        door.stopCommand6 = value;
+        state.stopCommand6Line = line;
+        return;
+      case 'Target': {
+        if (!nonEmpty(name, value, line, column, '192.0.2.2')) return;
+        const ip = canonicalIp(value);
+        if (!ip) {
+          error(
+            'config.target.invalid',
+            line,
+            column,
+            `Target "${value}" is not an IP address: knockd compares Target as text with each packet's destination address, so it would never match`,
+            'write the IP address the knocks are sent to, e.g. Target = 192.0.2.2',
+          );
+          return;
+        }
+        if (ip.text !== value) {
+          error(
+            'config.target.notCanonical',
+            line,
+            column,
+            `Target "${value}" is not written the way knockd prints addresses, and knockd compares Target as text: it would never match`,
+            `write Target = ${ip.text}`,
+          );
+        }
+        door.target = ip.text;
+        return;
+      }
+      case 'Open_Ports':
+        openPorts(door, value, line, column);
+        return;
+      case 'Open_Timeout': {
+        const n = seconds(name, value, line, column, DEFAULT_OPEN_TIMEOUT);
+        if (n === 0) {
+          error(
+            'config.openTimeout.zero',
+            line,
+            column,
+            'Open_Timeout = 0 would close the ports as soon as they open',
+            `write the seconds a grant lasts, e.g. Open_Timeout = ${DEFAULT_OPEN_TIMEOUT}`,
+          );
+        } else if (n !== undefined) {
+          door.openTimeout = n;
+          state.openTimeoutLine = line;
+        }
+        return;
+      }
+      case 'Ban': {
+        const n = seconds(name, value, line, column, 3600);
+        if (n !== undefined) {
+          door.ban = n;
+          state.banLine = line;
+        }
+        return;
+      }
+    }
+  }
+
+  function tcpFlags(door: Door, value: string, line: number, column: number): void {
+    if (value === '') {
+      error(
+        'config.tcpFlags.empty',
+        line,
+        column,
+        'TCPFlags has no value: knockd rejects it (unrecognized flag "")',
+        'write TCPFlags = syn (or remove the line: without TCPFlags any TCP packet counts)',
+      );
+      return;
+    }
+    const tokens = value.split(',');
+    const fixed = tokens.map((t) => t.replace(/[ \t\v\f\r\n]+/g, '')).join(',');
+    const flagOf = (token: string): { flag: TcpFlag; set: boolean } | undefined => {
+      const upper = asciiUpper(token);
+      const set = !upper.startsWith('!');
+      const name = (set ? upper : upper.slice(1)).toLowerCase();
+      return (TCP_FLAGS as readonly string[]).includes(name)
+        ? { flag: name as TcpFlag, set }
+        : undefined;
+    };
+    const fixable = tokens.every((t) => flagOf(t.replace(/[ \t\v\f\r\n]+/g, '')) !== undefined);
+    let offset = 0;
+    for (const token of tokens) {
+      const tokenColumn = column + offset;
+      offset += token.length + 1;
+      const exact = flagOf(token);
+      if (exact) {
+        door.tcpFlags[exact.flag] = exact.set;
+        continue;
+      }
+      const squeezed = flagOf(token.replace(/[ \t\v\f\r\n]+/g, ''));
+      if (token === '') {
+        error(
+          'config.tcpFlags.emptyFlag',
+          line,
+          tokenColumn,
+          'empty flag in TCPFlags (a doubled or trailing comma): knockd rejects it (unrecognized flag "")',
+          fixable
+            ? `write TCPFlags = ${tokens.filter((t) => t !== '').join(',')}`
+            : 'remove the extra comma',
+        );
+      } else if (squeezed) {
+        door.tcpFlags[squeezed.flag] = squeezed.set;
+        error(
+          'config.tcpFlags.spaces',
+          line,
+          tokenColumn,
+          `knockd does not trim TCPFlags: it rejects "${token}" (unrecognized flag "${asciiUpper(token)}")`,
+          fixable
+            ? `write TCPFlags = ${fixed}`
+            : 'write the flags without spaces, e.g. TCPFlags = syn,!ack',
+        );
+      } else {
+        error(
+          'config.tcpFlags.unknown',
+          line,
+          tokenColumn,
+          `unrecognized flag "${token}" in TCPFlags`,
+          'flags are fin, syn, rst, psh, ack, urg, each optionally prefixed with ! (no spaces), e.g. TCPFlags = syn,!ack',
+        );
+      }
+    }
+  }
+
+  function openPorts(door: Door, value: string, line: number, column: number): void {
+    if (!nonEmpty('Open_Ports', value, line, column, '22/tcp')) return;
+    const ports: PortSpec[] = [];
+    let offset = 0;
+    for (const part of value.split(',')) {
+      const partColumn = column + offset + leadingSpace(part);
+      offset += part.length + 1;
+      const item = cTrim(part);
+      const m = /^(\d{1,5})(?:\s*\/\s*([A-Za-z]+))?$/.exec(item);
+      const proto = m?.[2]?.toLowerCase() ?? 'tcp';
+      const port = m ? Number(m[1]) : NaN;
+      if (!m || (proto !== 'tcp' && proto !== 'udp') || port < 1 || port > 65535) {
+        const colon = /^(\d{1,5}):(tcp|udp)$/i.exec(item);
+        error(
+          'config.openPorts.invalid',
+          line,
+          partColumn,
+          item === ''
+            ? 'empty element in Open_Ports (a doubled or trailing comma)'
+            : `"${item}" is not a port to open`,
+          colon
+            ? `write ${colon[1]}/${(colon[2] ?? '').toLowerCase()} (Open_Ports uses port/protocol)`
+            : 'write ports as PORT/tcp or PORT/udp (1-65535), e.g. Open_Ports = 22/tcp,53/udp',
+        );
+        continue;
+      }
+      const spec: PortSpec = { port, protocol: proto as Protocol };
+      if (ports.some((p) => p.port === spec.port && p.protocol === spec.protocol)) {
+        warning(
+          'config.openPorts.duplicate',
+          line,
+          partColumn,
+          `${spec.port}/${spec.protocol} is listed twice`,
+          'list each port once',
+        );
+        continue;
+      }
+      ports.push(spec);
+    }
+    if (ports.length > 0) door.openPorts = ports;
+  }
+
+  function finishDoor(state: DoorState): void {
+    const door = state.door;
+    if (state.sequenceLine === undefined && state.otsLine === undefined) {
+      error(
+        'config.door.emptySequence',
+        door.line,
+        0,
+        `section '${door.name}' has an empty knock sequence`,
+        cTrim(door.name).toLowerCase() === 'options'
+          ? 'write the header as [options] (knockd matches it exactly, in lower case)'
+          : 'add a Sequence line, e.g. Sequence = 7000,8000,9000 (or One_Time_Sequences = FILE)',
+      );
+    }
+    if (door.openPorts && door.openTimeout === undefined) door.openTimeout = DEFAULT_OPEN_TIMEOUT;
+    if (state.openTimeoutLine !== undefined && !door.openPorts) {
+      warning(
+        'config.openTimeout.unused',
+        state.openTimeoutLine,
+        0,
+        `Open_Timeout has no effect in door '${door.name}' without Open_Ports`,
+        'add Open_Ports = 22/tcp, or remove Open_Timeout',
+      );
+    }
+    if (state.banLine !== undefined && door.openPorts) {
+      warning(
+        'config.ban.withOpen',
+        state.banLine,
+        0,
+        `door '${door.name}' both opens ports (Open_Ports) and bans the knocker (Ban)`,
+        'use separate doors for granting and banning',
+      );
+    }
+    if (
+      state.seqTimeoutLine !== undefined &&
+      door.seqTimeout === 0 &&
+      (door.sequence.length > 1 || door.oneTimeSequences !== undefined)
+    ) {
+      warning(
+        'config.seqTimeout.zero',
+        state.seqTimeoutLine,
+        0,
+        `Seq_Timeout = 0: a sequence of more than one knock can never complete in door '${door.name}'`,
+        `write the seconds allowed from the first knock to the last, e.g. Seq_Timeout = ${DEFAULT_SEQ_TIMEOUT}`,
+      );
+    }
+    const hasStop = (door.stopCommand ?? '') !== '' || (door.stopCommand6 ?? '') !== '';
+    if (state.cmdTimeoutLine !== undefined && !hasStop) {
+      warning(
+        'config.cmdTimeout.unused',
+        state.cmdTimeoutLine,
+        0,
+        `Cmd_Timeout has no effect in door '${door.name}' without Stop_Command`,
+        'add Stop_Command = COMMAND (run Cmd_Timeout seconds after the start command), or remove Cmd_Timeout',
+      );
+    }
+    const start4 = startCommandFor(door, 4) !== undefined;
+    const start6 = startCommandFor(door, 6) !== undefined;
+    if (
+      state.stopCommandLine !== undefined &&
+      (door.stopCommand ?? '') !== '' &&
+      !start4 &&
+      !(start6 && door.stopCommand6 === undefined)
+    ) {
+      warning(
+        'config.stopCommand.noStart',
+        state.stopCommandLine,
+        0,
+        `Stop_Command never runs in door '${door.name}': knockd runs a stop command only after a start command`,
+        'add Start_Command = COMMAND',
+      );
+    }
+    if (state.stopCommand6Line !== undefined && (door.stopCommand6 ?? '') !== '' && !start6) {
+      warning(
+        'config.stopCommand.noStart',
+        state.stopCommand6Line,
+        0,
+        `Stop_Command_6 never runs in door '${door.name}': knockd runs a stop command only after a start command`,
+        'add Start_Command_6 = COMMAND (or Start_Command)',
+      );
+    }
+  }
+}
+
+/** The extension directives a config uses (empty: knockd 0.8 can run it as is). */
+export function extensionsUsed(config: KnockdConfig): string[] {
+  const used = new Set<string>();
+  if (config.options.firewall !== undefined) used.add('Firewall');
+  if (config.options.trustedFile !== undefined) used.add('Trusted_File');
+  if (config.options.interface?.includes(',')) used.add('Interface (several interfaces)');
+  for (const door of config.doors) {
+    if (door.openPorts !== undefined) used.add('Open_Ports');
+    if (door.openTimeout !== undefined) used.add('Open_Timeout');
+    if (door.ban !== undefined) used.add('Ban');
+  }
+  return [...used];
+}
