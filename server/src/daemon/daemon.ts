@@ -1,0 +1,541 @@
+/**
+ * The daemon core: config → doors → BPF → packets → detector → log lines, commands,
+ * grants, one-time-sequence rotation. Every effect comes in through ports.ts, so the
+ * whole life cycle (start, knocks, timeouts, SIGHUP, capture loss, shutdown) is
+ * tested with a fake packet source and a fake clock.
+ */
+import {
+  ExitCode,
+  KnockError,
+  formatIssue,
+  hasErrors,
+  type Door,
+  type Knock,
+  type KnockdConfig,
+} from '@knock/shared';
+import type { KnockEvent, PacketSource } from '../capture/packet-source.js';
+import {
+  Detector,
+  type DetectorAction,
+  type DetectorDoor,
+  type DetectorOptions,
+} from '../detect/detector.js';
+import type { Logger } from './log.js';
+import type { HostLookup } from './lookup.js';
+import {
+  systemClock,
+  type ActionsPort,
+  type CapturePort,
+  type Clock,
+  type ConfigLoad,
+  type LocalAddresses,
+  type OtsPort,
+  type Timer,
+} from './ports.js';
+
+export interface DaemonDeps {
+  configPath: string;
+  /** The config to start with (already parsed and free of errors). */
+  config: KnockdConfig;
+  /** Reads and parses the config again (SIGHUP). */
+  loadConfig: (path: string) => Promise<ConfigLoad>;
+  interfaces: string[];
+  ipv4Only: boolean;
+  maxAttempts: number;
+  capture: CapturePort;
+  actions: ActionsPort;
+  ots: OtsPort;
+  log: Logger;
+  /** -l: names for log lines (never for commands). */
+  lookup?: HostLookup;
+  clock?: Clock;
+  /** Milliseconds between attempts to reopen a lost capture. */
+  retryMs?: number;
+  /** Detector factory (tests may wrap it). */
+  createDetector?: (doors: DetectorDoor[], options: DetectorOptions) => Detector;
+}
+
+/** One door as the daemon runs it: its config, and its current sequence. */
+interface RunningDoor {
+  detector: DetectorDoor;
+  door: Door;
+  /** One_Time_Sequences: the door is waiting for its file to give the next sequence. */
+  rotating: boolean;
+  /** One_Time_Sequences used up (or the file broke): the door is off until a reload. */
+  disabled: boolean;
+}
+
+let nextDoorId = 1;
+
+export class Daemon {
+  readonly #deps: DaemonDeps;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #config: KnockdConfig;
+  #doors: RunningDoor[] = [];
+  #byId = new Map<number, RunningDoor>();
+  #detector: Detector | undefined;
+  #local: LocalAddresses = { v4: [], v6: [] };
+  #source: PacketSource | undefined;
+  #filter = '';
+  #timer: Timer | undefined;
+  #timerAt: number | undefined;
+  #retry: Timer | undefined;
+  #stopWatching: (() => void) | undefined;
+  #out: DetectorAction[] = [];
+  #stopping = false;
+  #reloading: Promise<void> | undefined;
+  #captureLost = false;
+  readonly #rotations = new Set<Promise<void>>();
+
+  constructor(deps: DaemonDeps) {
+    this.#deps = deps;
+    this.#clock = deps.clock ?? systemClock;
+    this.#log = deps.log;
+    this.#config = deps.config;
+  }
+
+  get interfaces(): string {
+    return this.#deps.interfaces.join(',');
+  }
+
+  /** The BPF currently installed (tests, -D). */
+  get filter(): string {
+    return this.#filter;
+  }
+
+  get config(): KnockdConfig {
+    return this.#config;
+  }
+
+  /** Opens the capture and starts watching. Throws KnockError (config, capture) when it cannot. */
+  async start(): Promise<void> {
+    this.#doors = await this.#buildDoors(this.#config, undefined);
+    this.#index();
+    this.#local = this.#readAddresses();
+    const create = this.#deps.createDetector ?? ((d, o) => new Detector(d, o));
+    this.#detector = create(this.#activeDetectorDoors(), {
+      maxAttempts: this.#deps.maxAttempts,
+      localAddresses: this.#localList(),
+    });
+    this.#filter = this.#buildFilter();
+    this.#log.debug(`filter: ${this.#filter}`);
+    const source = await this.#deps.capture.open({
+      interfaces: this.#deps.interfaces,
+      filter: this.#filter,
+    });
+    this.#attach(source);
+    this.#stopWatching = this.#deps.capture.watchAddresses(this.#deps.interfaces, () =>
+      this.refreshAddresses(),
+    );
+    this.#log.info('start', `starting up, listening on ${this.interfaces}`);
+    for (const d of this.#doors) if (d.disabled) this.#logExhausted(d.door.name);
+  }
+
+  /** SIGHUP: re-read the config; a config with errors is logged and the old one kept. */
+  reload(): Promise<void> {
+    // Signals can arrive faster than a reload finishes: run them one after the other.
+    const run = async () => {
+      if (this.#stopping) return;
+      this.#log.info('reload', `re-reading config file: ${this.#deps.configPath}`);
+      this.#log.reopen();
+      // A rotation still writing its file must finish first, or the reload could read
+      // the sequence just used as the current one.
+      await Promise.all(this.#rotations);
+      let loaded: ConfigLoad;
+      try {
+        loaded = await this.#deps.loadConfig(this.#deps.configPath);
+      } catch (error) {
+        this.#log.error(
+          'reloadFailed',
+          `cannot re-read ${this.#deps.configPath}: ${(error as Error).message}; keeping the running configuration`,
+        );
+        return;
+      }
+      for (const issue of loaded.issues)
+        this.#log.log({
+          level: issue.severity === 'error' ? 'error' : 'info',
+          event: 'reloadFailed',
+          msg: formatIssue(issue).replace(/\n\s*/g, ' '),
+        });
+      if (hasErrors(loaded.issues)) {
+        this.#log.error(
+          'reloadFailed',
+          `${this.#deps.configPath} has errors: keeping the running configuration`,
+        );
+        return;
+      }
+      let doors: RunningDoor[];
+      try {
+        doors = await this.#buildDoors(loaded.config, this.#doors);
+      } catch (error) {
+        this.#log.error(
+          'reloadFailed',
+          `${error instanceof Error ? error.message : String(error)}: keeping the running configuration`,
+        );
+        return;
+      }
+      if (this.#stopping) return;
+      const old = this.#config.options;
+      const next = loaded.config.options;
+      if ((next.interface ?? '') !== (old.interface ?? ''))
+        this.#log.info(
+          'reload',
+          'Interface changed: it takes effect at the next start (as in knockd)',
+        );
+      this.#config = loaded.config;
+      this.#doors = doors;
+      this.#index();
+      this.#local = this.#readAddresses();
+      this.#detector?.setLocalAddresses(this.#localList());
+      this.#pushDoors();
+      for (const d of doors) if (d.disabled && !d.rotating) this.#logExhausted(d.door.name);
+    };
+    const previous = this.#reloading ?? Promise.resolve();
+    const current = previous.then(run);
+    this.#reloading = current.finally(() => {
+      if (this.#reloading === current) this.#reloading = undefined;
+    });
+    return current;
+  }
+
+  /** Addresses changed (DHCP, ip addr add): filter and detector follow. */
+  refreshAddresses(): void {
+    if (this.#stopping) return;
+    const local = this.#readAddresses();
+    const same =
+      local.v4.join() === this.#local.v4.join() && local.v6.join() === this.#local.v6.join();
+    if (same) return;
+    this.#local = local;
+    this.#log.info(
+      'addresses',
+      `local addresses now: ${[...local.v4, ...local.v6].join(', ') || 'none'}`,
+    );
+    this.#detector?.setLocalAddresses(this.#localList());
+    this.#applyFilter();
+  }
+
+  /**
+   * SIGTERM/SIGINT: stop capturing, run every pending stop command now (so no door
+   * stays open because the daemon went away), log `shutting down`.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stopWatching?.();
+    this.#timer?.cancel();
+    this.#retry?.cancel();
+    this.#source?.close();
+    this.#source = undefined;
+    await this.#reloading?.catch(() => undefined);
+    await Promise.all(this.#rotations);
+    await this.#deps.actions.runAllPendingNow();
+    await this.#deps.actions.close();
+    this.#log.info('stop', 'shutting down');
+  }
+
+  // --- packets -----------------------------------------------------------------------
+
+  #attach(source: PacketSource): void {
+    this.#source = source;
+    source.start(
+      (event) => this.#onEvent(event),
+      (error) => this.#onCaptureError(source, error),
+    );
+  }
+
+  #onEvent(event: KnockEvent): void {
+    const detector = this.#detector;
+    if (!detector || this.#stopping) return;
+    const out = this.#out;
+    out.length = 0;
+    const now = event.time > 0 ? event.time : this.#clock.now();
+    detector.feed(event, now, out);
+    if (out.length > 0) this.#handle(out);
+    this.#armTimer();
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = undefined;
+    const detector = this.#detector;
+    if (!detector || this.#stopping) return;
+    const out = this.#out;
+    out.length = 0;
+    detector.expire(this.#clock.now(), out);
+    if (out.length > 0) this.#handle(out);
+    this.#armTimer();
+  }
+
+  /** One timer, at the detector's next deadline: timeouts are logged when they happen. */
+  #armTimer(): void {
+    const deadline = this.#detector?.nextDeadline();
+    if (deadline === this.#timerAt) return;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#timerAt = deadline;
+    if (deadline === undefined) return;
+    this.#timer = this.#clock.setTimer(
+      () => this.#expire(),
+      Math.max(0, deadline - this.#clock.now()),
+    );
+  }
+
+  #who(src: string): { text: string; host?: string } {
+    const host = this.#deps.lookup?.nameOf(src);
+    return host === undefined ? { text: src } : { text: `${src} (${host})`, host };
+  }
+
+  #handle(actions: readonly DetectorAction[]): void {
+    // Copy first: handling may feed the detector again (setDoors on rotation).
+    for (const action of [...actions]) {
+      const name = action.door.name;
+      const who = this.#who(action.src);
+      const extra = { src: action.src, door: name, ...(who.host ? { host: who.host } : {}) };
+      switch (action.kind) {
+        case 'stage':
+          this.#log.info('stage', `${who.text}: ${name}: Stage ${action.stage}`, {
+            ...extra,
+            stage: action.stage,
+          });
+          break;
+        case 'open': {
+          this.#log.info('open', `${who.text}: ${name}: OPEN SESAME`, extra);
+          const running = this.#byId.get(action.door.id);
+          if (!running || running.disabled) break;
+          this.#deps.actions.open(running.door, action.src, action.family);
+          if (running.door.oneTimeSequences !== undefined) {
+            const rotation = this.#rotate(running).finally(() => this.#rotations.delete(rotation));
+            this.#rotations.add(rotation);
+          }
+          break;
+        }
+        case 'timeout':
+          this.#log.info(
+            'timeout',
+            `${who.text}: ${name}: sequence timeout (stage ${action.stage})`,
+            {
+              ...extra,
+              stage: action.stage,
+            },
+          );
+          break;
+        case 'reset':
+          this.#log.debug(
+            `${who.text}: ${name}: wrong knock after stage ${action.stage}, attempt reset`,
+          );
+          break;
+      }
+    }
+  }
+
+  // --- one-time sequences ------------------------------------------------------------
+
+  /**
+   * The sequence just used is spent: the door leaves the detector and the filter at
+   * once (no replay while the file is written), then comes back with the next
+   * sequence, for IPv4 and IPv6 alike; with none left it stays off and the daemon
+   * goes on (knockd 0.8 aborts here).
+   */
+  async #rotate(running: RunningDoor): Promise<void> {
+    const path = running.door.oneTimeSequences;
+    if (path === undefined) return;
+    running.rotating = true;
+    this.#pushDoors();
+    const used = running.detector.sequence;
+    let next: Knock[] | undefined;
+    try {
+      next = (await this.#deps.ots.consume(path, used)).next;
+    } catch (error) {
+      running.rotating = false;
+      running.disabled = true;
+      this.#log.error(
+        'otsExhausted',
+        `${running.door.name}: cannot update the one time sequences file ${path}: ${(error as Error).message} --> disabling the door until the next reload`,
+        { door: running.door.name },
+      );
+      this.#pushDoors();
+      return;
+    }
+    if (!this.#doors.includes(running)) return; // replaced by a reload meanwhile
+    running.rotating = false;
+    if (next === undefined || next.length === 0) {
+      running.disabled = true;
+      this.#logExhausted(running.door.name);
+    } else {
+      running.detector = { ...running.detector, id: nextDoorId++, sequence: next };
+      this.#index();
+    }
+    this.#pushDoors();
+  }
+
+  #logExhausted(name: string): void {
+    this.#log.info(
+      'otsExhausted',
+      `no more sequences left in the one time sequences file for door ${name} --> disabling the door`,
+      { door: name },
+    );
+  }
+
+  // --- doors, addresses, filter ------------------------------------------------------
+
+  async #buildDoors(
+    config: KnockdConfig,
+    previous: RunningDoor[] | undefined,
+  ): Promise<RunningDoor[]> {
+    const doors: RunningDoor[] = [];
+    for (const door of config.doors) {
+      let sequence: readonly Knock[] = door.sequence;
+      let disabled = false;
+      if (door.oneTimeSequences !== undefined) {
+        const read = await this.#deps.ots.read(door.oneTimeSequences).catch((error: unknown) => {
+          throw new KnockError(
+            'server.ots',
+            `door [${door.name}]: cannot read the one time sequences file ${door.oneTimeSequences}: ${(error as Error).message}`,
+            {
+              exitCode: ExitCode.otsFile,
+              hint: 'create it with knock-server ots generate, or fix One_Time_Sequences',
+            },
+          );
+        });
+        if (read.current === undefined) disabled = true;
+        else sequence = read.current;
+      }
+      const detector: DetectorDoor = {
+        id: nextDoorId++,
+        name: door.name,
+        sequence,
+        timeoutMs: door.seqTimeout * 1000,
+        tcpFlags: door.tcpFlags,
+        ...(door.target !== undefined ? { target: door.target } : {}),
+      };
+      // An unchanged door keeps its id, so nothing about it looks new.
+      const same = previous?.find(
+        (p) =>
+          !p.disabled &&
+          !doors.some((d) => d.detector.id === p.detector.id) &&
+          p.door.name === door.name &&
+          sameKnocks(p.detector.sequence, sequence),
+      );
+      if (same) detector.id = same.detector.id;
+      doors.push({ detector, door, rotating: false, disabled });
+    }
+    return doors;
+  }
+
+  #index(): void {
+    this.#byId = new Map(this.#doors.map((d) => [d.detector.id, d]));
+  }
+
+  #activeDetectorDoors(): DetectorDoor[] {
+    return this.#doors.filter((d) => !d.disabled && !d.rotating).map((d) => d.detector);
+  }
+
+  #pushDoors(): void {
+    this.#detector?.setDoors(this.#activeDetectorDoors());
+    this.#applyFilter();
+    this.#armTimer();
+  }
+
+  #readAddresses(): LocalAddresses {
+    try {
+      return this.#deps.capture.localAddresses(this.#deps.interfaces, {
+        ipv4Only: this.#deps.ipv4Only,
+      });
+    } catch (error) {
+      this.#log.error(
+        'addresses',
+        `cannot read the addresses of ${this.interfaces}: ${(error as Error).message}`,
+      );
+      return this.#local;
+    }
+  }
+
+  #localList(): string[] {
+    return this.#deps.ipv4Only ? [...this.#local.v4] : [...this.#local.v4, ...this.#local.v6];
+  }
+
+  #buildFilter(): string {
+    return this.#deps.capture.buildFilter(
+      this.#activeDetectorDoors().map((d) => ({
+        sequence: d.sequence,
+        tcpFlags: d.tcpFlags,
+        ...(d.target !== undefined ? { target: d.target } : {}),
+      })),
+      this.#local,
+      { ipv4Only: this.#deps.ipv4Only },
+    );
+  }
+
+  #applyFilter(): void {
+    const filter = this.#buildFilter();
+    if (filter === this.#filter) return;
+    this.#filter = filter;
+    this.#log.debug(`filter: ${filter}`);
+    if (!this.#source) return;
+    try {
+      this.#source.setFilter(filter);
+    } catch (error) {
+      this.#log.error(
+        'capture',
+        `cannot install the new capture filter: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  // --- capture loss ------------------------------------------------------------------
+
+  /** The interface went away (or libpcap failed): log, retry every second, recover. */
+  #onCaptureError(source: PacketSource, error: Error): void {
+    if (source !== this.#source || this.#stopping) return;
+    this.#source = undefined;
+    try {
+      source.close();
+    } catch {
+      // already broken
+    }
+    this.#captureLost = true;
+    this.#log.error(
+      'capture',
+      `capture on ${this.interfaces} failed: ${error.message}; retrying every ${Math.round((this.#deps.retryMs ?? 1000) / 1000) || 1} s`,
+    );
+    this.#scheduleReopen();
+  }
+
+  #scheduleReopen(): void {
+    if (this.#stopping) return;
+    this.#retry = this.#clock.setTimer(() => void this.#reopen(), this.#deps.retryMs ?? 1000);
+  }
+
+  async #reopen(): Promise<void> {
+    this.#retry = undefined;
+    if (this.#stopping || this.#source) return;
+    this.#local = this.#readAddresses();
+    this.#detector?.setLocalAddresses(this.#localList());
+    this.#filter = this.#buildFilter();
+    let source: PacketSource;
+    try {
+      source = await this.#deps.capture.open({
+        interfaces: this.#deps.interfaces,
+        filter: this.#filter,
+      });
+    } catch (error) {
+      this.#log.debug(`capture on ${this.interfaces} still failing: ${(error as Error).message}`);
+      this.#scheduleReopen();
+      return;
+    }
+    if (this.#stopping) {
+      source.close();
+      return;
+    }
+    this.#attach(source);
+    if (this.#captureLost) {
+      this.#captureLost = false;
+      this.#log.info('capture', `listening on ${this.interfaces} again`);
+    }
+  }
+}
+
+const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>
+  a.length === b.length &&
+  a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);

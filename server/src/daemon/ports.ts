@@ -1,0 +1,75 @@
+/**
+ * The effects the daemon core uses, as small interfaces: run.ts binds the real
+ * capture, command runner, firewall and one-time-sequence files; tests bind fakes.
+ */
+import type { Door, Issue, Knock, KnockdConfig, TcpFlagRule } from '@knock/shared';
+import type { PacketSource } from '../capture/packet-source.js';
+
+export interface LocalAddresses {
+  v4: string[];
+  v6: string[];
+}
+
+/** What the BPF filter needs to know about a door. */
+export interface FilterDoorSpec {
+  sequence: readonly Knock[];
+  tcpFlags: TcpFlagRule;
+  target?: string;
+}
+
+export interface CapturePort {
+  buildFilter(
+    doors: FilterDoorSpec[],
+    local: LocalAddresses,
+    options: { ipv4Only: boolean },
+  ): string;
+  /** Opens the capture; throws a KnockError (ExitCode.capture) naming the interface when it cannot. */
+  open(options: { interfaces: string[]; filter: string }): Promise<PacketSource>;
+  localAddresses(interfaces: string[], options: { ipv4Only: boolean }): LocalAddresses;
+  /** Calls `onChange` when the interfaces' addresses change; returns a stop function. */
+  watchAddresses(interfaces: string[], onChange: () => void): () => void;
+}
+
+/** What happens when a door opens, besides logging: commands, built-in grants and bans. */
+export interface ActionsPort {
+  /** OPEN SESAME for `src`: start command (stop command after Cmd_Timeout), Open_Ports, Ban. */
+  open(door: Door, src: string, family: 4 | 6): void;
+  /** At shutdown: every pending stop command runs now, so nothing stays open by accident. */
+  runAllPendingNow(): Promise<void>;
+  /** Stops the runner (after runAllPendingNow). */
+  close(): Promise<void>;
+}
+
+export interface OtsRead {
+  current?: Knock[];
+  remaining: number;
+  issues: Issue[];
+}
+
+export interface OtsPort {
+  read(path: string): Promise<OtsRead>;
+  /** Marks `knocks` used (atomically) and returns the next unused sequence, if any. */
+  consume(path: string, knocks: readonly Knock[]): Promise<{ next?: Knock[]; remaining: number }>;
+}
+
+export interface ConfigLoad {
+  config: KnockdConfig;
+  issues: Issue[];
+}
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  now(): number;
+  setTimer(fn: () => void, ms: number): Timer;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(handle) };
+  },
+};

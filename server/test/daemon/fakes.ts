@@ -1,0 +1,232 @@
+/** Fakes for the daemon's ports: packet source, capture, actions, one-time files, clock, log. */
+import { parseConfig, type Door, type Knock, parseSequence } from '@knock/shared';
+import type { KnockEvent, PacketSource } from '../../src/capture/packet-source.js';
+import { Logger, formatEntry, type LogEntry, type LogFormat } from '../../src/daemon/log.js';
+import type {
+  ActionsPort,
+  CapturePort,
+  Clock,
+  FilterDoorSpec,
+  LocalAddresses,
+  OtsPort,
+  Timer,
+} from '../../src/daemon/ports.js';
+
+export class FakeClock implements Clock {
+  time = Date.UTC(2006, 2, 15, 8, 41, 0);
+  #timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  now(): number {
+    return this.time;
+  }
+  setTimer(fn: () => void, ms: number): Timer {
+    const timer = { at: this.time + ms, fn, cancelled: false };
+    this.#timers.push(timer);
+    return { cancel: () => void (timer.cancelled = true) };
+  }
+  get pending(): number {
+    return this.#timers.filter((t) => !t.cancelled).length;
+  }
+  /** Moves time forward, firing due timers in order. */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      const due = this.#timers
+        .filter((t) => !t.cancelled && t.at <= end)
+        .sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.time = Math.max(this.time, due.at);
+      due.cancelled = true;
+      due.fn();
+      await flush();
+    }
+    this.time = end;
+    await flush();
+  }
+}
+
+export const flush = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+export class FakeSource implements PacketSource {
+  filters: string[] = [];
+  closed = false;
+  #onEvent: ((e: KnockEvent) => void) | undefined;
+  #onError: ((e: Error) => void) | undefined;
+  constructor(filter: string) {
+    this.filters.push(filter);
+  }
+  start(onEvent: (e: KnockEvent) => void, onError: (e: Error) => void): void {
+    this.#onEvent = onEvent;
+    this.#onError = onError;
+  }
+  setFilter(filter: string): void {
+    this.filters.push(filter);
+  }
+  stats() {
+    return { received: 0, dropped: 0 };
+  }
+  close(): void {
+    this.closed = true;
+  }
+  emit(event: KnockEvent): void {
+    if (this.closed) throw new Error('emit on a closed source');
+    this.#onEvent?.(event);
+  }
+  fail(error: Error): void {
+    this.#onError?.(error);
+  }
+}
+
+/** A readable filter: which ports of which doors, to which addresses. */
+export function fakeFilter(
+  doors: FilterDoorSpec[],
+  local: LocalAddresses,
+  opts: { ipv4Only: boolean },
+): string {
+  const dst = [...local.v4, ...(opts.ipv4Only ? [] : local.v6)].join('|');
+  return doors
+    .map((d) => `${d.target ?? dst}:${d.sequence.map((k) => `${k.port}/${k.protocol}`).join(',')}`)
+    .join(' ; ');
+}
+
+export class FakeCapture implements CapturePort {
+  sources: FakeSource[] = [];
+  local: LocalAddresses = { v4: ['192.0.2.2'], v6: ['2001:db8::2'] };
+  /** Errors the next open() calls throw, in order. */
+  openErrors: Error[] = [];
+  onAddressChange: (() => void) | undefined;
+  watching = false;
+  opens: { interfaces: string[]; filter: string }[] = [];
+  buildFilter = fakeFilter;
+  open(options: { interfaces: string[]; filter: string }): Promise<PacketSource> {
+    this.opens.push(options);
+    const error = this.openErrors.shift();
+    if (error) return Promise.reject(error);
+    const source = new FakeSource(options.filter);
+    this.sources.push(source);
+    return Promise.resolve(source);
+  }
+  localAddresses(): LocalAddresses {
+    return { v4: [...this.local.v4], v6: [...this.local.v6] };
+  }
+  watchAddresses(_interfaces: string[], onChange: () => void): () => void {
+    this.onAddressChange = onChange;
+    this.watching = true;
+    return () => void (this.watching = false);
+  }
+  get source(): FakeSource {
+    const s = this.sources.at(-1);
+    if (!s) throw new Error('no source opened');
+    return s;
+  }
+}
+
+export class FakeActions implements ActionsPort {
+  opened: { door: string; src: string; family: 4 | 6; command?: string }[] = [];
+  pendingRunCount = 0;
+  closed = false;
+  events: string[] = [];
+  open(door: Door, src: string, family: 4 | 6): void {
+    this.opened.push({
+      door: door.name,
+      src,
+      family,
+      ...(door.startCommand ? { command: door.startCommand } : {}),
+    });
+  }
+  runAllPendingNow(): Promise<void> {
+    this.pendingRunCount++;
+    this.events.push('runAllPendingNow');
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    this.closed = true;
+    this.events.push('close');
+    return Promise.resolve();
+  }
+}
+
+/** One-time-sequence files held in memory: path → lines (used lines start with #). */
+export class FakeOts implements OtsPort {
+  files = new Map<string, string[]>();
+  consumed: string[] = [];
+  delayMs = 0;
+  #current(path: string): Knock[] | undefined {
+    const line = this.files.get(path)?.find((l) => !l.startsWith('#'));
+    return line === undefined ? undefined : parseSequence(line).knocks;
+  }
+  read(path: string) {
+    if (!this.files.has(path)) return Promise.reject(new Error('ENOENT: no such file'));
+    const lines = this.files.get(path) ?? [];
+    const current = this.#current(path);
+    return Promise.resolve({
+      ...(current ? { current } : {}),
+      remaining: lines.filter((l) => !l.startsWith('#')).length,
+      issues: [],
+    });
+  }
+  async consume(path: string, knocks: readonly Knock[]) {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    const lines = this.files.get(path) ?? [];
+    const text = knocks
+      .map((k) => (k.protocol === 'udp' ? `${k.port}:udp` : String(k.port)))
+      .join(',');
+    const i = lines.indexOf(text);
+    if (i >= 0) lines[i] = `#${text}`;
+    this.consumed.push(text);
+    const next = this.#current(path);
+    return { ...(next ? { next } : {}), remaining: lines.filter((l) => !l.startsWith('#')).length };
+  }
+}
+
+export class MemoryLog {
+  entries: LogEntry[] = [];
+  readonly date = new Date(2006, 2, 15, 9, 41);
+  logger(options: { debug?: boolean } = {}): Logger {
+    return new Logger({
+      sinks: [{ write: (e) => this.entries.push(e), close: () => undefined }],
+      debug: options.debug ?? false,
+      now: () => this.date,
+    });
+  }
+  /** The log file as knockd's format would have it. */
+  file(format: LogFormat = 'text'): string {
+    return this.entries
+      .filter((e) => e.level !== 'debug')
+      .map((e) => formatEntry(e, this.date, format))
+      .join('');
+  }
+  get messages(): string[] {
+    return this.entries.filter((e) => e.level !== 'debug').map((e) => e.msg);
+  }
+}
+
+let seq = 1000;
+export function knock(
+  clock: FakeClock,
+  src: string,
+  port: number,
+  options: Partial<KnockEvent> = {},
+): KnockEvent {
+  const family = src.includes(':') ? 6 : 4;
+  return {
+    time: clock.now(),
+    family,
+    src,
+    dst: family === 6 ? '2001:db8::2' : '192.0.2.2',
+    protocol: 'tcp',
+    srcPort: 40000 + (seq % 1000),
+    dstPort: port,
+    flags: 0x02,
+    seq: seq++,
+    ...options,
+  };
+}
+
+export function config(text: string) {
+  const parsed = parseConfig(text, '/etc/knockd.conf');
+  const errors = parsed.issues.filter((i) => i.severity === 'error');
+  if (errors.length > 0) throw new Error(`test config has errors: ${JSON.stringify(errors)}`);
+  return parsed.config;
+}
