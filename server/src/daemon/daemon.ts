@@ -458,8 +458,9 @@ export class Daemon {
   #buildFilter(): string {
     return this.#deps.capture.buildFilter(
       this.#activeDetectorDoors().map((d) => ({
-        sequence: d.sequence,
+        knocks: d.sequence,
         tcpFlags: d.tcpFlags,
+        name: d.name,
         ...(d.target !== undefined ? { target: d.target } : {}),
       })),
       this.#local,
@@ -468,7 +469,15 @@ export class Daemon {
   }
 
   #applyFilter(): void {
-    const filter = this.#buildFilter();
+    let filter: string;
+    try {
+      filter = this.#buildFilter();
+    } catch (error) {
+      // No address left to watch (interface down, DHCP lease lost): keep the old filter
+      // until the addresses come back.
+      this.#log.error('capture', `${(error as Error).message}; keeping the current capture filter`);
+      return;
+    }
     if (filter === this.#filter) return;
     this.#filter = filter;
     this.#log.debug(`filter: ${filter}`);
@@ -512,9 +521,9 @@ export class Daemon {
     if (this.#stopping || this.#source) return;
     this.#local = this.#readAddresses();
     this.#detector?.setLocalAddresses(this.#localList());
-    this.#filter = this.#buildFilter();
     let source: PacketSource;
     try {
+      this.#filter = this.#buildFilter();
       source = await this.#deps.capture.open({
         interfaces: this.#deps.interfaces,
         filter: this.#filter,

@@ -2,27 +2,14 @@
  * The effects the daemon core uses, as small interfaces: run.ts binds the real
  * capture, command runner, firewall and one-time-sequence files; tests bind fakes.
  */
-import type { Door, Issue, Knock, KnockdConfig, TcpFlagRule } from '@knock/shared';
+import type { Door, Issue, Knock, KnockdConfig } from '@knock/shared';
+import type { FilterDoor, LocalAddresses } from '../capture/filter.js';
 import type { PacketSource } from '../capture/packet-source.js';
 
-export interface LocalAddresses {
-  v4: string[];
-  v6: string[];
-}
-
-/** What the BPF filter needs to know about a door. */
-export interface FilterDoorSpec {
-  sequence: readonly Knock[];
-  tcpFlags: TcpFlagRule;
-  target?: string;
-}
+export type { FilterDoor, LocalAddresses };
 
 export interface CapturePort {
-  buildFilter(
-    doors: FilterDoorSpec[],
-    local: LocalAddresses,
-    options: { ipv4Only: boolean },
-  ): string;
+  buildFilter(doors: FilterDoor[], local: LocalAddresses, options: { ipv4Only: boolean }): string;
   /** Opens the capture; throws a KnockError (ExitCode.capture) naming the interface when it cannot. */
   open(options: { interfaces: string[]; filter: string }): Promise<PacketSource>;
   localAddresses(interfaces: string[], options: { ipv4Only: boolean }): LocalAddresses;

@@ -257,6 +257,20 @@ describe('Daemon: addresses and capture loss', () => {
     expect(t.memory.messages).toContain('local addresses now: 198.51.100.7, 2001:db8::2');
   });
 
+  it('losing every address keeps the last filter (and says why) until addresses return', async () => {
+    const t = setup();
+    await t.daemon.start();
+    t.capture.local = { v4: [], v6: [] };
+    t.capture.onAddressChange?.();
+    expect(t.capture.source.filters).toHaveLength(1);
+    expect(t.memory.messages.at(-1)).toBe(
+      'no local address to watch for knocks; keeping the current capture filter',
+    );
+    t.capture.local = { v4: ['192.0.2.2'], v6: [] };
+    t.capture.onAddressChange?.();
+    expect(t.capture.source.filters.at(-1)).toBe('192.0.2.2:7000/tcp,8000/tcp,9000/tcp');
+  });
+
   it('an interface that goes away is retried every second until it is back', async () => {
     const t = setup();
     await t.daemon.start();

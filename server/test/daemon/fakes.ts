@@ -6,7 +6,7 @@ import type {
   ActionsPort,
   CapturePort,
   Clock,
-  FilterDoorSpec,
+  FilterDoor,
   LocalAddresses,
   OtsPort,
   Timer,
@@ -80,19 +80,21 @@ export class FakeSource implements PacketSource {
 
 /** A readable filter: which ports of which doors, to which addresses. */
 export function fakeFilter(
-  doors: FilterDoorSpec[],
+  doors: FilterDoor[],
   local: LocalAddresses,
   opts: { ipv4Only: boolean },
 ): string {
   const dst = [...local.v4, ...(opts.ipv4Only ? [] : local.v6)].join('|');
+  if (dst === '' && doors.some((d) => d.target === undefined))
+    throw new Error('no local address to watch for knocks');
   return doors
-    .map((d) => `${d.target ?? dst}:${d.sequence.map((k) => `${k.port}/${k.protocol}`).join(',')}`)
+    .map((d) => `${d.target ?? dst}:${d.knocks.map((k) => `${k.port}/${k.protocol}`).join(',')}`)
     .join(' ; ');
 }
 
 export class FakeCapture implements CapturePort {
   sources: FakeSource[] = [];
-  local: LocalAddresses = { v4: ['192.0.2.2'], v6: ['2001:db8::2'] };
+  local: { v4: string[]; v6: string[] } = { v4: ['192.0.2.2'], v6: ['2001:db8::2'] };
   /** Errors the next open() calls throw, in order. */
   openErrors: Error[] = [];
   onAddressChange: (() => void) | undefined;
