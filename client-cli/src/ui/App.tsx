@@ -1,0 +1,73 @@
+import { Box, Text, useApp, useInput } from 'ink';
+import { useReducer } from 'react';
+import ConfirmDelete from './components/ConfirmDelete.js';
+import EmptyState from './components/EmptyState.js';
+import Header from './components/Header.js';
+import HelpBar from './components/HelpBar.js';
+import KnockStatus from './components/KnockStatus.js';
+import LoadError from './components/LoadError.js';
+import ProfileForm from './components/ProfileForm.js';
+import ProfileList from './components/ProfileList.js';
+import useKnock from './hooks/use-knock.js';
+import useProfileStore from './hooks/use-profile-store.js';
+import { commandForKey } from './keys.js';
+import type { KnockService } from './knock-service.js';
+import type { ProfileStore } from './profile-store.js';
+import { initialState, reducer, selectedProfile } from './state.js';
+
+export interface Props {
+  store: ProfileStore;
+  knocker: KnockService;
+}
+
+/** `knock ui`: the profile list, the live knock status, and the add/edit/delete forms. */
+export default function App({ store, knocker }: Props) {
+  const { exit } = useApp();
+  const [state, dispatch] = useReducer(reducer, store.path, initialState);
+  useProfileStore(store, state, dispatch);
+  const knock = useKnock(knocker, dispatch);
+
+  useInput((input, key) => {
+    const command = commandForKey(state, input, key);
+    if (!command) return;
+    if (command.type === 'quit') exit();
+    else if (command.type === 'knock') {
+      const profile = selectedProfile(state);
+      if (profile) knock(profile);
+    } else dispatch(command);
+  });
+
+  const { screen } = state;
+  return (
+    <Box flexDirection="column">
+      <Header path={state.path} />
+      <Box marginY={1} flexDirection="column">
+        {state.status === 'loading' ? <Text>loading profiles…</Text> : null}
+        {state.status === 'error' ? <LoadError message={state.loadError ?? ''} /> : null}
+        {state.status === 'ready' && state.profiles.length === 0 && screen.kind === 'list' ? (
+          <EmptyState path={state.path} exists={state.exists} />
+        ) : null}
+        {state.status === 'ready' && state.profiles.length > 0 && screen.kind !== 'form' ? (
+          <ProfileList profiles={state.profiles} selected={state.selected} />
+        ) : null}
+        {screen.kind === 'form' ? (
+          <ProfileForm
+            adding={screen.original === null}
+            draft={screen.draft}
+            field={screen.field}
+            errors={screen.errors}
+            saving={state.saving !== undefined}
+          />
+        ) : null}
+      </Box>
+      {screen.kind === 'confirm-delete' ? (
+        <ConfirmDelete host={screen.host} saving={state.saving !== undefined} />
+      ) : null}
+      {state.run && screen.kind === 'list' ? <KnockStatus run={state.run} /> : null}
+      {state.notice ? (
+        <Text color={state.notice.tone === 'error' ? 'red' : 'green'}>{state.notice.text}</Text>
+      ) : null}
+      <HelpBar screen={screen.kind} />
+    </Box>
+  );
+}

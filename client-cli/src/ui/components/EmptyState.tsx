@@ -1,0 +1,27 @@
+import { Box, Text } from 'ink';
+
+export interface Props {
+  path: string;
+  exists: boolean;
+}
+
+/** No profiles yet: say where they live and how to add one. */
+export default function EmptyState({ path, exists }: Props) {
+  return (
+    <Box flexDirection="column">
+      <Text bold>No profiles yet.</Text>
+      <Text>
+        Profiles are read from {path}
+        {exists ? '' : ' (not created yet)'}.
+      </Text>
+      <Text>
+        Press <Text color="cyan">a</Text> to add one, or write it by hand:
+      </Text>
+      <Box flexDirection="column" marginLeft={2} marginTop={1}>
+        <Text dimColor>[hosts."ssh.example.org"]</Text>
+        <Text dimColor>sequence = "7000,8000,9000"</Text>
+        <Text dimColor>port = 22</Text>
+      </Box>
+    </Box>
+  );
+}

@@ -1,0 +1,28 @@
+import { Text } from 'ink';
+import { describeRun } from '../format.js';
+import type { KnockRun } from '../state.js';
+
+export interface Props {
+  run: KnockRun;
+}
+
+const COLORS: Record<KnockRun['phase'], string | undefined> = {
+  resolving: undefined,
+  knocking: undefined,
+  verifying: 'yellow',
+  open: 'green',
+  closed: 'red',
+  sent: undefined,
+  failed: 'red',
+};
+
+/** The live status line of the last knock. */
+export default function KnockStatus({ run }: Props) {
+  const color = COLORS[run.phase];
+  return (
+    <Text>
+      <Text bold>{run.host}: </Text>
+      {color ? <Text color={color}>{describeRun(run)}</Text> : <Text>{describeRun(run)}</Text>}
+    </Text>
+  );
+}

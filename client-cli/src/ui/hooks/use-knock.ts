@@ -1,0 +1,36 @@
+import { ExitCode, type Profile } from '@knock/shared';
+import { useCallback, useRef, type Dispatch } from 'react';
+import type { KnockService } from '../knock-service.js';
+import type { Action } from '../state.js';
+
+/** Returns `knock(profile)`: runs the service and streams its progress into the state, one knock at a time. */
+export default function useKnock(
+  service: KnockService,
+  dispatch: Dispatch<Action>,
+): (profile: Profile) => void {
+  const running = useRef(false);
+  return useCallback(
+    (profile: Profile) => {
+      // The reducer turns a second start into a "still knocking" notice.
+      dispatch({ type: 'knock-start', profile });
+      if (running.current) return;
+      running.current = true;
+      const host = profile.host;
+      service
+        .knock(profile, (event) => dispatch({ type: 'knock-progress', host, event }))
+        .then(
+          (outcome) => dispatch({ type: 'knock-done', host, outcome }),
+          (error: unknown) =>
+            dispatch({
+              type: 'knock-done',
+              host,
+              outcome: { status: 'failed', reason: String(error), exitCode: ExitCode.internal },
+            }),
+        )
+        .finally(() => {
+          running.current = false;
+        });
+    },
+    [service, dispatch],
+  );
+}

@@ -1,0 +1,41 @@
+import { describeError } from '@knock/shared';
+import { useEffect, type Dispatch } from 'react';
+import type { ProfileStore } from '../profile-store.js';
+import type { Action, TuiState } from '../state.js';
+
+/** Loads the profile file when the state asks for it (start, `r`), and writes what the reducer queued. */
+export default function useProfileStore(
+  store: ProfileStore,
+  state: TuiState,
+  dispatch: Dispatch<Action>,
+): void {
+  const loading = state.status === 'loading';
+  useEffect(() => {
+    if (!loading) return;
+    let live = true;
+    store.load().then(
+      (loaded) => {
+        if (live) dispatch({ type: 'loaded', ...loaded });
+      },
+      (error: unknown) => {
+        if (live) dispatch({ type: 'load-failed', message: describeError(error).text });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [loading, store, dispatch]);
+
+  const { saving, path } = state;
+  useEffect(() => {
+    if (!saving) return;
+    store.save(saving.profiles).then(
+      () => dispatch({ type: 'saved' }),
+      (error: unknown) =>
+        dispatch({
+          type: 'save-failed',
+          message: `could not save ${path}: ${describeError(error).text}`,
+        }),
+    );
+  }, [saving, path, store, dispatch]);
+}
