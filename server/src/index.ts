@@ -1,0 +1,1 @@
+export * from './firewall/index.js';
