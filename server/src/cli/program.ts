@@ -1,0 +1,170 @@
+/**
+ * The `knock-server` command line: knockd's flags with knockd's meaning, plus
+ * `check`, `ots generate`, and the slots for `fw` and `install-service`.
+ *
+ * createProgram() takes every effect as a dependency, so tests drive it with
+ * `parseAsync([...], { from: 'user' })` and fake runners; bin/knock-server.ts binds
+ * the real ones.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  DEFAULT_CONFIG_FILE,
+  ExitCode,
+  exitCodeDescriptions,
+  type ExitCodeName,
+} from '@knock/shared';
+import { checkCommand, type CheckDeps } from './check.js';
+import { otsCommand, type OtsDeps } from './ots.js';
+import { DEFAULT_MAX_ATTEMPTS, defaultServerOptions, type ServerOptions } from './options.js';
+
+export interface ProgramDeps extends CheckDeps, OtsDeps {
+  version: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Runs the daemon until it stops; throws a KnockError when it cannot start. */
+  runServer: (options: ServerOptions) => Promise<void>;
+  /** Subcommands owned by other modules (`fw`, `install-service`), added as they are. */
+  extraCommands?: Command[];
+}
+
+/** commander reports every usage error with exit 1; ours is ExitCode.usage (2). */
+function remapExit(error: CommanderError): never {
+  const exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  throw new CommanderError(exitCode, error.code, error.message);
+}
+
+/** exitOverride + output on a command and every subcommand under it (addCommand copies nothing). */
+export function applySeams(command: Command, deps: Pick<ProgramDeps, 'stdout' | 'stderr'>): void {
+  command.exitOverride(remapExit);
+  command.configureOutput({
+    writeOut: deps.stdout,
+    writeErr: deps.stderr,
+    outputError: (text, write) => write(text.startsWith('error:') ? `knock-server: ${text}` : text),
+  });
+  command.showSuggestionAfterError(true);
+  for (const sub of command.commands) applySeams(sub, deps);
+}
+
+const positiveInt = (flag: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError(`${flag} takes a whole number of at least 1 (got "${value}")`);
+  return Number(value);
+};
+
+const interfaceList = (value: string, previous: string[] | undefined): string[] => {
+  const names = value.split(',').map((name) => name.trim());
+  if (names.some((name) => name === ''))
+    throw new InvalidArgumentError(
+      `empty interface name in "${value}": write -i eth0 or -i eth0,wlan0`,
+    );
+  return [...(previous ?? []), ...names];
+};
+
+const exitCodeTable = (): string =>
+  (Object.keys(exitCodeDescriptions) as ExitCodeName[])
+    .filter((name) =>
+      (
+        [
+          'ok',
+          'failure',
+          'usage',
+          'config',
+          'otsFile',
+          'firewall',
+          'capture',
+          'alreadyRunning',
+          'permission',
+          'internal',
+        ] as string[]
+      ).includes(name),
+    )
+    .map((name) => `  ${String(ExitCode[name]).padStart(2)}  ${exitCodeDescriptions[name]}`)
+    .join('\n');
+
+export function helpEpilogue(): string {
+  return `
+Examples:
+  knock-server                           watch the default-route interface, /etc/knockd.conf
+  knock-server -i eth0,wlan0 -v          two interfaces, print what happens
+  knock-server -d -c /etc/knockd.conf    run in the background (pidfile /var/run/knockd.pid)
+  knock-server check -c knockd.conf      validate a config; every problem with file:line:col
+  knock-server ots generate --count 50 --length 3 /etc/knockd/ssh.ots
+
+Config: ${DEFAULT_CONFIG_FILE} unless -c; any knockd 0.8 config works unchanged.
+  In [options], LogFile and PidFile override -g and -p (as in knockd); -i overrides Interface.
+  Without -i or Interface, the interface carrying the default route is used.
+
+Signals:
+  SIGHUP           re-read the config; attempts of unchanged doors and pending stop
+                   commands are kept; a config with errors is logged and the old one kept
+  SIGTERM, SIGINT  run pending stop commands now, log "shutting down", exit 0
+
+Exit codes:
+${exitCodeTable()}
+`;
+}
+
+export function createProgram(deps: ProgramDeps): Command {
+  const defaults = defaultServerOptions();
+  const program = new Command('knock-server')
+    .description(
+      "Port-knock daemon: watches the network for knock sequences and, for whoever knocked, runs the door's commands or opens the built-in firewall. A drop-in for knockd 0.8.",
+    )
+    .version(
+      `knock-server ${deps.version} (knockd 0.8 compatible)`,
+      '-V, --version',
+      'print the version and exit',
+    )
+    .helpOption('-h, --help', 'show this help and exit')
+    .option(
+      '-i, --interface <if[,if…]>',
+      'interface(s) to listen on (overrides Interface)',
+      interfaceList,
+    )
+    .option('-d, --daemon', 'run in the background and write the pidfile')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_FILE)
+    .option('-D, --debug', 'print debug lines on stdout')
+    .option('-v, --verbose', 'print what happens on stdout')
+    .option('-l, --lookup', 'add reverse-DNS names to log lines (never to commands)')
+    .option('-p, --pidfile <file>', 'pidfile (PidFile in the config wins)')
+    .option('-g, --logfile <file>', 'log file (LogFile in the config wins)')
+    .option('-4, --only-ip-v4', 'ignore IPv6 knocks')
+    .addOption(
+      new Option('--log-format <format>', 'log file and -v format')
+        .choices(['text', 'json'])
+        .default('text'),
+    )
+    .option(
+      '--max-attempts <n>',
+      'most knock attempts tracked at once (oldest evicted first)',
+      positiveInt('--max-attempts'),
+      DEFAULT_MAX_ATTEMPTS,
+    )
+    .allowExcessArguments(false)
+    // `check -c FILE`: options after a subcommand belong to it, not to the daemon.
+    .enablePositionalOptions()
+    .addHelpText('after', helpEpilogue())
+    .action(async (opts: Record<string, unknown>) => {
+      const options: ServerOptions = {
+        ...defaults,
+        daemon: opts.daemon === true,
+        config: String(opts.config),
+        debug: opts.debug === true,
+        verbose: opts.verbose === true,
+        lookup: opts.lookup === true,
+        onlyIpv4: opts.onlyIpV4 === true,
+        logFormat: opts.logFormat === 'json' ? 'json' : 'text',
+        maxAttempts: typeof opts.maxAttempts === 'number' ? opts.maxAttempts : DEFAULT_MAX_ATTEMPTS,
+      };
+      if (Array.isArray(opts.interface)) options.interfaces = opts.interface as string[];
+      if (typeof opts.pidfile === 'string') options.pidfile = opts.pidfile;
+      if (typeof opts.logfile === 'string') options.logfile = opts.logfile;
+      await deps.runServer(options);
+    });
+
+  program.addCommand(checkCommand(deps));
+  program.addCommand(otsCommand(deps));
+  for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
+  applySeams(program, deps);
+  return program;
+}
