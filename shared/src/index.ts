@@ -5,3 +5,4 @@ export * from './sequence.js';
 export * from './config/types.js';
 export * from './config/parse.js';
 export * from './config/serialize.js';
+export * from './ots.js';

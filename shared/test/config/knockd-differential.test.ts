@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  currentSequence,
   extensionsUsed,
   parseConfig,
   serializeConfig,
@@ -292,6 +293,9 @@ describe.skipIf(reason !== undefined)(
         { port: 7001, protocol: 'udp' },
         { port: 7002, protocol: 'tcp' },
       ]);
+      expect(currentSequence(readFileSync(ots, 'utf8'))?.knocks).toEqual(
+        knockdDoors(run.stdout)[0]?.sequence,
+      );
     });
 
     it('accepts what serializeConfig writes for configs without extensions', async () => {
