@@ -1,5 +1,4 @@
 import { Box, Text, useApp, useInput } from 'ink';
-import { useReducer } from 'react';
 import ConfirmDelete from './components/ConfirmDelete.js';
 import EmptyState from './components/EmptyState.js';
 import Header from './components/Header.js';
@@ -10,10 +9,11 @@ import ProfileForm from './components/ProfileForm.js';
 import ProfileList from './components/ProfileList.js';
 import useKnock from './hooks/use-knock.js';
 import useProfileStore from './hooks/use-profile-store.js';
+import useTuiState from './hooks/use-tui-state.js';
 import { commandForKey } from './keys.js';
 import type { KnockService } from './knock-service.js';
 import type { ProfileStore } from './profile-store.js';
-import { initialState, reducer, selectedProfile } from './state.js';
+import { initialState, selectedProfile } from './state.js';
 
 export interface Props {
   store: ProfileStore;
@@ -23,16 +23,16 @@ export interface Props {
 /** `knock ui`: the profile list, the live knock status, and the add/edit/delete forms. */
 export default function App({ store, knocker }: Props) {
   const { exit } = useApp();
-  const [state, dispatch] = useReducer(reducer, store.path, initialState);
+  const [state, dispatch, latest] = useTuiState(() => initialState(store.path));
   useProfileStore(store, state, dispatch);
   const knock = useKnock(knocker, dispatch);
 
   useInput((input, key) => {
-    const command = commandForKey(state, input, key);
+    const command = commandForKey(latest.current, input, key);
     if (!command) return;
     if (command.type === 'quit') exit();
     else if (command.type === 'knock') {
-      const profile = selectedProfile(state);
+      const profile = selectedProfile(latest.current);
       if (profile) knock(profile);
     } else dispatch(command);
   });

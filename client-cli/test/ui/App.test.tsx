@@ -1,10 +1,12 @@
 import { KnockError } from '@knock/shared';
 import { render } from 'ink-testing-library';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import App from '../../src/ui/App.js';
 import { FakeStore, ManualKnocker, PATH, keys, lab, maths, tick } from './fakes.js';
 
 let cleanup: (() => void) | undefined;
+// Saves and knocks settle asynchronously: wait for what the user would see.
+const eventually = (check: () => void) => vi.waitFor(check, { timeout: 2000, interval: 10 });
 afterEach(() => {
   cleanup?.();
   cleanup = undefined;
@@ -32,29 +34,33 @@ async function start(store = new FakeStore([maths, lab]), knocker = new ManualKn
 describe('App: the profile list', () => {
   it('shows each profile with its sequence or one-time file and its port', async () => {
     const { frame } = await start();
-    expect(frame()).toContain(`profiles in ${PATH}`);
-    expect(frame()).toMatch(/❯ ssh\.maths\.fr\s+1228,1227\s+22/);
-    expect(frame()).toMatch(/ {2}lab\.example\.org\s+one-time: .*lab\.ots\s+2222/);
+    await eventually(() => expect(frame()).toContain(`profiles in ${PATH}`));
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.maths\.fr\s+1228,1227\s+22/));
+    await eventually(() =>
+      expect(frame()).toMatch(/ {2}lab\.example\.org\s+one-time: .*lab\.ots\s+2222/),
+    );
   });
 
   it('moves the selection with arrows and j/k, and stays within the list', async () => {
     const { frame, press } = await start();
     await press(keys.down);
-    expect(frame()).toMatch(/❯ lab\.example\.org/);
+    await eventually(() => expect(frame()).toMatch(/❯ lab\.example\.org/));
     await press('j');
-    expect(frame()).toMatch(/❯ lab\.example\.org/);
+    await eventually(() => expect(frame()).toMatch(/❯ lab\.example\.org/));
     await press('k');
-    expect(frame()).toMatch(/❯ ssh\.maths\.fr/);
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.maths\.fr/));
     await press(keys.up, keys.down);
-    expect(frame()).toMatch(/❯ lab\.example\.org/);
+    await eventually(() => expect(frame()).toMatch(/❯ lab\.example\.org/));
   });
 
   it('shows where the file is and how to add a profile when there is none', async () => {
     const { frame } = await start(new FakeStore([], false));
-    expect(frame()).toContain('No profiles yet.');
-    expect(frame()).toContain(`Profiles are read from ${PATH} (not created yet).`);
-    expect(frame()).toContain('Press a to add one');
-    expect(frame()).toContain('sequence = "7000,8000,9000"');
+    await eventually(() => expect(frame()).toContain('No profiles yet.'));
+    await eventually(() =>
+      expect(frame()).toContain(`Profiles are read from ${PATH} (not created yet).`),
+    );
+    await eventually(() => expect(frame()).toContain('Press a to add one'));
+    await eventually(() => expect(frame()).toContain('sequence = "7000,8000,9000"'));
   });
 
   it('shows a bad profile file with file:line, refuses edits that would overwrite it, and reloads', async () => {
@@ -64,17 +70,19 @@ describe('App: the profile list', () => {
       `${PATH}:3:12: error: port 70000 is out of range`,
     );
     const { frame, press } = await start(store);
-    expect(frame()).toContain('Cannot use the profile file:');
-    expect(frame()).toContain(`${PATH}:3:12: error: port 70000 is out of range`);
+    await eventually(() => expect(frame()).toContain('Cannot use the profile file:'));
+    await eventually(() =>
+      expect(frame()).toContain(`${PATH}:3:12: error: port 70000 is out of range`),
+    );
     expect(frame()).not.toContain('internal error');
     await press('a');
-    expect(frame()).toContain(`fix ${PATH} first, then press r`);
+    await eventually(() => expect(frame()).toContain(`fix ${PATH} first, then press r`));
     expect(frame()).not.toContain('New profile');
     expect(store.saves).toEqual([]);
     store.failLoad = undefined;
     await press('r');
     expect(store.loads).toBe(2);
-    expect(frame()).toMatch(/❯ ssh\.maths\.fr\s+1228,1227\s+22/);
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.maths\.fr\s+1228,1227\s+22/));
   });
 });
 
@@ -83,18 +91,18 @@ describe('App: knocking', () => {
     const { frame, press, knocker } = await start();
     await press(keys.enter);
     expect(knocker.calls.map((p) => p.host)).toEqual(['ssh.maths.fr']);
-    expect(frame()).toContain('ssh.maths.fr: resolving ssh.maths.fr…');
+    await eventually(() => expect(frame()).toContain('ssh.maths.fr: resolving ssh.maths.fr…'));
     knocker.emit({ type: 'resolved', addresses: ['192.0.2.2'] });
     knocker.emit({ type: 'sent', knock: { port: 1228, protocol: 'tcp' }, index: 0, total: 2 });
     await tick();
-    expect(frame()).toContain('ssh.maths.fr: sent 1228 ✓, 1227 …');
+    await eventually(() => expect(frame()).toContain('ssh.maths.fr: sent 1228 ✓, 1227 …'));
     knocker.emit({ type: 'sent', knock: { port: 1227, protocol: 'tcp' }, index: 1, total: 2 });
     knocker.emit({ type: 'verifying', port: 22, addresses: ['192.0.2.2'] });
     await tick();
-    expect(frame()).toContain('sent 1228 ✓, 1227 ✓, verifying 22…');
+    await eventually(() => expect(frame()).toContain('sent 1228 ✓, 1227 ✓, verifying 22…'));
     knocker.finish({ status: 'open', address: '192.0.2.2', port: 22 });
     await tick();
-    expect(frame()).toContain('sent 1228 ✓, 1227 ✓, open on 192.0.2.2:22');
+    await eventually(() => expect(frame()).toContain('sent 1228 ✓, 1227 ✓, open on 192.0.2.2:22'));
   });
 
   it('says the port is still closed, and why', async () => {
@@ -108,8 +116,10 @@ describe('App: knocking', () => {
       reason: 'port 22 did not open within 5 s (connection refused)',
     });
     await tick();
-    expect(flat()).toContain(
-      'sent 1228 ✓, 1227 ✓, still closed: port 22 did not open within 5 s (connection refused)',
+    await eventually(() =>
+      expect(flat()).toContain(
+        'sent 1228 ✓, 1227 ✓, still closed: port 22 did not open within 5 s (connection refused)',
+      ),
     );
   });
 
@@ -117,10 +127,10 @@ describe('App: knocking', () => {
     const { frame, press, knocker } = await start();
     await press(keys.enter, keys.down, keys.enter);
     expect(knocker.calls).toHaveLength(1);
-    expect(frame()).toContain('still knocking ssh.maths.fr…');
+    await eventually(() => expect(frame()).toContain('still knocking ssh.maths.fr…'));
     knocker.finish({ status: 'failed', reason: 'ssh.maths.fr does not resolve', exitCode: 5 });
     await tick();
-    expect(frame()).toContain('failed: ssh.maths.fr does not resolve');
+    await eventually(() => expect(frame()).toContain('failed: ssh.maths.fr does not resolve'));
     await press(keys.enter);
     expect(knocker.calls.map((p) => p.host)).toEqual(['ssh.maths.fr', 'lab.example.org']);
   });
@@ -130,50 +140,52 @@ describe('App: adding and editing', () => {
   it('adds a profile, validating the sequence inline, and saves it to the CLI file', async () => {
     const { frame, press, type, store } = await start(new FakeStore([], false));
     await press('a');
-    expect(frame()).toContain('New profile');
+    await eventually(() => expect(frame()).toContain('New profile'));
     await type('ssh.example.org');
     await press(keys.tab);
     await type('7000,ssh');
     await press(keys.enter);
-    expect(frame()).toContain('✗ column 6: "ssh" is not a port number');
+    await eventually(() => expect(frame()).toContain('✗ column 6: "ssh" is not a port number'));
     expect(store.saves).toEqual([]);
     for (let i = 0; i < 3; i++) await press(keys.backspace);
     await type('8000:udp');
     await press(keys.down, keys.down, keys.down); // one-time file, port, family
     await press(keys.right); // any → ipv4
     await press(keys.enter);
-    expect(store.saves).toEqual([
-      [
-        {
-          host: 'ssh.example.org',
-          sequence: [
-            { port: 7000, protocol: 'tcp' },
-            { port: 8000, protocol: 'udp' },
-          ],
-          port: 22,
-          family: 'ipv4',
-          delayMs: 0,
-        },
-      ],
-    ]);
-    expect(frame()).toMatch(/❯ ssh\.example\.org\s+7000,8000:udp\s+22/);
-    expect(frame()).toContain(`saved ssh.example.org to ${PATH}`);
+    await eventually(() =>
+      expect(store.saves).toEqual([
+        [
+          {
+            host: 'ssh.example.org',
+            sequence: [
+              { port: 7000, protocol: 'tcp' },
+              { port: 8000, protocol: 'udp' },
+            ],
+            port: 22,
+            family: 'ipv4',
+            delayMs: 0,
+          },
+        ],
+      ]),
+    );
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.example\.org\s+7000,8000:udp\s+22/));
+    await eventually(() => expect(frame()).toContain(`saved ssh.example.org to ${PATH}`));
   });
 
   it('edits the selected profile and keeps the keys the form does not show', async () => {
     const store = new FakeStore([{ ...maths, verifyTimeoutMs: 9000 }, lab]);
     const { frame, press, type } = await start(store);
     await press('e');
-    expect(frame()).toContain('Edit ssh.maths.fr');
-    expect(frame()).toContain('1228,1227');
+    await eventually(() => expect(frame()).toContain('Edit ssh.maths.fr'));
+    await eventually(() => expect(frame()).toContain('1228,1227'));
     await press(keys.down, keys.down, keys.down); // port
     await press(keys.backspace, keys.backspace);
     await type('2222');
     await press(keys.enter);
-    expect(store.saves).toHaveLength(1);
+    await eventually(() => expect(store.saves).toHaveLength(1));
     expect(store.saves[0]?.[0]).toEqual({ ...maths, port: 2222, verifyTimeoutMs: 9000 });
     expect(store.saves[0]?.[1]).toEqual(lab);
-    expect(frame()).toMatch(/❯ ssh\.maths\.fr\s+1228,1227\s+2222/);
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.maths\.fr\s+1228,1227\s+2222/));
   });
 
   it('refuses a second profile for the same host', async () => {
@@ -183,7 +195,9 @@ describe('App: adding and editing', () => {
     await press(keys.tab);
     await type('1,2,3');
     await press(keys.enter);
-    expect(frame()).toContain('✗ a profile for ssh.maths.fr already exists');
+    await eventually(() =>
+      expect(frame()).toContain('✗ a profile for ssh.maths.fr already exists'),
+    );
     expect(store.saves).toEqual([]);
   });
 
@@ -196,12 +210,23 @@ describe('App: adding and editing', () => {
     await press(keys.tab);
     await type('1,2');
     await press(keys.enter);
-    expect(flat()).toContain(`could not save ${PATH}: cannot write ${PATH}: permission denied`);
-    expect(frame()).toContain('New profile');
-    expect(frame()).toContain('new.example.org');
+    await eventually(() =>
+      expect(flat()).toContain(`could not save ${PATH}: cannot write ${PATH}: permission denied`),
+    );
+    await eventually(() => expect(frame()).toContain('New profile'));
+    await eventually(() => expect(frame()).toContain('new.example.org'));
     await press(keys.enter);
-    expect(store.saves).toHaveLength(1);
-    expect(frame()).toContain('saved new.example.org');
+    await eventually(() => expect(store.saves).toHaveLength(1));
+    await eventually(() => expect(frame()).toContain('saved new.example.org'));
+  });
+
+  it('puts keys typed right after a into the form, even before it is drawn', async () => {
+    const { view, frame, store } = await start();
+    for (const c of 'a' + 'edit.me') view.stdin.write(c); // no pause: faster than React renders
+    await tick();
+    await eventually(() => expect(frame()).toContain('New profile'));
+    await eventually(() => expect(frame()).toMatch(/Host\s+edit\.me/));
+    expect(store.saves).toEqual([]);
   });
 
   it('cancels the form with Esc without saving', async () => {
@@ -211,7 +236,7 @@ describe('App: adding and editing', () => {
     await press(keys.escape);
     await tick(60);
     expect(frame()).not.toContain('New profile');
-    expect(frame()).toMatch(/❯ ssh\.maths\.fr/);
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.maths\.fr/));
     expect(store.saves).toEqual([]);
   });
 });
@@ -220,7 +245,9 @@ describe('App: deleting', () => {
   it('asks before deleting, and keeps the profile on n', async () => {
     const { frame, press, store } = await start();
     await press('d');
-    expect(frame()).toContain('Delete the profile for ssh.maths.fr? yes / no');
+    await eventually(() =>
+      expect(frame()).toContain('Delete the profile for ssh.maths.fr? yes / no'),
+    );
     await press('n');
     expect(frame()).not.toContain('Delete the profile');
     expect(store.saves).toEqual([]);
@@ -229,8 +256,8 @@ describe('App: deleting', () => {
   it('deletes on y and saves the remaining profiles', async () => {
     const { frame, press, store } = await start();
     await press(keys.down, 'd', 'y');
-    expect(store.saves).toEqual([[maths]]);
-    expect(frame()).toContain('deleted lab.example.org');
+    await eventually(() => expect(store.saves).toEqual([[maths]]));
+    await eventually(() => expect(frame()).toContain('deleted lab.example.org'));
     expect(frame()).not.toMatch(/lab\.example\.org\s+one-time/);
   });
 });
