@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: knock-server against Debian's knockd, side by side, in one run.
+#
+# Runs the project's shared benchmark harness (../shared/bench: flood.sh and
+# latency.sh, two network namespaces, tcpreplay floods) with both daemons, then the
+# client's cold start (knock vs Debian knock vs node -e 0). Raw TSVs go to
+# $RESULTS_DIR (default bench-results/ here). Needs root.
+#
+#   npm run bench                 # full run (several minutes per daemon)
+#   npm run bench -- --quick      # the harness's quick mode (about a minute)
+#   npm run bench -- --only client|flood|latency
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
+export RESULTS_DIR=${RESULTS_DIR:-$ROOT/bench-results}
+mkdir -p "$RESULTS_DIR"
+QUICK=()
+ONLY=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) QUICK=(--quick); shift ;;
+    --only) ONLY=$2; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" = 0 ] || { echo "bench: run as root (namespaces, packet capture)" >&2; exit 13; }
+[ -x "$BENCH/flood.sh" ] || [ -f "$BENCH/flood.sh" ] || { echo "bench: harness not found at $BENCH (set KNOCK_BENCH_DIR)" >&2; exit 1; }
+for t in tcpreplay tcpdump knockd; do command -v "$t" >/dev/null || { echo "bench: missing $t: run scripts/setup.sh" >&2; exit 1; }; done
+
+KNOCKD="knockd=/usr/sbin/knockd -i {iface} -c {conf}"
+OURS="knock-server=$(command -v node) $ROOT/server/bin/knock-server.js -i {iface} -c {conf}"
+
+if [ "$ONLY" = all ] || [ "$ONLY" = flood ]; then
+  echo "== flood: detection, drops, CPU and memory under a SYN flood"
+  bash "$BENCH/flood.sh" "${QUICK[@]}" --daemon "$KNOCKD" --daemon "$OURS"
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = latency ]; then
+  echo "== latency: from starting knock to the door command"
+  runs=20; [ ${#QUICK[@]} -gt 0 ] && runs=5
+  bash "$BENCH/latency.sh" --runs "$runs" --daemon "$KNOCKD" --daemon "$OURS"
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = client ]; then
+  echo "== client cold start: start to last knock sent (knock 127.0.0.1 1228 1227), 30 runs each"
+  node "$ROOT/scripts/bench-client.mjs" 30
+fi
+bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
