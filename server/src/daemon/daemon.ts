@@ -190,6 +190,11 @@ export class Daemon {
       this.#detector?.setLocalAddresses(this.#localList());
       this.#pushDoors();
       for (const d of doors) if (d.disabled && !d.rotating) this.#logExhausted(d.door.name);
+      await this.#deps.actions
+        .reconfigure?.(loaded.config)
+        .catch((error: unknown) =>
+          this.#log.error('reload', `applying the new config: ${(error as Error).message}`),
+        );
     };
     const previous = this.#reloading ?? Promise.resolve();
     const current = previous.then(run);
@@ -250,8 +255,16 @@ export class Daemon {
     const out = this.#out;
     out.length = 0;
     const now = event.time > 0 ? event.time : this.#clock.now();
-    detector.feed(event, now, out);
-    if (out.length > 0) this.#handle(out);
+    try {
+      detector.feed(event, now, out);
+      if (out.length > 0) this.#handle(out);
+    } catch (error) {
+      // A bug must not take the doors down: log it (once per packet) and go on.
+      this.#log.error(
+        'error',
+        `internal error on a packet from ${event.src}: ${(error as Error).message} (a bug in knock-server: please report it)`,
+      );
+    }
     this.#armTimer();
   }
 

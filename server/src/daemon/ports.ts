@@ -25,6 +25,8 @@ export interface ActionsPort {
   runAllPendingNow(): Promise<void>;
   /** Stops the runner (after runAllPendingNow). */
   close(): Promise<void>;
+  /** After a successful reload: the new config (firewall ports, trusted hosts). */
+  reconfigure?(config: KnockdConfig): Promise<void>;
 }
 
 export interface OtsRead {
