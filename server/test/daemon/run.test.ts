@@ -11,13 +11,22 @@ import {
   type ProcessPort,
   type ServerPorts,
 } from '../../src/daemon/run.js';
-import { FakeActions, FakeCapture, FakeOts, flush, knock, FakeClock } from './fakes.js';
+import { FakeActions, FakeCapture, FakeClock, FakeOts, knock } from './fakes.js';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'knock-run-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Polls (bounded) until the daemon has opened its capture, or `check` holds. */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 const options = (extra: Partial<ServerOptions>): ServerOptions => ({
   ...defaultServerOptions(),
@@ -110,7 +119,7 @@ describe('runServer', () => {
       h.proc,
       h.ports,
     );
-    await flush();
+    await until(() => existsSync(pidFile));
     expect(readFileSync(pidFile, 'utf8')).toBe(`${process.pid}\n`);
     const clock = new FakeClock();
     clock.time = Date.now();
@@ -122,7 +131,7 @@ describe('runServer', () => {
       '192.0.2.1: ssh: OPEN SESAME\n',
     ]);
     h.signals.emit('SIGHUP');
-    await flush();
+    await until(() => h.out.length > 4);
     expect(h.out.at(-1)).toBe(`re-reading config file: ${h.configPath}\n`);
     h.signals.emit('SIGTERM');
     await done;
@@ -170,11 +179,11 @@ describe('runServer', () => {
       h.proc,
       h.ports,
     );
-    await flush();
+    await until(() => h.capture.sources.length > 0);
     const clock = new FakeClock();
     clock.time = Date.now();
     for (const port of [7000, 8000]) h.capture.source.emit(knock(clock, '192.0.2.1', port));
-    await flush();
+    await until(() => h.err.length > 0);
     expect(h.actions.opened).toHaveLength(1);
     expect(h.err.filter((l) => l.includes('cannot write log file /dev/full'))).toHaveLength(1);
     h.signals.emit('SIGINT');
