@@ -67,6 +67,9 @@ interface RunningDoor {
 
 let nextDoorId = 1;
 
+/** Attempts expired per timer turn; the timer comes back at once for the rest. */
+const EXPIRE_BATCH = 10_000;
+
 export class Daemon {
   readonly #deps: DaemonDeps;
   readonly #clock: Clock;
@@ -275,7 +278,8 @@ export class Daemon {
     if (!detector || this.#stopping) return;
     const out = this.#out;
     out.length = 0;
-    detector.expire(this.#clock.now(), out);
+    // Bounded work per turn: a flood's worth of expiries never stalls the capture.
+    detector.expire(this.#clock.now(), out, EXPIRE_BATCH);
     if (out.length > 0) this.#handle(out);
     this.#armTimer();
   }
