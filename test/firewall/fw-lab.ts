@@ -3,7 +3,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createLab, waitFor, type Lab } from '../helpers/netns.js';
-import { systemExec, type Exec } from '@knock/server';
+import { Command, CommanderError } from 'commander';
+import { describeError } from '@knock/shared';
+import { fwCommand, systemExec, type Exec } from '@knock/server';
 
 export const PORT = 22;
 /** Not protected: always reachable, proves the path works when PORT is refused. */
@@ -80,3 +82,37 @@ export const withoutExpiry = (listing: string): string =>
   listing.replace(/ expires [0-9hms]+/g, '');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `knock-server fw ARGS` in-process with its firewall commands run in the lab's server namespace. */
+export async function runFwCli(fw: FwLab, args: string[]): Promise<CliRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const root = new Command('knock-server').enablePositionalOptions();
+  root.addCommand(
+    fwCommand({ exec: fw.exec, stdout: (t) => out.push(t), stderr: (t) => err.push(t) }),
+  );
+  const seams = (c: Command) => {
+    c.exitOverride();
+    c.configureOutput({ writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) });
+    c.commands.forEach(seams);
+  };
+  seams(root);
+  let code = 0;
+  try {
+    await root.parseAsync(['fw', ...args], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
+    else {
+      const described = describeError(error);
+      err.push(described.text + '\n');
+      code = described.exitCode;
+    }
+  }
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
