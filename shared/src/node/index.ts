@@ -3,3 +3,6 @@ export {};
 export * from './resolve.js';
 export * from './sender.js';
 export * from './probe.js';
+export * from './atomic-file.js';
+export * from './lock.js';
+export * from './ots-file.js';
