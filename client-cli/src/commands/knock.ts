@@ -1,0 +1,163 @@
+import { Option, type Command } from 'commander';
+import { ExitCode, KnockError } from '@knock/shared';
+import type { AddressFamily } from '@knock/shared/node';
+import type { CliDeps, Profile } from '../deps.js';
+import {
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  closedError,
+  knock,
+  lookupProfile,
+  noProfileError,
+} from '../knock-flow.js';
+import {
+  parseDelay,
+  parsePort,
+  parsePortSpec,
+  parseSeconds,
+  resolvePortSpecs,
+  type PortSpec,
+} from '../ports.js';
+import { reporter, seconds } from '../report.js';
+import { runUi } from './ui.js';
+
+interface KnockOptions {
+  udp?: boolean;
+  delay?: number;
+  ipv4?: boolean;
+  ipv6?: boolean;
+  verbose?: boolean;
+  verify?: boolean | string;
+  timeout?: number;
+  config?: string;
+}
+
+export function familyOf(options: { ipv4?: boolean; ipv6?: boolean }): AddressFamily | undefined {
+  return options.ipv4 ? 'ipv4' : options.ipv6 ? 'ipv6' : undefined;
+}
+
+/** -4/-6, shared by the knock, proxy commands. */
+export const familyOptions = (): Option[] => [
+  new Option('-4, --ipv4', 'knock IPv4 addresses only').conflicts('ipv6'),
+  new Option('-6, --ipv6', 'knock IPv6 addresses only').conflicts('ipv4'),
+];
+
+/** The root action: knockd's `knock [-u] [-d MS] [-4|-6] [-v] HOST PORT[:PROTO]…`, and `knock HOST` with a profile. */
+export function addKnockAction(program: Command, deps: CliDeps): void {
+  program
+    .argument('[host]', 'host name or address to knock')
+    .argument('[ports...]', 'PORT[:tcp|udp] to knock, in order (a port number or service name)')
+    .option('-u, --udp', 'make every knock UDP (even PORT:tcp)')
+    .option('-d, --delay <ms>', 'wait MS milliseconds after every knock', parseDelay);
+  for (const option of familyOptions()) program.addOption(option);
+  program
+    .option('-v, --verbose', 'print each knock as it is sent (hitting tcp ADDRESS:PORT)')
+    .option(
+      '--verify [port]',
+      'after knocking, wait until PORT (default: the profile port) accepts connections',
+    )
+    .option(
+      '--timeout <seconds>',
+      `how long --verify waits (default: the profile's, else ${DEFAULT_VERIFY_TIMEOUT_MS / 1000})`,
+      (text) => parseSeconds(text, '--timeout'),
+    )
+    .option(
+      '-c, --config <file>',
+      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
+    )
+    .action(async (host: string | undefined, ports: string[], options: KnockOptions) => {
+      // `--verify HOST PORT…`: commander gave HOST to --verify's optional value. A
+      // verify port is a number, so a non-number there is the host: shift it back.
+      if (typeof options.verify === 'string' && !/^\d+$/.test(options.verify)) {
+        if (host !== undefined) ports = [host, ...ports];
+        host = options.verify;
+        options.verify = true;
+      }
+      if (host === undefined) {
+        if (deps.isInteractive) {
+          await runUi(deps, options.config);
+          return;
+        }
+        throw new KnockError('knock.usage.noHost', 'no host given', {
+          exitCode: ExitCode.usage,
+          hint: 'knock HOST PORT[:PROTO]... (or knock HOST for a profile); see knock --help',
+        });
+      }
+      await knockCommand(deps, host, ports, options);
+    });
+}
+
+async function knockCommand(
+  deps: CliDeps,
+  host: string,
+  ports: string[],
+  options: KnockOptions,
+): Promise<void> {
+  // Every argument is checked before the first packet leaves.
+  const specs: PortSpec[] = ports.map((p) => parsePortSpec(p, options.udp === true));
+  let knocks;
+  if (specs.some((s) => typeof s.port === 'string')) {
+    const { file, table } = await deps.services();
+    knocks = resolvePortSpecs(specs, table, file);
+  } else knocks = resolvePortSpecs(specs, undefined, '');
+  const verifyPort =
+    typeof options.verify === 'string' ? parsePort(options.verify, '--verify') : undefined;
+
+  // The profile is read only when it is needed, so a broken profile file never
+  // breaks a knockd-style `knock HOST PORT…`.
+  const needsProfile = knocks.length === 0 || (options.verify === true && verifyPort === undefined);
+  let profile: Profile | undefined;
+  if (needsProfile) {
+    const found = await lookupProfile(deps, host, options.config);
+    profile = found.profile;
+    if (profile === undefined) {
+      throw knocks.length === 0
+        ? noProfileError(host, found.file, `give the ports: knock ${host} PORT...`)
+        : new KnockError('knock.usage.verifyPort', `--verify needs a port for "${host}"`, {
+            exitCode: ExitCode.usage,
+            hint: `write --verify=PORT (there is no profile for "${host}" in ${found.file.path})`,
+          });
+    }
+  }
+  const port = verifyPort ?? (options.verify ? profile?.port : undefined);
+  if (options.verify && port === undefined) {
+    throw new KnockError('knock.usage.verifyPort', `--verify needs a port for "${host}"`, {
+      exitCode: ExitCode.usage,
+      hint: 'write --verify=PORT, or add port = 22 to the profile',
+    });
+  }
+
+  const family = familyOf(options);
+  const onEvent = reporter({
+    verbose: options.verbose ? deps.stdout : undefined,
+    warn: deps.stderr,
+  });
+  const outcome = await knock(deps, {
+    host,
+    ...(knocks.length > 0 ? { knocks } : {}),
+    ...(profile ? { profile } : {}),
+    allUdp: options.udp === true,
+    ...(family ? { family } : {}),
+    ...(options.delay !== undefined ? { delayMs: options.delay } : {}),
+    onEvent,
+  });
+  if (outcome.oneTime?.remaining === 0) {
+    deps.stderr.write(
+      `knock: warning: that was the last unused sequence in ${outcome.oneTime.file}; generate new ones (knock ots generate)\n`,
+    );
+  }
+  if (port === undefined) return;
+
+  const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  const result = await deps.verifyOpen({
+    addresses: outcome.addresses,
+    port,
+    timeoutMs,
+    intervalMs: 200,
+    onEvent,
+  });
+  if (result.state !== 'open') throw closedError(host, port, outcome.addresses, result, timeoutMs);
+  if (!options.verbose)
+    deps.stdout.write(
+      `port ${port} is open on ${result.address} (after ${seconds(result.elapsedMs)})\n`,
+    );
+}

@@ -1,0 +1,7 @@
+// @knock/client-cli: the `knock` command line as a library (tests, the TUI, scripts).
+export { createProgram } from './program.js';
+export type { CliDeps, Out, Profile, ProfileFile, TuiModule, ChildResult } from './deps.js';
+export { parsePortSpec, resolvePortSpecs } from './ports.js';
+export { parseServices, lookupService } from './services.js';
+export { parseSshConfig, knownHostsName, type SshTarget } from './ssh-config.js';
+export { relay } from './relay.js';

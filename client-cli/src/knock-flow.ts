@@ -1,0 +1,117 @@
+import { ExitCode, KnockError, type Knock } from '@knock/shared';
+import type { AddressFamily, KnockProgress, VerifyResult } from '@knock/shared/node';
+import { formatEndpoint } from '@knock/shared/node';
+import type { CliDeps, Profile, ProfileFile } from './deps.js';
+import { seconds } from './report.js';
+
+export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
+
+/** Loads the profile file and picks HOST's profile (undefined when there is none). */
+export async function lookupProfile(
+  deps: CliDeps,
+  host: string,
+  configPath: string | undefined,
+): Promise<{ file: ProfileFile; profile: Profile | undefined }> {
+  const file = await deps.loadProfiles(
+    configPath === undefined ? { env: deps.env } : { path: configPath, env: deps.env },
+  );
+  return { file, profile: deps.findProfile(file.profiles, host) };
+}
+
+export function noProfileError(host: string, file: ProfileFile, alternative: string): KnockError {
+  const where = file.exists
+    ? `in ${file.path}`
+    : `(${file.path} does not exist; profiles are read from $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml)`;
+  return new KnockError('knock.noProfile', `no profile for "${host}" ${where}`, {
+    exitCode: ExitCode.noProfile,
+    hint: `add [hosts."${host}"] with sequence = "PORT,PORT" and port = 22 to ${file.path}, or ${alternative}`,
+  });
+}
+
+export interface KnockRequest {
+  host: string;
+  /** Knocks from the command line; undefined: the profile's sequence or one-time file. */
+  knocks?: Knock[];
+  profile?: Profile;
+  /** -u: every knock UDP, also the profile's. */
+  allUdp?: boolean;
+  /** -4/-6, or what ssh will use; undefined: the profile's, else any. */
+  family?: AddressFamily;
+  /** -d; undefined: the profile's, else 0. */
+  delayMs?: number;
+  onEvent?: (event: KnockProgress) => void;
+}
+
+export interface KnockOutcome {
+  addresses: string[];
+  knocks: Knock[];
+  /** Set when a one-time sequence was used: how many are left in the file. */
+  oneTime?: { file: string; remaining: number };
+}
+
+/**
+ * Resolves the host once, then sends the knocks (from the command line, the profile's
+ * sequence, or the next sequence of its one-time file, marked used only once sent).
+ */
+export async function knock(deps: CliDeps, request: KnockRequest): Promise<KnockOutcome> {
+  const { profile } = request;
+  const family = request.family ?? profile?.family ?? 'any';
+  const delayMs = request.delayMs ?? profile?.delayMs ?? 0;
+  const adjust = (knocks: readonly Knock[]): Knock[] =>
+    request.allUdp ? knocks.map((k) => ({ port: k.port, protocol: 'udp' as const })) : [...knocks];
+  const addresses = await deps.resolveTargets(request.host, family);
+  const send = (knocks: Knock[]) =>
+    deps.sendKnocks({
+      addresses,
+      knocks,
+      delayMs,
+      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+    });
+
+  if (request.knocks !== undefined) {
+    const knocks = adjust(request.knocks);
+    await send(knocks);
+    return { addresses, knocks };
+  }
+  if (profile?.sequence !== undefined && profile.sequence.length > 0) {
+    const knocks = adjust(profile.sequence);
+    await send(knocks);
+    return { addresses, knocks };
+  }
+  if (profile?.oneTimeSequences !== undefined) {
+    let sent: Knock[] = [];
+    const { remaining } = await deps.takeOneTimeSequence(profile.oneTimeSequences, async (next) => {
+      sent = adjust(next);
+      await send(sent);
+    });
+    return { addresses, knocks: sent, oneTime: { file: profile.oneTimeSequences, remaining } };
+  }
+  throw new KnockError(
+    'knock.profile.noSequence',
+    `the profile for "${request.host}" has neither sequence nor one_time_sequences`,
+    { exitCode: ExitCode.config, hint: 'add sequence = "PORT,PORT" to it' },
+  );
+}
+
+/** The error for a port that stayed closed after knocking. */
+export function closedError(
+  host: string,
+  port: number,
+  addresses: readonly string[],
+  result: Exclude<VerifyResult, { state: 'open' }>,
+  timeoutMs: number,
+): KnockError {
+  const where =
+    addresses.length === 1
+      ? formatEndpoint(addresses[0] ?? host, port)
+      : `port ${port} of ${host} (${addresses.join(', ')})`;
+  const why = result.state === 'closed' ? 'connection refused' : 'no answer';
+  return new KnockError(
+    'knock.closed',
+    `knocked ${host}, but ${where} is still closed after ${seconds(timeoutMs)} (${why})`,
+    {
+      exitCode: ExitCode.closed,
+      hint: 'check the sequence (and the one-time file), or wait longer with --timeout SECONDS',
+    },
+  );
+}

@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import { constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
+import { ExitCode, KnockError, generateOts } from '@knock/shared';
+import type { CliDeps, TuiModule } from './deps.js';
+import { parseServices } from './services.js';
+
+const SERVICES_FILE = '/etc/services';
+
+// @knock/shared/node (sockets, files, TOML, valibot) loads on first use only.
+const shared = () => import('@knock/shared/node');
+
+type ProfilesApi = Pick<CliDeps, 'loadProfiles' | 'findProfile'>;
+let profiles: ProfilesApi | undefined;
+/** The profile loader of @knock/shared/node (findProfile is used only after a load). */
+async function profilesApi(): Promise<ProfilesApi> {
+  const mod = (await shared()) as unknown as Partial<ProfilesApi>;
+  if (mod.loadProfiles === undefined || mod.findProfile === undefined)
+    throw new KnockError('knock.profiles.unavailable', 'profiles are not supported by this build', {
+      exitCode: ExitCode.internal,
+      hint: 'give the ports: knock HOST PORT...',
+    });
+  profiles = mod as ProfilesApi;
+  return profiles;
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A pipe or socket on `fd` (what ssh gives a ProxyCommand), rather than a terminal or file. */
+function isStream(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** The real effects, bound by bin/knock.ts. */
+export function nodeDeps(): CliDeps {
+  return {
+    version: packageVersion(),
+    env: process.env,
+    stdout: { write: (text) => process.stdout.write(text) },
+    stderr: { write: (text) => process.stderr.write(text) },
+    isInteractive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    setExitCode: (code) => {
+      process.exitCode = code;
+    },
+    services: async () => {
+      try {
+        return { file: SERVICES_FILE, table: parseServices(await readFile(SERVICES_FILE, 'utf8')) };
+      } catch {
+        return { file: SERVICES_FILE, table: undefined };
+      }
+    },
+    resolveTargets: async (host, family) => (await shared()).resolveTargets(host, family),
+    sendKnocks: async (options) => (await shared()).sendKnocks(options),
+    verifyOpen: async (options) => (await shared()).verifyOpen(options),
+    loadProfiles: async (options) => (await profilesApi()).loadProfiles(options),
+    findProfile: (list, host) => {
+      if (profiles === undefined) throw new Error('findProfile before loadProfiles');
+      return profiles.findProfile(list, host);
+    },
+    takeOneTimeSequence: async (path, use) => (await shared()).takeOneTimeSequence(path, use),
+    generateOtsFile: async (file, options) => {
+      const { force, ...generate } = options;
+      const text = generateOts(generate);
+      await writeNewFile(file, text, force === true);
+    },
+    capture: (command, args) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      }),
+    runInteractive: (command, args) =>
+      new Promise((resolve, reject) => {
+        const child = spawn(command, args, { stdio: 'inherit' });
+        // The terminal's Ctrl-C / Ctrl-\ reach ssh directly (same process group): we
+        // ignore them and wait for ssh. Signals sent to us alone are passed on.
+        const ignore = () => undefined;
+        const forward = (signal: NodeJS.Signals) => child.kill(signal);
+        const listeners: [NodeJS.Signals, (s: NodeJS.Signals) => void][] = [
+          ['SIGINT', ignore],
+          ['SIGQUIT', ignore],
+          ['SIGTERM', forward],
+          ['SIGHUP', forward],
+        ];
+        for (const [signal, listener] of listeners) process.on(signal, listener);
+        const done = () => {
+          for (const [signal, listener] of listeners) process.off(signal, listener);
+        };
+        child.on('error', (error) => {
+          done();
+          reject(error);
+        });
+        child.on('exit', (code, signal) => {
+          done();
+          // Like a shell: death by signal N is status 128+N.
+          resolve(code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0));
+        });
+      }),
+    relayStreams: () => ({
+      input: isStream(0)
+        ? new Socket({ fd: 0, readable: true, writable: false, allowHalfOpen: true })
+        : process.stdin,
+      output: isStream(1) ? new Socket({ fd: 1, readable: false, writable: true }) : process.stdout,
+    }),
+    loadTui: () => {
+      // A variable specifier: the TUI is optional at build time.
+      const entry = './ui/run.js';
+      return import(entry) as Promise<TuiModule>;
+    },
+  };
+}
+
+/** Writes `text` to a temp file and renames it into place; refuses to replace `file` unless `force`. */
+async function writeNewFile(file: string, text: string, force: boolean): Promise<void> {
+  if (!force) {
+    const exists = await open(file, fsConstants.O_RDONLY).then(
+      async (handle) => {
+        await handle.close();
+        return true;
+      },
+      () => false,
+    );
+    if (exists)
+      throw new KnockError('knock.ots.exists', `${file} already exists`, {
+        exitCode: ExitCode.otsFile,
+        hint: 'choose another file name, or add --force to replace it (its unused sequences are lost)',
+      });
+  }
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw new KnockError('knock.ots.write', `cannot write ${file}: ${(error as Error).message}`, {
+      exitCode: ExitCode.otsFile,
+      cause: error,
+    });
+  }
+}
