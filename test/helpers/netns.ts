@@ -68,6 +68,8 @@ export class Netns {
         clearTimeout(timer);
         resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
       });
+      // A child that exits without reading its stdin must not fail the run with EPIPE.
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input ?? '');
     });
   }
