@@ -1,0 +1,169 @@
+/**
+ * The daemon's ActionsPort over the real pieces: door commands through DoorActions
+ * and the long-lived command runner, built-in grants and bans (Open_Ports, Ban)
+ * through the firewall backend. Everything here logs through the daemon's Logger.
+ */
+import {
+  DEFAULT_OPEN_TIMEOUT,
+  formatIssue,
+  hasErrors,
+  type Door,
+  type Issue,
+  type KnockdConfig,
+  type PortSpec,
+} from '@knock/shared';
+import type { CommandRunner } from '../actions/command-runner.js';
+import { DoorActions, type ActionLogLevel, type ActionTimers } from '../actions/door-actions.js';
+import type { Firewall, FirewallKind, FirewallSpec } from '../firewall/index.js';
+import type { Logger, LogEvent } from './log.js';
+import type { ActionsPort } from './ports.js';
+
+export interface ActionsPortDeps {
+  runner: CommandRunner;
+  log: Logger;
+  /** Builds the backend (createFirewall); not called when no door needs one. */
+  firewall?: (kind: FirewallKind) => Firewall;
+  /** Which backend when the config has no `Firewall =` (detectFirewall). */
+  detectFirewall?: () => Promise<FirewallKind>;
+  /** Trusted_File → addresses (loadTrusted). */
+  loadTrusted?: (path: string) => Promise<{ addresses: string[]; issues: Issue[] }>;
+  timers?: ActionTimers;
+}
+
+const eventOf = (line: string): LogEvent =>
+  line.includes(': command timeout')
+    ? 'commandTimeout'
+    : line.includes(': running command: ')
+      ? 'command'
+      : 'commandFailed';
+
+const showPorts = (ports: readonly PortSpec[]) =>
+  ports.map((p) => `${p.port}/${p.protocol}`).join(',');
+
+/** Whether any door asks for the built-in firewall. */
+const needsFirewall = (config: KnockdConfig): boolean =>
+  config.doors.some((d) => (d.openPorts?.length ?? 0) > 0 || d.ban !== undefined) ||
+  config.options.trustedFile !== undefined;
+
+export class DaemonActions implements ActionsPort {
+  readonly #deps: ActionsPortDeps;
+  readonly #doors: DoorActions;
+  #firewall: Firewall | undefined;
+
+  constructor(deps: ActionsPortDeps) {
+    this.#deps = deps;
+    const log = deps.log;
+    this.#doors = new DoorActions({
+      runner: deps.runner,
+      log: (line: string, level: ActionLogLevel = 'info') => {
+        if (level === 'debug') log.debug(line);
+        else if (level === 'error') log.error(eventOf(line), line);
+        else log.info(eventOf(line), line);
+      },
+      ...(deps.timers ? { timers: deps.timers } : {}),
+    });
+  }
+
+  /** Sets up the firewall when the config needs one (start and reload). Never throws. */
+  async reconfigure(config: KnockdConfig): Promise<void> {
+    const log = this.#deps.log;
+    if (!needsFirewall(config)) return;
+    try {
+      const kind =
+        config.options.firewall ??
+        (await (this.#deps.detectFirewall?.() ?? Promise.resolve('none' as const)));
+      if (kind === 'none') {
+        log.error(
+          'error',
+          'a door uses Open_Ports or Ban, but there is no firewall backend (Firewall = none, or neither nft nor iptables installed): those doors only run their commands',
+        );
+        this.#firewall = undefined;
+        return;
+      }
+      if (this.#firewall?.kind !== kind) this.#firewall = this.#deps.firewall?.(kind);
+      if (!this.#firewall) return;
+      const spec: FirewallSpec = {
+        protectedPorts: config.doors.flatMap((d) => d.openPorts ?? []),
+        trusted: [],
+      };
+      if (config.options.trustedFile !== undefined && this.#deps.loadTrusted) {
+        const loaded = await this.#deps.loadTrusted(config.options.trustedFile);
+        for (const issue of loaded.issues)
+          log.log({
+            level: issue.severity === 'error' ? 'error' : 'info',
+            event: 'error',
+            msg: formatIssue(issue).replace(/\n\s*/g, ' '),
+          });
+        if (!hasErrors(loaded.issues)) spec.trusted = loaded.addresses;
+      }
+      await this.#firewall.setup(spec);
+      log.info(
+        'log',
+        `firewall (${kind}) set up: protecting ${showPorts(spec.protectedPorts) || 'nothing'}, ${spec.trusted.length} trusted`,
+      );
+    } catch (error) {
+      log.error('error', `firewall setup failed: ${(error as Error).message}`);
+    }
+  }
+
+  open(door: Door, src: string, family: 4 | 6): void {
+    void this.#doors.open(door, src, family);
+    const firewall = this.#firewall;
+    const log = this.#deps.log;
+    const extra = { src, door: door.name };
+    if (door.openPorts && door.openPorts.length > 0) {
+      if (!firewall) {
+        log.error(
+          'error',
+          `${src}: ${door.name}: no firewall backend: ${showPorts(door.openPorts)} not opened`,
+          extra,
+        );
+      } else {
+        const seconds = door.openTimeout ?? DEFAULT_OPEN_TIMEOUT;
+        firewall.grant(src, door.openPorts, seconds).then(
+          () =>
+            log.info(
+              'command',
+              `${src}: ${door.name}: opened ${showPorts(door.openPorts ?? [])} for ${seconds} s`,
+              extra,
+            ),
+          (error: unknown) =>
+            log.error(
+              'commandFailed',
+              `${src}: ${door.name}: could not open ${showPorts(door.openPorts ?? [])}: ${(error as Error).message}`,
+              extra,
+            ),
+        );
+      }
+    }
+    if (door.ban !== undefined) {
+      if (!firewall) {
+        log.error('error', `${src}: ${door.name}: no firewall backend: not banned`, extra);
+      } else {
+        const seconds = door.ban;
+        firewall.ban(src, seconds).then(
+          () =>
+            log.info(
+              'command',
+              `${src}: ${door.name}: banned ${seconds === 0 ? 'until flushed' : `for ${seconds} s`}`,
+              extra,
+            ),
+          (error: unknown) =>
+            log.error(
+              'commandFailed',
+              `${src}: ${door.name}: could not ban: ${(error as Error).message}`,
+              extra,
+            ),
+        );
+      }
+    }
+  }
+
+  runAllPendingNow(): Promise<void> {
+    return this.#doors.runAllPendingNow();
+  }
+
+  close(): Promise<void> {
+    return this.#deps.runner.close();
+  }
+}
