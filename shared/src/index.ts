@@ -6,3 +6,4 @@ export * from './config/types.js';
 export * from './config/parse.js';
 export * from './config/serialize.js';
 export * from './ots.js';
+export * from './profile.js';

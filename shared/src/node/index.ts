@@ -6,3 +6,5 @@ export * from './probe.js';
 export * from './atomic-file.js';
 export * from './lock.js';
 export * from './ots-file.js';
+export * from './profiles-parse.js';
+export * from './profiles.js';
