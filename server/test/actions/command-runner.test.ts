@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createDirectRunner,
+  startCommandRunner,
+  type CommandRunner,
+  type RunnerProcess,
+} from '../../src/actions/command-runner.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'knock-runner-'));
+
+/** Running (a zombie waiting for its reaper counts as gone). */
+const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The same behaviour from the runner process and in-process.
+describe.each([
+  ['runner process', () => startCommandRunner({ killGraceMs: 300 })],
+  ['direct runner', () => Promise.resolve(createDirectRunner({ killGraceMs: 300 }))],
+] as const)('%s', (_name, make) => {
+  let runner: CommandRunner;
+  beforeAll(async () => {
+    runner = await make();
+  });
+  afterAll(async () => {
+    await runner.close();
+  });
+
+  it('runs a command through /bin/sh -c and reports success', async () => {
+    const file = join(dir, `ok-${_name.length}`);
+    const result = await runner.run(`printf '%s' "$((6 * 7))" > '${file}'`);
+    expect(result).toMatchObject({ code: 0, signal: null, stderr: '', timedOut: false });
+    expect(readFileSync(file, 'utf8')).toBe('42');
+  });
+
+  it("returns a failing command's status and stderr", async () => {
+    const result = await runner.run('echo "iptables: Bad rule" >&2; echo out; exit 3');
+    expect(result).toMatchObject({ code: 3, signal: null, timedOut: false });
+    expect(result.stderr).toBe('iptables: Bad rule\n');
+  });
+
+  it('bounds the stderr it keeps', async () => {
+    const result = await runner.run('head -c 100000 /dev/zero | tr "\\0" x >&2');
+    expect(result.code).toBe(0);
+    expect(result.stderr.length).toBeLessThan(9000);
+    expect(result.stderr.endsWith('[stderr truncated]')).toBe(true);
+  });
+
+  it('kills the process group of a command that hangs past its timeout', async () => {
+    const pidFile = join(dir, `hang-${_name.length}`);
+    const started = Date.now();
+    const result = await runner.run(`sleep 30 & echo $! > '${pidFile}'; wait`, {
+      timeoutMs: 300,
+    });
+    expect(result.timedOut).toBe(true);
+    expect(result.code).toBeNull();
+    expect(result.signal).toBe('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(5000);
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    await until(() => !alive(sleeper));
+  });
+
+  it('SIGKILLs a command that ignores SIGTERM, after the grace period', async () => {
+    const result = await runner.run('trap "" TERM; sleep 30 & wait; sleep 30', { timeoutMs: 200 });
+    expect(result.timedOut).toBe(true);
+    expect(result.signal).toBe('SIGKILL');
+    expect(result.durationMs).toBeLessThan(5000);
+  });
+
+  it('survives a command that crashes', async () => {
+    const crash = await runner.run('kill -SEGV $$');
+    expect(crash).toMatchObject({ code: null, signal: 'SIGSEGV' });
+    expect((await runner.run('exit 0')).code).toBe(0);
+  });
+
+  it('runs many commands in parallel, each with its own result', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => runner.run(`sleep 0.2; echo ${i} >&2; exit ${i % 7}`)),
+    );
+    results.forEach((result, i) => {
+      expect(result.stderr).toBe(`${i}\n`);
+      expect(result.code).toBe(i % 7);
+    });
+    // In parallel: 40 × 0.2 s in well under 8 s.
+    expect(Math.max(...results.map((r) => r.durationMs))).toBeLessThan(4000);
+  });
+});
+
+describe('runner process lifecycle', () => {
+  let runner: RunnerProcess;
+  const events: string[] = [];
+  beforeAll(async () => {
+    runner = await startCommandRunner({ onEvent: (message) => events.push(message) });
+  });
+  afterAll(async () => {
+    await runner.close();
+  });
+
+  it('is restarted when it dies, and reports it', async () => {
+    const pid = runner.pid;
+    expect(pid).toBeDefined();
+    const inFlight = runner.run('sleep 5');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.kill(pid!, 'SIGKILL');
+    const lost = await inFlight;
+    expect(lost.error).toMatch(/command runner died \(SIGKILL\)/);
+    expect(events.some((e) => e.includes(`pid ${pid}`) && e.includes('restarting'))).toBe(true);
+    const after = await runner.run('echo back >&2');
+    expect(after).toMatchObject({ code: 0, stderr: 'back\n' });
+    expect(runner.pid).not.toBe(pid);
+  });
+
+  it('is not killed by the signals meant for the daemon', async () => {
+    const pid = runner.pid!;
+    process.kill(pid, 'SIGTERM');
+    process.kill(pid, 'SIGINT');
+    process.kill(pid, 'SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(runner.pid).toBe(pid);
+    expect((await runner.run('exit 5')).code).toBe(5);
+  });
+
+  it('close() waits for running commands, then the runner exits', async () => {
+    const other = await startCommandRunner();
+    const pid = other.pid!;
+    const running = other.run('sleep 0.3; exit 4');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await other.close();
+    expect((await running).code).toBe(4);
+    await until(() => !alive(pid));
+    await expect(other.run('true')).rejects.toThrow(/closed/);
+  });
+});
