@@ -64,6 +64,10 @@ export const EXTENSION_DIRECTIVES = [
 const MAX_LINE_BYTES = 4095;
 /** knockd keeps 127 bytes of a door name. */
 const MAX_DOOR_NAME_BYTES = 127;
+/** knockd expands commands into a PATH_MAX buffer. */
+const MAX_COMMAND_BYTES = 4096;
+/** The longest text inet_ntop gives for an address (IPv6, 39 characters). */
+const MAX_ADDRESS_TEXT = 39;
 /** knockd stores timeouts from atoi(), an int. */
 const MAX_SECONDS = 2_147_483_647;
 
@@ -973,6 +977,26 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         `Cmd_Timeout has no effect in door '${door.name}' without Stop_Command`,
         'add Stop_Command = COMMAND (run Cmd_Timeout seconds after the start command), or remove Cmd_Timeout',
       );
+    }
+    // knockd expands %IP% into a PATH_MAX buffer and runs neither command if one does not fit.
+    for (const [key, command] of [
+      ['Start_Command', door.startCommand],
+      ['Start_Command_6', door.startCommand6],
+      ['Stop_Command', door.stopCommand],
+      ['Stop_Command_6', door.stopCommand6],
+    ] as const) {
+      // (%IP% grows at most 39/4 times; a line too long for knockd is reported already.)
+      if (command === undefined || command.length * 10 < MAX_COMMAND_BYTES) continue;
+      const longest = utf8Length(command.replaceAll('%IP%', 'x'.repeat(MAX_ADDRESS_TEXT)));
+      if (longest >= MAX_COMMAND_BYTES && utf8Length(command) < MAX_LINE_BYTES - 20) {
+        warning(
+          'config.command.tooLong',
+          door.line,
+          0,
+          `${key} of door '${door.name}' can expand to ${longest} bytes with an IPv6 %IP%: knockd runs neither command when one reaches ${MAX_COMMAND_BYTES} bytes`,
+          'move the commands into a script and call the script with %IP%',
+        );
+      }
     }
     const start4 = startCommandFor(door, 4) !== undefined;
     const start6 = startCommandFor(door, 6) !== undefined;

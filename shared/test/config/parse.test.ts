@@ -418,6 +418,18 @@ describe('parseConfig: knockd 0.8 quirks (reference §1)', () => {
     expect(codes(long.issues)).toEqual(['config.line.tooLong']);
   });
 
+  it('warns about door names knockd cuts and commands it would refuse to run', () => {
+    expect(codes(parseConfig(`[${'d'.repeat(128)}]\nsequence = 1\n`).issues)).toEqual([
+      'config.door.nameTooLong',
+    ]);
+    expect(parseConfig(`[${'d'.repeat(127)}]\nsequence = 1\n`).issues).toEqual([]);
+    const command = `/bin/fw ${'%IP% '.repeat(100)}${'x'.repeat(100)}`;
+    expect(codes(door(`sequence = 1\ncommand = ${command}`).issues)).toEqual([
+      'config.command.tooLong',
+    ]);
+    expect(door(`sequence = 1\ncommand = /bin/fw ${'%IP% '.repeat(10)}`).issues).toEqual([]);
+  });
+
   it('reads CRLF files like knockd, whose trim() removes the \\r', () => {
     const d = onlyDoor('[d]\r\nsequence = 1,2\r\ncommand = run %IP%\r\n');
     expect(d).toMatchObject({ name: 'd', sequence: [tcp(1), tcp(2)], startCommand: 'run %IP%' });
