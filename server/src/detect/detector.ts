@@ -15,13 +15,16 @@
 //   expire(now), without waiting for a later packet (knockd: whole seconds, lazily).
 //
 // Memory and speed (50,000+ packets/s with up to 1,000,000 sources mid-sequence):
-// one attempt = one slot in parallel typed arrays (~50 bytes), found through a Map
-// from the source text to the source's first slot (sharded, so no single Map ever
-// rehashes a million entries at once). A source's attempts (one per door in
-// progress) are chained in door order. Expiry uses one FIFO per distinct timeout
-// value: deadlines of a queue grow with the first-knock time, so expiring is O(1)
-// amortised and never scans the table. The slot arrays double when full and halve
-// (compacting) when three quarters empty, so memory comes back after a flood.
+// one attempt = one slot in parallel typed arrays (~37 bytes). A source leads to its
+// first slot through typed-array hash tables keyed by the IPv4 address as a number
+// (no JS object, no string kept per source: ~50 MB and no GC work for a million
+// spoofed sources), or through Maps keyed by the address text for IPv6. Both are
+// sharded, so no single table ever rehashes a million entries at once. A source's
+// attempts (one per door in progress) are chained in door order. Expiry uses one
+// FIFO per distinct timeout value: deadlines in a queue grow with the first-knock
+// time, so expiring is O(1) amortised and never scans the table. The slot arrays
+// double when full and compact when three quarters empty, so memory comes back
+// after a flood. A full table evicts its oldest attempt.
 
 import ipaddr from 'ipaddr.js';
 import { IntTable } from './int-table.js';
@@ -61,9 +64,9 @@ export interface DetectorOptions {
   /**
    * What a wrong knock that is also the door's first step does. knockd 0.8 (`false`):
    * it only kills the attempt, so `7000,8000,7000,8000,9000` for `7000,8000,9000`
-   * fails and the knocker must wait or knock once more. Here (default `true`): it kills
-   * the attempt and starts a fresh one, so a knocker who restarts a garbled sequence
-   * from the top gets in on the first try, as the man page's "restart" intends.
+   * fails and the knocker must knock the whole sequence once more. Here (default
+   * `true`): it kills the attempt and starts a fresh one, so a knocker who starts a
+   * garbled sequence over from the top gets in on that try, as they expect.
    */
   restartOnWrongKnock?: boolean;
 }
@@ -195,7 +198,7 @@ export class Detector {
   private slotText = new Map<number, string>();
 
   // Slot arrays (one attempt per slot).
-  private capacity = 0;
+  private allocated = 0;
   private highWater = 0;
   private freeHead = NONE;
   private count = 0;
@@ -233,6 +236,11 @@ export class Detector {
     return this.count;
   }
 
+  /** Attempt slots allocated (grows with the table, shrinks back when attempts end). */
+  get capacity(): number {
+    return this.allocated;
+  }
+
   /** Attempts dropped because the table was full (oldest first). */
   get evictions(): number {
     return this.evicted;
@@ -252,6 +260,12 @@ export class Detector {
    * and target are unchanged carry on (with the new timeout); the others are dropped.
    */
   setDoors(doors: readonly DetectorDoor[]): void {
+    for (const door of doors) {
+      // Stages are bytes; knockd's SEQ_MAX (32) keeps real doors far below this.
+      if (door.sequence.length > 255) {
+        throw new RangeError(`door ${door.name}: ${door.sequence.length} knocks (at most 255)`);
+      }
+    }
     const fresh = doors.map(plan);
     const oldPlans = this.plans;
     const doorMap = new Int32Array(oldPlans.length).fill(NONE);
@@ -591,8 +605,8 @@ export class Detector {
       this.freeHead = this.sNext[slot]!;
       return slot;
     }
-    if (this.highWater === this.capacity) {
-      this.resize(Math.min(this.capacity * 2, this.maxAttempts));
+    if (this.highWater === this.allocated) {
+      this.resize(Math.min(this.allocated * 2, this.maxAttempts));
     }
     return this.highWater++;
   }
@@ -652,7 +666,7 @@ export class Detector {
   }
 
   private maybeShrink(): void {
-    if (this.capacity > MIN_CAPACITY && this.count * 4 < this.capacity) {
+    if (this.allocated > MIN_CAPACITY && this.count * 4 < this.allocated) {
       this.resize(Math.max(MIN_CAPACITY, this.count * 2));
     }
   }
@@ -663,7 +677,8 @@ export class Detector {
    */
   private resize(capacity: number): void {
     // Every live slot is below highWater: if that fits, indices can stay as they are.
-    const remap = capacity >= this.highWater ? undefined : new Int32Array(this.capacity).fill(NONE);
+    const remap =
+      capacity >= this.highWater ? undefined : new Int32Array(this.allocated).fill(NONE);
     const order: number[] = [];
     if (remap !== undefined) {
       for (const head of this.queueHead) {
@@ -718,6 +733,6 @@ export class Detector {
       this.highWater = order.length;
       this.freeHead = NONE;
     }
-    this.capacity = capacity;
+    this.allocated = capacity;
   }
 }

@@ -633,6 +633,7 @@ describe('Detector: capacity', () => {
     const src = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
     for (let i = 0; i < 20_000; i++) d.feed(knock(src(i), 7000), i < 19_990 ? 0 : 500, out);
     expect(d.size).toBe(20_000);
+    expect(d.capacity).toBeGreaterThanOrEqual(20_000);
     // Half of the late ones take step 2 before most attempts expire.
     for (let i = 19_990; i < 19_995; i++) d.feed(knock(src(i), 8000), 600, out);
     out.length = 0;
@@ -647,6 +648,7 @@ describe('Detector: capacity', () => {
     expect(out.filter((a) => a.kind === 'open')).toHaveLength(5);
     d.expire(1500, out);
     expect(d.size).toBe(0);
+    expect(d.capacity).toBe(1024);
   });
 
   it('keeps IPv6 and IPv4 sources apart through growth and compaction', () => {
