@@ -24,7 +24,7 @@ export default defineConfig({
       project('shared'),
       project('server'),
       project('client-cli'),
-      project('client-desktop'),
+      project('client-desktop', { setupFiles: ['./test/setup.ts'] }),
       // Real packets, namespaces, daemons: slower, and serialised (they share the host's netns names).
       project('test', { include: ['**/*.test.ts'], testTimeout: 120_000 }),
     ],

@@ -30,7 +30,9 @@ function fakePorts(change: Partial<KnockPorts> = {}) {
     },
     takeOneTimeSequence: async (path, use) => {
       calls.push(`take ${path}`);
-      return use([{ port: 4711, protocol: 'udp' }]);
+      const used: Knock[] = [{ port: 4711, protocol: 'udp' }];
+      await use(used);
+      return { used, remaining: 9 };
     },
     ...change,
   };

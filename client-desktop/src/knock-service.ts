@@ -1,0 +1,139 @@
+import {
+  ExitCode,
+  KnockError,
+  describeError,
+  formatSequence,
+  type Knock,
+  type Profile,
+} from '@knock/shared';
+import type * as SharedNode from '@knock/shared/node';
+
+/**
+ * What the tray sees of a knock while it runs (the same port as the TUI's
+ * client-cli/src/ui/knock-service.ts; the two packages do not depend on each other).
+ */
+export type KnockProgress =
+  | { type: 'resolved'; addresses: string[] }
+  | { type: 'sent'; knock: Knock; index: number; total: number }
+  /** An address (often IPv6 without a route) could not be knocked; the others go on. */
+  | { type: 'unreachable'; address: string; reason: string }
+  | { type: 'verifying'; port: number; addresses: string[] }
+  | { type: 'open'; address: string; port: number }
+  | { type: 'closed'; port: number; reason: string };
+
+export type KnockOutcome =
+  /** The verified port answered. */
+  | { status: 'open'; address: string; port: number }
+  /** Knocked, but the port did not open before the timeout. */
+  | { status: 'closed'; port: number; reason: string }
+  /** Knocked; the profile names no port, so there was nothing to verify. */
+  | { status: 'sent'; addresses: string[] }
+  /** Nothing went out, or the check could not run (no such name, one-time file used up, no route…). */
+  | { status: 'failed'; reason: string; exitCode: number };
+
+/** "Knock this profile and verify": the one effect the UIs need. */
+export interface KnockService {
+  knock(profile: Profile, onProgress: (event: KnockProgress) => void): Promise<KnockOutcome>;
+}
+
+/** The @knock/shared/node functions the real service is built on (injected, so tests can fake them). */
+export type KnockPorts = Pick<
+  typeof SharedNode,
+  'resolveTargets' | 'sendKnocks' | 'verifyOpen' | 'takeOneTimeSequence'
+>;
+
+/** How long to wait for the port after the last knock when the profile does not say. */
+export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
+
+/** A short description of the profile's sequence, for lists and menus. */
+export function describeSequence(profile: Profile): string {
+  if (profile.sequence && profile.sequence.length > 0) return formatSequence(profile.sequence);
+  if (profile.oneTimeSequences) return `one-time: ${profile.oneTimeSequences}`;
+  return '(no sequence)';
+}
+
+export const formatSeconds = (ms: number): string => {
+  const s = ms / 1000;
+  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+};
+
+/**
+ * Knocks every address the profile's host resolves to (for its family), then,
+ * when the profile names a port, waits until that port answers on any of them.
+ * Expected failures come back as an outcome, never as a thrown error.
+ */
+export function createKnockService(ports: KnockPorts): KnockService {
+  return {
+    async knock(profile, onProgress) {
+      try {
+        const addresses = await ports.resolveTargets(profile.host, profile.family);
+        onProgress({ type: 'resolved', addresses });
+        const send = async (knocks: Knock[]): Promise<void> => {
+          let sent = 0;
+          await ports.sendKnocks({
+            addresses,
+            knocks,
+            delayMs: profile.delayMs,
+            onEvent: (event) => {
+              if (event.type === 'unreachable') {
+                onProgress({
+                  type: 'unreachable',
+                  address: event.address,
+                  reason: event.error.message,
+                });
+                return;
+              }
+              // With several addresses each gets the whole sequence: show each knock once.
+              if (event.type !== 'knock' || event.index < sent) return;
+              sent = event.index + 1;
+              onProgress({
+                type: 'sent',
+                knock: event.knock,
+                index: event.index,
+                total: event.count,
+              });
+            },
+          });
+        };
+        if (profile.sequence && profile.sequence.length > 0) {
+          await send(profile.sequence);
+        } else if (profile.oneTimeSequences) {
+          await ports.takeOneTimeSequence(profile.oneTimeSequences, send);
+        } else {
+          throw new KnockError('profile.noSequence', `profile ${profile.host} has no sequence`, {
+            exitCode: ExitCode.config,
+            hint: 'give it a sequence or a one-time-sequence file',
+          });
+        }
+        if (profile.port === undefined) return { status: 'sent', addresses };
+        return await verify(ports, profile, profile.port, addresses, onProgress);
+      } catch (error) {
+        const { text, exitCode } = describeError(error);
+        return { status: 'failed', reason: text, exitCode };
+      }
+    },
+  };
+}
+
+async function verify(
+  ports: KnockPorts,
+  profile: Profile,
+  port: number,
+  addresses: string[],
+  onProgress: (event: KnockProgress) => void,
+): Promise<KnockOutcome> {
+  const timeoutMs = profile.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  onProgress({ type: 'verifying', port, addresses });
+  const result = await ports.verifyOpen({ addresses, port, timeoutMs });
+  if (result.state === 'open') {
+    onProgress({ type: 'open', address: result.address, port });
+    return { status: 'open', address: result.address, port };
+  }
+  const why =
+    result.state === 'closed'
+      ? 'connection refused'
+      : 'no answer: the knock may not have matched, or a firewall drops it';
+  const reason = `port ${port} did not open within ${formatSeconds(timeoutMs)} (${why})`;
+  onProgress({ type: 'closed', port, reason });
+  return { status: 'closed', port, reason };
+}

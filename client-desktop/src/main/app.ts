@@ -1,0 +1,151 @@
+import { describeError } from '@knock/shared';
+import * as sharedNode from '@knock/shared/node';
+import type * as Electron from 'electron';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createKnockService, type KnockService } from '../knock-service.js';
+import type { ProfileStore } from '../profile-store.js';
+import { toElectronMenu } from './electron-menu.js';
+import { registerProfileIpc, type IpcEventLike } from './profile-ipc.js';
+import { TrayController, type Clock } from './tray-controller.js';
+
+/** The Electron APIs the app uses; main.ts passes the real ones, tests the mock. */
+export type ElectronApi = Pick<
+  typeof Electron,
+  'app' | 'BrowserWindow' | 'ipcMain' | 'Menu' | 'Notification' | 'Tray' | 'nativeImage'
+>;
+
+export interface AppOptions {
+  env: NodeJS.ProcessEnv;
+  /** Replaces the real knock (tests). */
+  knocker?: KnockService;
+  store?: ProfileStore;
+  clock?: Clock;
+}
+
+export interface RunningApp {
+  controller: TrayController;
+  /** The profile window, while it is open. */
+  profileWindow(): Electron.BrowserWindow | undefined;
+}
+
+const file = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+
+/** Built files, relative to dist/main/app.js (and to src/main/app.ts, for the page and icon). */
+export const PATHS = {
+  preload: file('../preload/preload.cjs'),
+  page: file('../../src/renderer/index.html'),
+  icon: file('../../assets/tray.png'),
+};
+
+const realClock: Clock = {
+  now: () => Date.now(),
+  every: (ms, tick) => {
+    const timer = setInterval(tick, ms);
+    return () => clearInterval(timer);
+  },
+};
+
+/**
+ * Wires the tray app: one instance, a tray whose menu the TrayController
+ * drives, notifications, and the sandboxed profile window with its IPC.
+ * Resolves once the tray is up; undefined when another instance already runs.
+ */
+export async function startApp(
+  electron: ElectronApi,
+  options: AppOptions,
+): Promise<RunningApp | undefined> {
+  const { app, BrowserWindow, ipcMain, Menu, Notification, Tray, nativeImage } = electron;
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return undefined;
+  }
+  await app.whenReady();
+  // A tray app lives on when its window closes.
+  app.on('window-all-closed', () => undefined);
+
+  const store = options.store ?? profileFile(options.env);
+  const knocker = options.knocker ?? createKnockService(sharedNode);
+
+  let tray: Electron.Tray | undefined;
+  let window: Electron.BrowserWindow | undefined;
+  const pageUrl = pathToFileURL(PATHS.page).href;
+
+  const openWindow = () => {
+    if (window && !window.isDestroyed()) {
+      window.show();
+      window.focus();
+      return;
+    }
+    const created = new BrowserWindow({
+      width: 760,
+      height: 560,
+      title: 'knock profiles',
+      show: false,
+      autoHideMenuBar: true,
+      webPreferences: {
+        preload: PATHS.preload,
+        sandbox: true,
+        contextIsolation: true,
+        nodeIntegration: false,
+      },
+    });
+    // The page never navigates nor opens windows: refuse both.
+    created.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    created.webContents.on('will-navigate', (event) => event.preventDefault());
+    created.once('ready-to-show', () => created.show());
+    created.on('closed', () => {
+      if (window === created) window = undefined;
+    });
+    window = created;
+    void created.loadFile(PATHS.page);
+  };
+
+  const controller: TrayController = new TrayController({
+    createTray: (tooltip) => {
+      tray = new Tray(nativeImage.createFromPath(PATHS.icon));
+      tray.setToolTip(tooltip);
+    },
+    setMenu: (items) =>
+      tray?.setContextMenu(
+        Menu.buildFromTemplate(toElectronMenu(items, (action) => void controller.handle(action))),
+      ),
+    notify: (title, body) => {
+      if (Notification.isSupported()) new Notification({ title, body }).show();
+    },
+    knock: knocker,
+    openWindow,
+    clock: options.clock ?? realClock,
+    store,
+    quit: () => app.quit(),
+  });
+
+  registerProfileIpc({
+    ipcMain,
+    // Only our window, showing our page (not a frame or a page it was tricked into loading).
+    isTrusted: (event: IpcEventLike) =>
+      window !== undefined &&
+      !window.isDestroyed() &&
+      event.sender === window.webContents &&
+      event.senderFrame !== null &&
+      event.senderFrame.url.split('#')[0] === pageUrl,
+    store,
+    onSaved: () => void controller.reload(),
+  });
+
+  await controller.start();
+  return { controller, profileWindow: () => window };
+}
+
+/** The profile file the CLI reads: $KNOCK_CONFIG, else the XDG config path. */
+function profileFile(env: NodeJS.ProcessEnv): ProfileStore {
+  const path = sharedNode.profilesPath(env);
+  return {
+    path,
+    load: () => sharedNode.loadProfiles({ path, env }),
+    save: (profiles) => sharedNode.saveProfiles(path, profiles),
+  };
+}
+
+/** For main.ts: one line on stderr, never a stack trace. */
+export const startupFailure = (error: unknown): string =>
+  `knock tray: ${describeError(error).text}`;

@@ -1,0 +1,185 @@
+import { describeError, type Profile } from '@knock/shared';
+import { IpcChannels, type ProfilesView, type SaveResult } from '../ipc-channels.js';
+import {
+  DRAFT_FIELDS,
+  FAMILIES,
+  draftFromProfile,
+  validateDraft,
+  type DraftErrors,
+  type ProfileDraft,
+} from '../profile-draft.js';
+import type { ProfileStore } from '../profile-store.js';
+
+/** The part of Electron's IpcMainInvokeEvent we look at. */
+export interface IpcEventLike {
+  sender: unknown;
+  senderFrame: { url: string } | null;
+}
+
+/** The part of Electron's ipcMain we use (electron.ipcMain fits it). */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: IpcEventLike, ...args: unknown[]) => unknown): void;
+  removeHandler(channel: string): void;
+}
+
+export interface ProfileIpcOptions {
+  ipcMain: IpcMainLike;
+  /** True only for messages from the app's own profile window, showing its own page. */
+  isTrusted(event: IpcEventLike): boolean;
+  store: ProfileStore;
+  /** Called after every successful write (the tray reloads its menu). */
+  onSaved(): void;
+}
+
+/** Longest text accepted in a field: far more than any host, sequence or path needs. */
+const MAX_FIELD = 4096;
+
+export class IpcRejected extends Error {
+  constructor(channel: string, why: string) {
+    super(`knock: rejected a message on ${channel}: ${why}`);
+    this.name = 'IpcRejected';
+  }
+}
+
+/** A draft exactly as the window sends it, or undefined for anything else. */
+export function parseDraft(value: unknown): ProfileDraft | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length !== DRAFT_FIELDS.length || !DRAFT_FIELDS.every((f) => keys.includes(f)))
+    return undefined;
+  for (const field of DRAFT_FIELDS) {
+    const v = record[field];
+    if (typeof v !== 'string' || v.length > MAX_FIELD) return undefined;
+  }
+  if (!FAMILIES.includes(record['family'] as Profile['family'])) return undefined;
+  return { ...(record as unknown as ProfileDraft) };
+}
+
+const parseHost = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_FIELD ? value : undefined;
+
+/**
+ * Serves the profile window: load, check, save, remove. Every message is
+ * checked twice: it must come from our own window (isTrusted), and its payload
+ * must have exactly the expected shape; anything else is rejected unread.
+ * Saves re-read the file first, so a change made meanwhile with the CLI is kept.
+ * Returns a function that removes the handlers.
+ */
+export function registerProfileIpc(options: ProfileIpcOptions): () => void {
+  const { ipcMain, isTrusted, store, onSaved } = options;
+
+  const guard =
+    (channel: string, run: (args: unknown[]) => Promise<unknown>) =>
+    (event: IpcEventLike, ...args: unknown[]) => {
+      if (!isTrusted(event)) throw new IpcRejected(channel, 'not from the profile window');
+      return run(args);
+    };
+
+  const view = async (): Promise<ProfilesView> => {
+    try {
+      const loaded = await store.load();
+      return { path: loaded.path, profiles: loaded.profiles.map(draftFromProfile) };
+    } catch (error) {
+      return { path: store.path, profiles: [], error: describeError(error).text };
+    }
+  };
+
+  const loadForWrite = async (): Promise<Profile[] | { error: string }> => {
+    try {
+      return (await store.load()).profiles;
+    } catch (error) {
+      return {
+        error: `${describeError(error).text}\nFix the file first: saving now would overwrite it.`,
+      };
+    }
+  };
+
+  const write = async (profiles: Profile[], saved: string): Promise<SaveResult> => {
+    try {
+      await store.save(profiles);
+    } catch (error) {
+      return { ok: false, error: `could not save ${store.path}: ${describeError(error).text}` };
+    }
+    onSaved();
+    return { ok: true, view: await view(), saved };
+  };
+
+  const args = (channel: string, raw: unknown[]) => {
+    const draft = parseDraft(raw[0]);
+    if (!draft) throw new IpcRejected(channel, 'not a profile draft');
+    const original = raw[1] === null ? null : parseHost(raw[1]);
+    if (original === undefined) throw new IpcRejected(channel, 'bad original host');
+    if (raw.length > 2) throw new IpcRejected(channel, 'unexpected arguments');
+    return { draft, original };
+  };
+
+  const validate = (profiles: Profile[], draft: ProfileDraft, original: string | null) => {
+    const base = profiles.find((p) => p.host === original);
+    return {
+      base,
+      result: validateDraft(
+        draft,
+        profiles.filter((p) => p !== base),
+        base,
+      ),
+    };
+  };
+
+  ipcMain.handle(
+    IpcChannels.load,
+    guard(IpcChannels.load, async (raw) => {
+      if (raw.length > 0) throw new IpcRejected(IpcChannels.load, 'unexpected arguments');
+      return view();
+    }),
+  );
+
+  ipcMain.handle(
+    IpcChannels.check,
+    guard(IpcChannels.check, async (raw): Promise<DraftErrors> => {
+      const { draft, original } = args(IpcChannels.check, raw);
+      const profiles = await loadForWrite();
+      const { result } = validate(Array.isArray(profiles) ? profiles : [], draft, original);
+      return result.ok ? {} : result.errors;
+    }),
+  );
+
+  ipcMain.handle(
+    IpcChannels.save,
+    guard(IpcChannels.save, async (raw): Promise<SaveResult> => {
+      const { draft, original } = args(IpcChannels.save, raw);
+      const profiles = await loadForWrite();
+      if (!Array.isArray(profiles)) return { ok: false, error: profiles.error };
+      if (original !== null && !profiles.some((p) => p.host === original))
+        return {
+          ok: false,
+          error: `${original} is no longer in ${store.path} (changed elsewhere?): reload`,
+        };
+      const { base, result } = validate(profiles, draft, original);
+      if (!result.ok) return { ok: false, errors: result.errors };
+      const next = base
+        ? profiles.map((p) => (p === base ? result.profile : p))
+        : [...profiles, result.profile];
+      return write(next, `saved ${result.profile.host} to ${store.path}`);
+    }),
+  );
+
+  ipcMain.handle(
+    IpcChannels.remove,
+    guard(IpcChannels.remove, async (raw): Promise<SaveResult> => {
+      const host = parseHost(raw[0]);
+      if (host === undefined || raw.length !== 1)
+        throw new IpcRejected(IpcChannels.remove, 'expected one host name');
+      const profiles = await loadForWrite();
+      if (!Array.isArray(profiles)) return { ok: false, error: profiles.error };
+      const next = profiles.filter((p) => p.host !== host);
+      if (next.length === profiles.length)
+        return { ok: false, error: `no profile for ${host} in ${store.path}` };
+      return write(next, `deleted ${host}`);
+    }),
+  );
+
+  return () => {
+    for (const channel of Object.values(IpcChannels)) ipcMain.removeHandler(channel);
+  };
+}

@@ -1,0 +1,116 @@
+import { formatSequence, parseSequence, type Profile } from '@knock/shared';
+
+/**
+ * The profile window's fields, as typed: everything is text until it validates.
+ * The renderer sends drafts; the main process validates them here (it trusts
+ * nothing from a page) and writes profiles.
+ */
+export interface ProfileDraft {
+  host: string;
+  /** knockd Sequence syntax; leave empty to use a one-time-sequence file instead. */
+  sequence: string;
+  oneTimeSequences: string;
+  port: string;
+  family: Profile['family'];
+  delayMs: string;
+}
+
+export type DraftField = keyof ProfileDraft;
+export type DraftErrors = Partial<Record<DraftField, string>>;
+
+export const DRAFT_FIELDS: readonly DraftField[] = [
+  'host',
+  'sequence',
+  'oneTimeSequences',
+  'port',
+  'family',
+  'delayMs',
+];
+
+export const FAMILIES: readonly Profile['family'][] = ['any', 'ipv4', 'ipv6'];
+
+export const emptyDraft = (): ProfileDraft => ({
+  host: '',
+  sequence: '',
+  oneTimeSequences: '',
+  port: '22',
+  family: 'any',
+  delayMs: '0',
+});
+
+export function draftFromProfile(profile: Profile): ProfileDraft {
+  return {
+    host: profile.host,
+    sequence: profile.sequence ? formatSequence(profile.sequence) : '',
+    oneTimeSequences: profile.oneTimeSequences ?? '',
+    port: profile.port === undefined ? '' : String(profile.port),
+    family: profile.family,
+    delayMs: String(profile.delayMs),
+  };
+}
+
+export type DraftResult = { ok: true; profile: Profile } | { ok: false; errors: DraftErrors };
+
+/**
+ * Checks a draft the way the CLI will read it back and builds the profile.
+ * `base` is the profile being edited: keys the form does not show (verify
+ * timeout…) are kept. `others` are the remaining profiles (host names must stay unique).
+ */
+export function validateDraft(
+  draft: ProfileDraft,
+  others: readonly Profile[],
+  base?: Profile,
+): DraftResult {
+  const errors: DraftErrors = {};
+  const host = draft.host.trim();
+  if (host === '') errors.host = 'required: the host name or address to knock';
+  else if (/\s/.test(host)) errors.host = 'a host name has no spaces';
+  else if (others.some((p) => p.host.toLowerCase() === host.toLowerCase()))
+    errors.host = `a profile for ${host} already exists`;
+
+  const sequenceText = draft.sequence.trim();
+  const otsPath = draft.oneTimeSequences.trim();
+  let sequence: Profile['sequence'];
+  if (sequenceText !== '' && otsPath !== '') {
+    errors.oneTimeSequences = 'give a sequence or a one-time-sequence file, not both';
+  } else if (sequenceText === '' && otsPath === '') {
+    errors.sequence = 'required: ports to knock, e.g. 7000,8000:udp,9000 (or a one-time file)';
+  } else if (sequenceText !== '') {
+    const parsed = parseSequence(sequenceText, { line: 1, column: 1 });
+    const problems = parsed.issues.filter((i) => i.severity === 'error');
+    const first = problems[0];
+    if (first) {
+      const at = first.column > 0 ? `column ${first.column}: ` : '';
+      errors.sequence = `${at}${first.message}${first.hint ? ` (${first.hint})` : ''}`;
+    } else sequence = parsed.knocks;
+  }
+
+  const port = parseInteger(draft.port, 1, 65535);
+  if (port === 'invalid') errors.port = 'a port from 1 to 65535, or empty to skip the check';
+
+  const delay = parseInteger(draft.delayMs, 0, 60_000);
+  if (delay === 'invalid') errors.delayMs = 'milliseconds between knocks, from 0 to 60000';
+
+  if (!FAMILIES.includes(draft.family)) errors.family = 'any, ipv4 or ipv6';
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+
+  const profile: Profile = { ...base, host, family: draft.family, delayMs: 0 };
+  delete profile.sequence;
+  delete profile.oneTimeSequences;
+  delete profile.port;
+  if (sequence) profile.sequence = sequence;
+  else profile.oneTimeSequences = otsPath;
+  if (typeof port === 'number') profile.port = port;
+  profile.delayMs = typeof delay === 'number' ? delay : 0;
+  return { ok: true, profile };
+}
+
+/** An integer in [min, max]; undefined for an empty field. */
+function parseInteger(text: string, min: number, max: number): number | undefined | 'invalid' {
+  const t = text.trim();
+  if (t === '') return undefined;
+  if (!/^\d+$/.test(t)) return 'invalid';
+  const n = Number(t);
+  return n >= min && n <= max ? n : 'invalid';
+}
