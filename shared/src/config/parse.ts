@@ -70,6 +70,8 @@ const MAX_COMMAND_BYTES = 4096;
 const MAX_ADDRESS_TEXT = 39;
 /** knockd stores timeouts from atoi(), an int. */
 const MAX_SECONDS = 2_147_483_647;
+/** One year: the longest Open_Timeout or Ban the built-in firewall accepts. */
+const MAX_FIREWALL_SECONDS = 31_536_000;
 
 // C's isspace() in the C locale: what knockd's trim() removes. JS trim() removes more (NBSP, BOM…).
 const isCSpace = (c: string | undefined): boolean =>
@@ -519,6 +521,23 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     );
   }
 
+  // nftables refuses set timeouts this long; a longer grant or ban is meant as "forever".
+  function firewallTooLong(
+    name: string,
+    value: string,
+    line: number,
+    column: number,
+    instead: string,
+  ): void {
+    error(
+      'config.seconds.firewallRange',
+      line,
+      column,
+      `${name} = ${value} is longer than a year, which the kernel's firewall sets cannot hold`,
+      `write at most ${MAX_FIREWALL_SECONDS} seconds, or ${instead}`,
+    );
+  }
+
   function seconds(
     name: string,
     value: string,
@@ -799,6 +818,8 @@ export function parseConfig(text: string, file?: string): ConfigParse {
             'Open_Timeout = 0 would close the ports as soon as they open',
             `write the seconds a grant lasts, e.g. Open_Timeout = ${DEFAULT_OPEN_TIMEOUT}`,
           );
+        } else if (n !== undefined && n > MAX_FIREWALL_SECONDS) {
+          firewallTooLong(name, value, line, column, 'Open_Timeout = 86400');
         } else if (n !== undefined) {
           door.openTimeout = n;
           state.openTimeoutLine = line;
@@ -807,7 +828,9 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       }
       case 'Ban': {
         const n = seconds(name, value, line, column, 3600);
-        if (n !== undefined) {
+        if (n !== undefined && n > MAX_FIREWALL_SECONDS) {
+          firewallTooLong(name, value, line, column, 'Ban = 0 (until flushed)');
+        } else if (n !== undefined) {
           door.ban = n;
           state.banLine = line;
         }
