@@ -1,0 +1,80 @@
+// The parts of `cap` 0.2.1 (CommonJS, untyped) that cap-source.ts uses, as patched by
+// patches/cap+0.2.1.patch. Members marked "patch" exist only in the patched build.
+declare module 'cap' {
+  import type { EventEmitter } from 'node:events';
+
+  namespace cap {
+    interface OpenOptions {
+      /** patch: bytes captured per packet (default 256). */
+      snaplen?: number;
+      /** patch: promiscuous mode (stock cap always turns it on). */
+      promisc?: boolean;
+      /** patch: ask for this DLT (pcap_set_datalink), e.g. 276 for SLL2 on `any`. */
+      datalink?: number;
+    }
+
+    interface PcapStats {
+      received: number;
+      dropped: number;
+      ifDropped: number;
+    }
+
+    interface DeviceAddress {
+      addr?: string;
+      netmask?: string;
+      broadaddr?: string;
+      dstaddr?: string;
+    }
+
+    interface Device {
+      name: string;
+      description?: string;
+      addresses: DeviceAddress[];
+      flags?: string;
+    }
+
+    class Cap extends EventEmitter {
+      /** Returns a link-type name ('ETHERNET', 'LINKTYPE_LINUX_SLL', … or 'Unknown linktype N'). */
+      open(
+        device: string,
+        filter: string,
+        bufferSize: number,
+        buffer: Buffer,
+        options?: OpenOptions,
+      ): string;
+      close(): boolean;
+      /** patch */
+      setFilter?(filter: string): void;
+      /** patch */
+      stats?(): PcapStats;
+      /** patch */
+      datalink?(): number;
+      /** patch */
+      snaplen?(): number;
+      /** 'packet' (stock: nbytes, truncated; patch adds capture time in ms and wire length). */
+      on(
+        event: 'packet',
+        listener: (
+          nbytes: number,
+          truncated: boolean,
+          timeMs?: number,
+          wireLength?: number,
+        ) => void,
+      ): this;
+      /** patch: the capture died (interface deleted or down). */
+      on(event: 'error', listener: (error: Error) => void): this;
+    }
+
+    function deviceList(): Device[];
+    /** patch: compiles `filter` for `datalink` and runs it over `frames`. */
+    let testFilter:
+      | ((filter: string, datalink: number, snaplen: number, frames: Buffer[]) => boolean[])
+      | undefined;
+    /** patch: version of knock's patch (undefined: stock cap). */
+    let knockPatch: number | undefined;
+    /** patch: the snaplen used when open() gets none. */
+    let defaultSnaplen: number | undefined;
+  }
+
+  export = cap;
+}
