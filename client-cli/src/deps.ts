@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
-import type { GenerateOtsOptions, Knock } from '@knock/shared';
+import type { GenerateOtsOptions, Issue, Knock, Profile } from '@knock/shared';
 import type {
   AddressFamily,
   KnockProgress,
@@ -10,21 +10,15 @@ import type {
 } from '@knock/shared/node';
 import type { ServiceTable } from './services.js';
 
-/** A client profile (`[hosts."name"]` in the profile file), as @knock/shared loads it. */
-export interface Profile {
-  host: string;
-  sequence?: Knock[];
-  oneTimeSequences?: string;
-  port?: number;
-  family: AddressFamily;
-  delayMs: number;
-  verifyTimeoutMs?: number;
-}
+export type { Profile };
 
+/** The profile file as @knock/shared/node's loadProfiles reads it. */
 export interface ProfileFile {
   path: string;
   profiles: Profile[];
   exists: boolean;
+  /** Problems that did not stop loading (printed as warnings). */
+  warnings?: Issue[];
 }
 
 /** Where text goes; tests pass a collector. */

@@ -1,7 +1,7 @@
-import { ExitCode, KnockError, type Knock } from '@knock/shared';
+import { ExitCode, KnockError, formatIssue, type Knock } from '@knock/shared';
 import type { AddressFamily, KnockProgress, VerifyResult } from '@knock/shared/node';
-import { formatEndpoint } from '@knock/shared/node';
-import type { CliDeps, Profile, ProfileFile } from './deps.js';
+import { formatEndpoint } from './endpoint.js';
+import type { CliDeps, Out, Profile, ProfileFile } from './deps.js';
 import { seconds } from './report.js';
 
 export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
@@ -11,10 +11,12 @@ export async function lookupProfile(
   deps: CliDeps,
   host: string,
   configPath: string | undefined,
+  warn: Out | undefined = deps.stderr,
 ): Promise<{ file: ProfileFile; profile: Profile | undefined }> {
   const file = await deps.loadProfiles(
     configPath === undefined ? { env: deps.env } : { path: configPath, env: deps.env },
   );
+  for (const issue of file.warnings ?? []) warn?.write(`knock: ${formatIssue(issue)}\n`);
   return { file, profile: deps.findProfile(file.profiles, host) };
 }
 

@@ -3,7 +3,7 @@ import { constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { ExitCode, KnockError, generateOts } from '@knock/shared';
+import { ExitCode, KnockError, findProfile, generateOts } from '@knock/shared';
 import type { CliDeps, TuiModule } from './deps.js';
 import { parseServices } from './services.js';
 
@@ -11,20 +11,6 @@ const SERVICES_FILE = '/etc/services';
 
 // @knock/shared/node (sockets, files, TOML, valibot) loads on first use only.
 const shared = () => import('@knock/shared/node');
-
-type ProfilesApi = Pick<CliDeps, 'loadProfiles' | 'findProfile'>;
-let profiles: ProfilesApi | undefined;
-/** The profile loader of @knock/shared/node (findProfile is used only after a load). */
-async function profilesApi(): Promise<ProfilesApi> {
-  const mod = (await shared()) as unknown as Partial<ProfilesApi>;
-  if (mod.loadProfiles === undefined || mod.findProfile === undefined)
-    throw new KnockError('knock.profiles.unavailable', 'profiles are not supported by this build', {
-      exitCode: ExitCode.internal,
-      hint: 'give the ports: knock HOST PORT...',
-    });
-  profiles = mod as ProfilesApi;
-  return profiles;
-}
 
 function packageVersion(): string {
   try {
@@ -66,11 +52,8 @@ export function nodeDeps(): CliDeps {
     resolveTargets: async (host, family) => (await shared()).resolveTargets(host, family),
     sendKnocks: async (options) => (await shared()).sendKnocks(options),
     verifyOpen: async (options) => (await shared()).verifyOpen(options),
-    loadProfiles: async (options) => (await profilesApi()).loadProfiles(options),
-    findProfile: (list, host) => {
-      if (profiles === undefined) throw new Error('findProfile before loadProfiles');
-      return profiles.findProfile(list, host);
-    },
+    loadProfiles: async (options) => (await shared()).loadProfiles(options),
+    findProfile,
     takeOneTimeSequence: async (path, use) => (await shared()).takeOneTimeSequence(path, use),
     generateOtsFile: async (file, options) => {
       const { force, ...generate } = options;

@@ -1,5 +1,5 @@
 import type { KnockProgress } from '@knock/shared/node';
-import { formatEndpoint } from '@knock/shared/node';
+import { formatEndpoint } from './endpoint.js';
 import type { Out } from './deps.js';
 
 export const seconds = (ms: number): string => {

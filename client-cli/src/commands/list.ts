@@ -1,5 +1,5 @@
 import type { CliDeps, Profile, SubcommandFactory } from '../deps.js';
-import { formatSequence } from '@knock/shared';
+import { formatIssue, formatSequence } from '@knock/shared';
 
 const describe = (p: Profile): string =>
   p.sequence && p.sequence.length > 0
@@ -20,6 +20,7 @@ export function listCommand(deps: CliDeps, sub: SubcommandFactory) {
       const file = await deps.loadProfiles(
         options.config === undefined ? { env: deps.env } : { path: options.config, env: deps.env },
       );
+      for (const issue of file.warnings ?? []) deps.stderr.write(`knock: ${formatIssue(issue)}\n`);
       if (!file.exists) {
         deps.stdout.write(
           `no profiles: ${file.path} does not exist\n` +

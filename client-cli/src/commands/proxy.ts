@@ -1,5 +1,5 @@
 import { ExitCode, KnockError, type Knock } from '@knock/shared';
-import { formatEndpoint } from '@knock/shared/node';
+import { formatEndpoint } from '../endpoint.js';
 import type { CliDeps, Profile, SubcommandFactory } from '../deps.js';
 import { DEFAULT_VERIFY_TIMEOUT_MS, closedError, knock, lookupProfile } from '../knock-flow.js';
 import { parsePort, parseSeconds } from '../ports.js';
@@ -47,7 +47,7 @@ export function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
     const onEvent = reporter({ verbose, warn: verbose });
     let profile: Profile | undefined;
     if (options.sequence === undefined) {
-      profile = (await lookupProfile(deps, host, options.config)).profile;
+      profile = (await lookupProfile(deps, host, options.config, verbose)).profile;
       if (profile === undefined)
         verbose?.write(`knock: no profile for "${host}": connecting without knocking\n`);
     }

@@ -250,6 +250,26 @@ describe('knock HOST (profiles)', () => {
     expect(f.sends).toEqual([]);
   });
 
+  it("prints the profile file's warnings", async () => {
+    const { code, stderr } = await run(['ssh.test'], {
+      profiles,
+      warnings: [
+        {
+          severity: 'warning',
+          code: 'profile.unknownKey',
+          message: 'unknown key "colour"',
+          file: '/home/u/.config/knock/config.toml',
+          line: 4,
+          column: 1,
+        },
+      ],
+    });
+    expect(code).toBe(0);
+    expect(stderr).toBe(
+      'knock: /home/u/.config/knock/config.toml:4:1: warning: unknown key "colour"\n',
+    );
+  });
+
   it('explicit ports do not read the profile file at all', async () => {
     const f = fake({ profiles });
     f.deps.loadProfiles = async () => {

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { CommanderError } from 'commander';
-import { describeError, type Knock } from '@knock/shared';
+import { describeError, type Issue, type Knock } from '@knock/shared';
 import type { SendOptions, VerifyOptions, VerifyResult } from '@knock/shared/node';
 import { createProgram, type CliDeps, type Profile } from '@knock/client-cli';
 import { parseServices } from '../../src/services.js';
@@ -32,6 +32,7 @@ export interface FakeSetup {
   interactive?: boolean;
   tui?: CliDeps['loadTui'];
   resolveError?: Error;
+  warnings?: Issue[];
 }
 
 export const SERVICES = `
@@ -110,6 +111,7 @@ export function fake(setup: FakeSetup = {}): Fake {
         path: options.path ?? path,
         profiles: setup.profiles ?? [],
         exists: setup.profileFileExists ?? setup.profiles !== undefined,
+        ...(setup.warnings ? { warnings: setup.warnings } : {}),
       };
     },
     findProfile: (profiles, host) =>
