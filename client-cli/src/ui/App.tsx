@@ -10,7 +10,7 @@ import ProfileList from './components/ProfileList.js';
 import useKnock from './hooks/use-knock.js';
 import useProfileStore from './hooks/use-profile-store.js';
 import useTuiState from './hooks/use-tui-state.js';
-import { commandForKey } from './keys.js';
+import { commandForKey, splitKeys } from './keys.js';
 import type { KnockService } from './knock-service.js';
 import type { ProfileStore } from './profile-store.js';
 import { initialState, selectedProfile } from './state.js';
@@ -27,14 +27,19 @@ export default function App({ store, knocker }: Props) {
   useProfileStore(store, state, dispatch);
   const knock = useKnock(knocker, dispatch);
 
-  useInput((input, key) => {
-    const command = commandForKey(latest.current, input, key);
-    if (!command) return;
-    if (command.type === 'quit') exit();
-    else if (command.type === 'knock') {
-      const profile = selectedProfile(latest.current);
-      if (profile) knock(profile);
-    } else dispatch(command);
+  useInput((chunk, chunkKey) => {
+    for (const { input, key } of splitKeys(chunk, chunkKey)) {
+      const command = commandForKey(latest.current, input, key);
+      if (!command) continue;
+      if (command.type === 'quit') {
+        exit();
+        return;
+      }
+      if (command.type === 'knock') {
+        const profile = selectedProfile(latest.current);
+        if (profile) knock(profile);
+      } else dispatch(command);
+    }
   });
 
   const { screen } = state;

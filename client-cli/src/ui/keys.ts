@@ -1,6 +1,33 @@
 import type { Key } from 'ink';
 import type { Action, TuiState } from './state.js';
 
+const CONTROL: Readonly<Record<string, Partial<Key>>> = {
+  '\r': { return: true },
+  '\n': { return: true },
+  '\t': { tab: true },
+  '\x7f': { backspace: true },
+  '\b': { backspace: true },
+  '\x03': { ctrl: true },
+};
+
+/**
+ * Ink hands over everything between escape sequences as one chunk, so a real
+ * terminal can deliver `7000,ssh\r` or `jj` at once (fast typing, a paste, tmux
+ * send-keys). Splits such a chunk into one key per character, so Enter, Tab and
+ * Backspace inside it still act as keys.
+ */
+export function splitKeys(input: string, key: Key): { input: string; key: Key }[] {
+  if ([...input].length <= 1 || input.startsWith('\x1b')) return [{ input, key }];
+  const plain: Key = { ...key };
+  for (const name of Object.keys(plain) as (keyof Key)[])
+    if (typeof plain[name] === 'boolean') Object.assign(plain, { [name]: false });
+  return [...input].map((char) => {
+    const control = CONTROL[char];
+    if (!control) return { input: char, key: plain };
+    return { input: char === '\x03' ? 'c' : '', key: { ...plain, ...control } };
+  });
+}
+
 /** What a key press means on the current screen: a reducer action, or one of the two effects. */
 export type Command = Action | { type: 'knock' } | { type: 'quit' };
 

@@ -229,6 +229,22 @@ describe('App: adding and editing', () => {
     expect(store.saves).toEqual([]);
   });
 
+  it('handles a chunk holding text and keys, as a terminal delivers a paste', async () => {
+    const { view, flat, store } = await start(new FakeStore([], false));
+    view.stdin.write('a');
+    view.stdin.write('pasted.example.org\t7000,ssh\r');
+    await eventually(() => expect(flat()).toContain('✗ column 6: "ssh" is not a port number'));
+    view.stdin.write('\x7f\x7f\x7f9000\r');
+    await eventually(() => expect(store.saves).toHaveLength(1));
+    expect(store.saves[0]?.[0]).toMatchObject({
+      host: 'pasted.example.org',
+      sequence: [
+        { port: 7000, protocol: 'tcp' },
+        { port: 9000, protocol: 'tcp' },
+      ],
+    });
+  });
+
   it('cancels the form with Esc without saving', async () => {
     const { frame, press, type, store } = await start();
     await press('a');

@@ -1,6 +1,6 @@
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
-import { commandForKey } from '../../src/ui/keys.js';
+import { commandForKey, splitKeys } from '../../src/ui/keys.js';
 import { emptyDraft } from '../../src/ui/profile-form.js';
 import { initialState, type Screen, type TuiState } from '../../src/ui/state.js';
 
@@ -90,5 +90,28 @@ describe('commandForKey', () => {
     expect(commandForKey(confirm, '', key({ escape: true }))).toEqual({ type: 'cancel' });
     expect(commandForKey(confirm, '', key({ return: true }))).toBeUndefined();
     expect(commandForKey(confirm, 'q', key())).toBeUndefined();
+  });
+});
+
+describe('splitKeys', () => {
+  it('leaves single keys and escape sequences alone', () => {
+    expect(splitKeys('a', key())).toEqual([{ input: 'a', key: key() }]);
+    expect(splitKeys('', key({ upArrow: true }))).toEqual([
+      { input: '', key: key({ upArrow: true }) },
+    ]);
+    expect(splitKeys('\x1b[A', key())).toEqual([{ input: '\x1b[A', key: key() }]);
+  });
+
+  it('splits a chunk into characters, turning Enter, Tab, Backspace and Ctrl+C into keys', () => {
+    expect(splitKeys('1,x\x7f2\t\r\x03', key())).toEqual([
+      { input: '1', key: key() },
+      { input: ',', key: key() },
+      { input: 'x', key: key() },
+      { input: '', key: key({ backspace: true }) },
+      { input: '2', key: key() },
+      { input: '', key: key({ tab: true }) },
+      { input: '', key: key({ return: true }) },
+      { input: 'c', key: key({ ctrl: true }) },
+    ]);
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * The real `knock ui` in a real terminal: the built binary runs inside tmux (100×30),
+ * keys go in with send-keys, the screen comes back with capture-pane. The knock goes
+ * to loopback only: closed 127.0.0.1 ports, then a listener bound with listen(0) as the
+ * verified port.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+function tmuxMissing(): string | undefined {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return undefined;
+  } catch {
+    return 'tmux is not installed (apt-get install tmux)';
+  }
+}
+const skipReason = tmuxMissing();
+
+const freePort = async (): Promise<number> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+};
+
+describe.skipIf(skipReason !== undefined)(
+  `knock ui in tmux${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    // A private tmux server, so the test never touches anyone's sessions.
+    const socket = `knock-ui-test-${process.pid}`;
+    const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
+    let dir: string;
+    let config: string;
+    let listener: Server;
+    let open: number;
+    let knocks: number[];
+
+    const screen = async () => (await tmux('capture-pane', '-p', '-t', 'knock')).stdout;
+    const keys = (...k: string[]) => tmux('send-keys', '-t', 'knock', ...k);
+    const type = (text: string) => tmux('send-keys', '-t', 'knock', '-l', text);
+    /** Polls the screen (bounded) until `check` passes; fails with the last screen. */
+    async function waitForScreen(check: (text: string) => boolean, what: string): Promise<string> {
+      let last = '';
+      for (let i = 0; i < 100; i++) {
+        last = await screen();
+        if (check(last)) return last;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
+    }
+
+    beforeAll(async () => {
+      // Build the CLI (and shared, which it references) the way users do.
+      await run(join(repo, 'node_modules/.bin/tsc'), ['-b', 'client-cli'], { cwd: repo }).catch(
+        (error: { stdout?: string }) => {
+          // tsc -b still emits when another project has type errors; fail only if ours is missing.
+          if (!existsSync(join(repo, 'client-cli/dist/ui/run.js')))
+            throw new Error(`tsc -b client-cli did not build the TUI:\n${error.stdout ?? ''}`);
+        },
+      );
+      dir = await mkdtemp(join(tmpdir(), 'knock-ui-'));
+      config = join(dir, 'config.toml');
+      listener = createServer((s) => s.destroy());
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      open = (listener.address() as { port: number }).port;
+      knocks = [await freePort(), await freePort()];
+      await writeFile(
+        config,
+        `[hosts."127.0.0.1"]\nsequence = "${knocks.join(',')}"\nport = ${open}\nfamily = "ipv4"\n`,
+      );
+      // The exit status lands in a file: the pane closes when knock exits.
+      const command = `env -u CI KNOCK_CONFIG='${config}' node '${join(repo, 'client-cli/bin/knock.js')}' ui; echo "exit $?" > '${join(dir, 'status')}'`;
+      await tmux('new-session', '-d', '-s', 'knock', '-x', '100', '-y', '30', command);
+    }, 180_000);
+
+    afterAll(async () => {
+      await tmux('kill-server').catch(() => undefined);
+      if (listener) await new Promise((resolve) => listener.close(resolve));
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('shows the profile from $KNOCK_CONFIG', async () => {
+      const text = await waitForScreen((s) => s.includes('❯ 127.0.0.1'), 'the profile list');
+      expect(text).toContain(`profiles in ${config}`);
+      expect(text).toMatch(new RegExp(`❯ 127\\.0\\.0\\.1\\s+${knocks.join(',')}\\s+${open}`));
+      expect(text).toContain('Enter knock');
+    });
+
+    it('knocks on Enter and shows each knock, then the port open', async () => {
+      await keys('Enter');
+      const text = await waitForScreen((s) => s.includes('open on'), 'the knock to finish');
+      expect(text).toContain(
+        `127.0.0.1: sent ${knocks[0]} ✓, ${knocks[1]} ✓, open on 127.0.0.1:${open}`,
+      );
+    });
+
+    it('adds a profile: a bad sequence is flagged inline, a good one is saved to the file', async () => {
+      await keys('a');
+      await waitForScreen((s) => s.includes('New profile'), 'the form');
+      await type('ssh.example.org');
+      await keys('Tab');
+      await type('7000,ssh');
+      await keys('Enter');
+      const flagged = await waitForScreen((s) => s.includes('✗'), 'the inline error');
+      expect(flagged).toContain('✗ column 6: "ssh" is not a port number');
+      expect(await readFile(config, 'utf8')).not.toContain('ssh.example.org');
+      await keys('BSpace', 'BSpace', 'BSpace');
+      await type('8000:udp');
+      await keys('Enter');
+      const saved = await waitForScreen((s) => s.includes('saved ssh.example.org'), 'the save');
+      expect(saved).toMatch(/❯ ssh\.example\.org\s+7000,8000:udp\s+22/);
+      const file = await readFile(config, 'utf8');
+      expect(file).toContain('[hosts."ssh.example.org"]');
+      expect(file).toContain('sequence = "7000,8000:udp"');
+      expect(file).toContain('[hosts."127.0.0.1"]');
+    });
+
+    it('quits on q with status 0 and gives the terminal back', async () => {
+      await keys('q');
+      const status = join(dir, 'status');
+      for (let i = 0; i < 50 && !existsSync(status); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await readFile(status, 'utf8')).toBe('exit 0\n');
+    });
+  },
+);
