@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,5 +142,53 @@ describe('the knock binary', () => {
     expect(result.stderr).toContain(
       `127.0.0.1:${port} is still closed after 0.5 s (connection refused)`,
     );
+  });
+
+  it('knock ssh runs ssh on the knocked address, forwards SIGTERM, ignores SIGINT, exits with its status', async () => {
+    const server = createServer((socket) => socket.destroy());
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    // A stand-in for ssh: answers -G like ssh, then waits for a signal.
+    const bin = join(dir, 'bin');
+    const fakeSsh = join(bin, 'ssh');
+    await import('node:fs').then((fs) => fs.mkdirSync(bin, { recursive: true }));
+    writeFileSync(
+      fakeSsh,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = "-G" ]; then',
+        `  printf 'host h\\nhostname 127.0.0.1\\nport ${port}\\naddressfamily any\\n'`,
+        '  exit 0',
+        'fi',
+        "trap 'kill $!; echo got-term; exit 42' TERM",
+        "trap 'echo got-int' INT",
+        'echo "args: $*"',
+        'sleep 30 >/dev/null 2>&1 & wait; wait',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(fakeSsh, 0o755);
+    const child = spawn(process.execPath, [knockBin, 'ssh', '--sequence', '9', 'h', 'uptime'], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    const started = Date.now();
+    while (!stdout.includes('args:') && Date.now() - started < 10_000)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(stdout).toBe(
+      `args: -o HostName=127.0.0.1 -o HostKeyAlias=[127.0.0.1]:${port} h uptime\n`,
+    );
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(42);
+    expect(stdout).toContain('got-term');
+    expect(stdout).not.toContain('got-int');
   });
 });
