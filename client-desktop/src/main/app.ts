@@ -1,6 +1,8 @@
 import { describeError } from '@knock/shared';
 import * as sharedNode from '@knock/shared/node';
 import type * as Electron from 'electron';
+import { watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createKnockService, type KnockService } from '../knock-service.js';
 import type { ProfileStore } from '../profile-store.js';
@@ -20,6 +22,8 @@ export interface AppOptions {
   knocker?: KnockService;
   store?: ProfileStore;
   clock?: Clock;
+  /** Calls `onChange` when the profile file changes on disk; returns a stop function. */
+  watchFile?: (path: string, onChange: () => void) => () => void;
 }
 
 export interface RunningApp {
@@ -133,6 +137,11 @@ export async function startApp(
   });
 
   await controller.start();
+  // Edits made with the CLI, the TUI or an editor show up in the menu without a restart.
+  const stopWatching = (options.watchFile ?? watchProfileFile)(store.path, () => {
+    void controller.reload();
+  });
+  app.on('will-quit', stopWatching);
   return { controller, profileWindow: () => window };
 }
 
@@ -144,6 +153,30 @@ function profileFile(env: NodeJS.ProcessEnv): ProfileStore {
     load: () => sharedNode.loadProfiles({ path, env }),
     save: (profiles) => sharedNode.saveProfiles(path, profiles),
   };
+}
+
+/**
+ * Watches the directory, not the file: saves replace the file by a rename, which
+ * a watch on the old file would miss. Bursts (temp file, rename) are coalesced.
+ * A missing directory is not watched (nothing to show until the first save).
+ */
+export function watchProfileFile(path: string, onChange: () => void): () => void {
+  const name = basename(path);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
+      if (changed !== null && changed !== name) return;
+      clearTimeout(timer);
+      timer = setTimeout(onChange, 150);
+    });
+    watcher.on('error', () => watcher.close());
+    return () => {
+      clearTimeout(timer);
+      watcher.close();
+    };
+  } catch {
+    return () => undefined;
+  }
 }
 
 /** For main.ts: one line on stderr, never a stack trace. */

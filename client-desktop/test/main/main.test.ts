@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,7 +16,7 @@ describe('main.ts', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts the tray from $KNOCK_CONFIG with the (mocked) electron module', async () => {
+  it('starts the tray from $KNOCK_CONFIG with the (mocked) electron module, and follows the file', async () => {
     const file = join(dir, 'config.toml');
     await writeFile(
       file,
@@ -34,5 +34,12 @@ describe('main.ts', () => {
       ]),
     );
     expect([...mock.handlers.keys()]).toHaveLength(4);
+    expect(mock.appListeners.has('will-quit')).toBe(true);
+
+    // A save by the CLI (temp file + rename) shows up in the menu without a restart.
+    await writeFile(join(dir, 'config.toml.tmp'), '[hosts."added.by.cli"]\nsequence = "1,2,3"\n');
+    await rename(join(dir, 'config.toml.tmp'), file);
+    await vi.waitFor(() => expect(mock.menuLabels()[0]).toBe('added.by.cli'), { timeout: 3000 });
+    expect(mock.menuLabels()).not.toContain('ssh.maths.fr');
   });
 });
