@@ -13,7 +13,8 @@ import {
   type Knock,
   type KnockdConfig,
 } from '@knock/shared';
-import type { KnockEvent, PacketSource } from '../capture/packet-source.js';
+import { NO_PACKETS_FILTER } from '../capture/filter.js';
+import type { KnockEvent } from '../capture/packet-source.js';
 import {
   Detector,
   type DetectorAction,
@@ -30,6 +31,7 @@ import {
   type ConfigLoad,
   type LocalAddresses,
   type OtsPort,
+  type ReopenableSource,
   type Timer,
 } from './ports.js';
 
@@ -79,7 +81,7 @@ export class Daemon {
   #byId = new Map<number, RunningDoor>();
   #detector: Detector | undefined;
   #local: LocalAddresses = { v4: [], v6: [] };
-  #source: PacketSource | undefined;
+  #source: ReopenableSource | undefined;
   #filter = '';
   #timer: Timer | undefined;
   #timerAt: number | undefined;
@@ -121,7 +123,13 @@ export class Daemon {
       maxAttempts: this.#deps.maxAttempts,
       localAddresses: this.#localList(),
     });
-    this.#filter = this.#buildFilter();
+    try {
+      this.#filter = this.#buildFilter();
+    } catch (error) {
+      // "No address to watch" often means "no such interface, or it is down": say that.
+      await this.#explainMissingInterface();
+      throw error;
+    }
     this.#log.debug(`filter: ${this.#filter}`);
     const source = await this.#deps.capture.open({
       interfaces: this.#deps.interfaces,
@@ -133,6 +141,21 @@ export class Daemon {
     );
     this.#log.info('start', `starting up, listening on ${this.interfaces}`);
     for (const d of this.#doors) if (d.disabled) this.#logExhausted(d.door.name);
+  }
+
+  /** Throws the capture's own error when an interface is missing or down. */
+  async #explainMissingInterface(): Promise<void> {
+    let probe: ReopenableSource;
+    try {
+      probe = await this.#deps.capture.open({
+        interfaces: this.#deps.interfaces,
+        filter: NO_PACKETS_FILTER,
+      });
+    } catch (error) {
+      if (error instanceof KnockError) throw error;
+      return;
+    }
+    probe.close();
   }
 
   /** SIGHUP: re-read the config; a config with errors is logged and the old one kept. */
@@ -244,7 +267,7 @@ export class Daemon {
 
   // --- packets -----------------------------------------------------------------------
 
-  #attach(source: PacketSource): void {
+  #attach(source: ReopenableSource): void {
     this.#source = source;
     source.start(
       (event) => this.#onEvent(event),
@@ -511,50 +534,71 @@ export class Daemon {
 
   // --- capture loss ------------------------------------------------------------------
 
-  /** The interface went away (or libpcap failed): log, retry every second, recover. */
-  #onCaptureError(source: PacketSource, error: Error): void {
+  /**
+   * An interface went away (or libpcap failed): log, retry every second, recover when
+   * it is back. A source that can reopen its failed interfaces (one pcap handle per
+   * interface) keeps the others capturing meanwhile; any other is reopened whole.
+   */
+  #onCaptureError(source: ReopenableSource, error: Error): void {
     if (source !== this.#source || this.#stopping) return;
-    this.#source = undefined;
-    try {
-      source.close();
-    } catch {
-      // already broken
-    }
+    const seconds = Math.round((this.#deps.retryMs ?? 1000) / 1000) || 1;
+    this.#log.error('capture', `capture failed: ${error.message}; retrying every ${seconds} s`);
     this.#captureLost = true;
-    this.#log.error(
-      'capture',
-      `capture on ${this.interfaces} failed: ${error.message}; retrying every ${Math.round((this.#deps.retryMs ?? 1000) / 1000) || 1} s`,
-    );
+    if (typeof source.reopen !== 'function') {
+      this.#source = undefined;
+      try {
+        source.close();
+      } catch {
+        // already broken
+      }
+    }
     this.#scheduleReopen();
   }
 
   #scheduleReopen(): void {
-    if (this.#stopping) return;
+    if (this.#stopping || this.#retry) return;
     this.#retry = this.#clock.setTimer(() => void this.#reopen(), this.#deps.retryMs ?? 1000);
   }
 
   async #reopen(): Promise<void> {
     this.#retry = undefined;
-    if (this.#stopping || this.#source) return;
-    this.#local = this.#readAddresses();
-    this.#detector?.setLocalAddresses(this.#localList());
-    let source: PacketSource;
-    try {
-      this.#filter = this.#buildFilter();
-      source = await this.#deps.capture.open({
-        interfaces: this.#deps.interfaces,
-        filter: this.#filter,
-      });
-    } catch (error) {
-      this.#log.debug(`capture on ${this.interfaces} still failing: ${(error as Error).message}`);
-      this.#scheduleReopen();
-      return;
+    if (this.#stopping) return;
+    // The interface may come back with other addresses (or none yet).
+    this.refreshAddresses();
+    const current = this.#source;
+    if (current) {
+      if (typeof current.reopen !== 'function') return;
+      try {
+        await current.reopen();
+      } catch (error) {
+        this.#log.debug(`capture still failing: ${(error as Error).message}`);
+        this.#scheduleReopen();
+        return;
+      }
+      if (this.#stopping || current !== this.#source) return;
+      if ((current.failed?.length ?? 0) > 0) {
+        this.#scheduleReopen();
+        return;
+      }
+    } else {
+      let source: ReopenableSource;
+      try {
+        this.#filter = this.#buildFilter();
+        source = await this.#deps.capture.open({
+          interfaces: this.#deps.interfaces,
+          filter: this.#filter,
+        });
+      } catch (error) {
+        this.#log.debug(`capture still failing: ${(error as Error).message}`);
+        this.#scheduleReopen();
+        return;
+      }
+      if (this.#stopping) {
+        source.close();
+        return;
+      }
+      this.#attach(source);
     }
-    if (this.#stopping) {
-      source.close();
-      return;
-    }
-    this.#attach(source);
     if (this.#captureLost) {
       this.#captureLost = false;
       this.#log.info('capture', `listening on ${this.interfaces} again`);

@@ -8,10 +8,18 @@ import type { PacketSource } from '../capture/packet-source.js';
 
 export type { FilterDoor, LocalAddresses };
 
+/** libpcap's source has one handle per interface and can reopen the ones that failed. */
+export type ReopenableSource = PacketSource & {
+  /** Reopens the interfaces whose capture failed; throws while they are still missing. */
+  reopen?(): Promise<void>;
+  /** Interfaces not capturing now. */
+  readonly failed?: readonly string[];
+};
+
 export interface CapturePort {
   buildFilter(doors: FilterDoor[], local: LocalAddresses, options: { ipv4Only: boolean }): string;
   /** Opens the capture; throws a KnockError (ExitCode.capture) naming the interface when it cannot. */
-  open(options: { interfaces: string[]; filter: string }): Promise<PacketSource>;
+  open(options: { interfaces: string[]; filter: string }): Promise<ReopenableSource>;
   localAddresses(interfaces: string[], options: { ipv4Only: boolean }): LocalAddresses;
   /** Calls `onChange` when the interfaces' addresses change; returns a stop function. */
   watchAddresses(interfaces: string[], onChange: () => void): () => void;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError, parseConfig } from '@knock/shared';
 import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { HostLookup } from '../../src/daemon/lookup.js';
+import type { FakeReopenableSource } from './fakes.js';
 import {
   FakeActions,
   FakeCapture,
@@ -279,7 +280,7 @@ describe('Daemon: addresses and capture loss', () => {
     first.fail(new Error('The interface went down'));
     expect(first.closed).toBe(true);
     expect(t.memory.messages.at(-1)).toBe(
-      'capture on vs0 failed: The interface went down; retrying every 1 s',
+      'capture failed: The interface went down; retrying every 1 s',
     );
     await t.clock.advance(1000);
     await t.clock.advance(1000);
@@ -289,6 +290,31 @@ describe('Daemon: addresses and capture loss', () => {
     expect(t.memory.messages.at(-1)).toBe('listening on vs0 again');
     t.send('192.0.2.1', 7000, 8000, 9000);
     expect(t.actions.opened).toHaveLength(1);
+  });
+});
+
+describe('Daemon: one pcap handle per interface', () => {
+  it('a lost interface is reopened in place; the other interfaces never stop', async () => {
+    const t = setup(SSH, { interfaces: ['vs0', 'vs1'] });
+    t.capture.reopenable = true;
+    await t.daemon.start();
+    const source = t.capture.source as FakeReopenableSource;
+    source.reopenErrors.push(new Error('vs1: No such device'));
+    source.failInterface('vs1', new Error('capture on "vs1" stopped: The interface went down'));
+    expect(t.memory.messages.at(-1)).toBe(
+      'capture failed: capture on "vs1" stopped: The interface went down; retrying every 1 s',
+    );
+    // vs0 still delivers while vs1 is away
+    t.send('192.0.2.1', 7000, 8000, 9000);
+    expect(t.actions.opened).toHaveLength(1);
+    await t.clock.advance(1000);
+    expect(source.reopens).toBe(1);
+    expect(t.memory.messages.at(-1)).not.toBe('listening on vs0,vs1 again');
+    await t.clock.advance(1000);
+    expect(source.reopens).toBe(2);
+    expect(t.memory.messages.at(-1)).toBe('listening on vs0,vs1 again');
+    expect(t.capture.sources).toHaveLength(1);
+    expect(source.closed).toBe(false);
   });
 });
 

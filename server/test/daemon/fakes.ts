@@ -78,6 +78,24 @@ export class FakeSource implements PacketSource {
   }
 }
 
+/** Like libpcap's source: one handle per interface, failed ones reopened in place. */
+export class FakeReopenableSource extends FakeSource {
+  failed: string[] = [];
+  reopenErrors: Error[] = [];
+  reopens = 0;
+  reopen(): Promise<void> {
+    this.reopens++;
+    const error = this.reopenErrors.shift();
+    if (error) return Promise.reject(error);
+    this.failed = [];
+    return Promise.resolve();
+  }
+  failInterface(name: string, error: Error): void {
+    this.failed.push(name);
+    this.fail(error);
+  }
+}
+
 /** A readable filter: which ports of which doors, to which addresses. */
 export function fakeFilter(
   doors: FilterDoor[],
@@ -100,12 +118,16 @@ export class FakeCapture implements CapturePort {
   onAddressChange: (() => void) | undefined;
   watching = false;
   opens: { interfaces: string[]; filter: string }[] = [];
+  /** Open FakeReopenableSource instead of FakeSource. */
+  reopenable = false;
   buildFilter = fakeFilter;
   open(options: { interfaces: string[]; filter: string }): Promise<PacketSource> {
     this.opens.push(options);
     const error = this.openErrors.shift();
     if (error) return Promise.reject(error);
-    const source = new FakeSource(options.filter);
+    const source = this.reopenable
+      ? new FakeReopenableSource(options.filter)
+      : new FakeSource(options.filter);
     this.sources.push(source);
     return Promise.resolve(source);
   }

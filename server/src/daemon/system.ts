@@ -1,0 +1,72 @@
+/**
+ * The real implementations of the daemon's ports: libpcap capture, the interface
+ * watcher, the command runner process, the firewall backends, one-time-sequence files.
+ * Only bin/knock-server.ts calls this.
+ */
+import { readFileSync } from 'node:fs';
+import { ExitCode, KnockError } from '@knock/shared';
+import { consumeOneTimeSequence, readOneTimeSequences } from '@knock/shared/node';
+import { startCommandRunner } from '../actions/command-runner.js';
+import { openCapture } from '../capture/cap-source.js';
+import { buildFilter } from '../capture/filter.js';
+import { defaultInterface, localAddresses, watchAddresses } from '../capture/interfaces.js';
+import { createFirewall, detectFirewall, loadTrusted } from '../firewall/index.js';
+import { DaemonActions } from './actions-port.js';
+import type { ServerPorts } from './run.js';
+
+/** The version in server/package.json (../../ from src/daemon and from dist/daemon alike). */
+export function serverVersion(): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function systemPorts(): Promise<ServerPorts> {
+  return Promise.resolve({
+    capture: {
+      buildFilter: (doors, local, options) => buildFilter(doors, local, options),
+      open: (options) => openCapture(options),
+      localAddresses: (interfaces, options) => localAddresses(interfaces, options),
+      watchAddresses: (interfaces, onChange) => watchAddresses(interfaces, onChange),
+    },
+    ots: {
+      read: (path) => readOneTimeSequences(path),
+      consume: (path, knocks) => consumeOneTimeSequence(path, [...knocks]),
+    },
+    defaultInterface: () => {
+      const name = defaultInterface();
+      if (name !== undefined) return Promise.resolve(name);
+      return Promise.reject(
+        new KnockError(
+          'capture.noDefaultRoute',
+          'no interface carries a default route, and none was named',
+          {
+            exitCode: ExitCode.capture,
+            hint: 'name the interface to watch: -i eth0 (or Interface = eth0 in [options])',
+          },
+        ),
+      );
+    },
+    createActions: async (config, log) => {
+      const runner = await startCommandRunner({
+        onEvent: (message) => log.error('command', message),
+      });
+      const actions = new DaemonActions({
+        runner,
+        log,
+        firewall: (kind) => createFirewall(kind),
+        detectFirewall: () => detectFirewall(),
+        loadTrusted: (path) => loadTrusted(path),
+      });
+      await actions.reconfigure(config);
+      return actions;
+    },
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * knock-server's life cycle, for real: clear errors at start (bad flag, bad config,
+ * missing interface), -d with its pidfile (refusing a live one), a log file on a full
+ * disk, and an interface deleted and re-created while it runs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '@knock/shared';
+import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import {
+  buildServer,
+  serverLinkReady,
+  play,
+  record,
+  sleep,
+  startKnockServer,
+  Workdir,
+} from './daemon-helpers.js';
+
+const title = (what: string) => `${what}${netnsSkipReason ? ` (skipped: ${netnsSkipReason})` : ''}`;
+
+describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
+  let lab: Lab;
+  let work: Workdir;
+  let conf: string;
+
+  beforeAll(async () => {
+    await buildServer();
+    lab = await createLab({ extraClients: 2 });
+    await serverLinkReady(lab);
+    work = new Workdir();
+    conf = work.write(
+      'knockd.conf',
+      `[one]\n  sequence = 7600\n  command = ${record(work, 'one')}\n`,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.destroy();
+    work?.remove();
+  });
+
+  it('an unknown flag: exit 2, naming the flag', async () => {
+    const d = startKnockServer(lab, ['--frobnicate']);
+    expect(await d.exited).toBe(ExitCode.usage);
+    expect(d.errors.join('\n')).toContain("unknown option '--frobnicate'");
+  });
+
+  it('a bad config at start: every problem with its line, exit 3', async () => {
+    const bad = work.write('bad.conf', '[one]\n  sequence = 1:icmp\n  nonsense = 2\n');
+    const d = startKnockServer(lab, ['-i', lab.serverIf, '-c', bad]);
+    expect(await d.exited).toBe(ExitCode.config);
+    expect(d.errors.some((l) => l.startsWith(`${bad}:2:`))).toBe(true);
+    expect(d.errors.some((l) => l.startsWith(`${bad}:3:`))).toBe(true);
+    expect(d.errors.join('\n')).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('a missing interface at start: a clear error, exit 11', async () => {
+    const d = startKnockServer(lab, ['-i', 'nosuch0', '-c', conf]);
+    expect(await d.exited).toBe(ExitCode.capture);
+    expect(d.errors.join('\n')).toContain('nosuch0');
+    expect(d.errors.join('\n')).not.toMatch(/\n\s+at /);
+  });
+
+  it('-d: the foreground process exits 0 once the daemon runs; a second one is refused; SIGTERM cleans up', async () => {
+    const pidFile = work.file('knock.pid');
+    const log = work.file('d.log');
+    const parent = startKnockServer(lab, [
+      '-d',
+      '-i',
+      lab.serverIf,
+      '-c',
+      conf,
+      '-p',
+      pidFile,
+      '-g',
+      log,
+    ]);
+    expect(await parent.exited).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(Number.isInteger(pid) && pid > 0).toBe(true);
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    expect(readFileSync(log, 'utf8')).toMatch(
+      new RegExp(`\\] starting up, listening on ${lab.serverIf}\\n`),
+    );
+
+    const second = startKnockServer(lab, ['-d', '-i', lab.serverIf, '-c', conf, '-p', pidFile]);
+    expect(await second.exited).toBe(ExitCode.alreadyRunning);
+    expect(second.errors.join('\n')).toContain(`${pidFile} names live process ${pid}`);
+
+    await play(lab, [{ tcp: 7600, src: lab.extraClient4[0]! }]);
+    expect(
+      await waitFor(() => work.lines('fired').includes(`open one ${lab.extraClient4[0]}`), 5000),
+    ).toBe(true);
+
+    process.kill(pid, 'SIGTERM');
+    expect(await waitFor(() => !existsSync(pidFile), 10_000)).toBe(true);
+    expect(
+      await waitFor(() => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }, 5000),
+    ).toBe(true);
+    expect(readFileSync(log, 'utf8')).toMatch(/\] shutting down\n$/);
+  });
+
+  it('a log file on a full disk: said once, the daemon keeps working', async () => {
+    const d = startKnockServer(lab, ['-i', lab.serverIf, '-c', conf, '-g', '/dev/full']);
+    try {
+      await waitFor(
+        () => d.errors.some((l) => l.includes('cannot write log file /dev/full')),
+        5000,
+      );
+      await play(lab, [{ tcp: 7600, src: lab.extraClient4[1]! }]);
+      expect(
+        await waitFor(() => work.lines('fired').includes(`open one ${lab.extraClient4[1]}`), 5000),
+      ).toBe(true);
+      expect(d.errors.filter((l) => l.includes('cannot write log file'))).toHaveLength(1);
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+
+  it('an interface deleted and re-created while running: logged, retried, recovered', async () => {
+    const d = startKnockServer(lab, ['-i', lab.serverIf, '-c', conf, '-v']);
+    try {
+      await d.line(`starting up, listening on ${lab.serverIf}`);
+      // Deleting one end of a veth pair deletes both.
+      await lab.server.sh(`ip link del ${lab.serverIf}`);
+      await d.line(
+        new RegExp(`^capture failed: .*"${lab.serverIf}".*; retrying every 1 s$`),
+        10_000,
+      );
+      await sleep(1500);
+      expect(d.exitCode).toBeUndefined();
+      await lab.client.sh(
+        [
+          `ip link add ${lab.clientIf} type veth peer name ${lab.serverIf} netns ${lab.server.name}`,
+          `ip addr add ${lab.client4}/24 dev ${lab.clientIf}`,
+          ...lab.extraClient4.map((a) => `ip addr add ${a}/24 dev ${lab.clientIf}`),
+          `ip addr add ${lab.client6}/64 dev ${lab.clientIf} nodad`,
+          `ip link set ${lab.clientIf} up`,
+        ].join(' && '),
+      );
+      await lab.server.sh(
+        [
+          `ip addr add ${lab.server4}/24 dev ${lab.serverIf}`,
+          `ip addr add ${lab.server6}/64 dev ${lab.serverIf} nodad`,
+          `ip link set ${lab.serverIf} up`,
+        ].join(' && '),
+      );
+      await serverLinkReady(lab);
+      await d.line(`listening on ${lab.serverIf} again`, 10_000);
+      await waitFor(
+        async () => (await lab.client.exec(['ping', '-c1', '-W1', lab.server4])).code === 0,
+        5000,
+      );
+      await play(lab, [{ knock: [lab.server4, '7600'] }]);
+      expect(
+        await waitFor(() => work.lines('fired').includes(`open one ${lab.client4}`), 5000),
+      ).toBe(true);
+    } finally {
+      expect(await d.stop()).toBe(0);
+    }
+  });
+});
