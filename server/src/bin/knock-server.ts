@@ -18,6 +18,9 @@ const fatal = (error: unknown) => {
   process.exit(ExitCode.internal);
 };
 process.on('uncaughtException', fatal);
+// -v into a pipe whose reader went away (`knock-server -v | head`): keep running.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 process.on('unhandledRejection', fatal);
 
 const program = createProgram({

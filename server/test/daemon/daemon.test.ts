@@ -171,6 +171,22 @@ describe('Daemon: start and stop', () => {
     expect(t.memory.messages).toEqual([]);
   });
 
+  it('no address to watch because the interface is missing: the capture error names it', async () => {
+    const t = setup();
+    t.capture.local = { v4: [], v6: [] };
+    t.capture.openErrors.push(
+      new KnockError('capture.noDevice', 'no such interface "vs0"', { exitCode: ExitCode.capture }),
+    );
+    await expect(t.daemon.start()).rejects.toMatchObject({ message: 'no such interface "vs0"' });
+  });
+
+  it('no address on an existing interface: that is what it says', async () => {
+    const t = setup();
+    t.capture.local = { v4: [], v6: [] };
+    await expect(t.daemon.start()).rejects.toThrow('no local address to watch for knocks');
+    expect(t.capture.sources[0]?.closed).toBe(true); // the probe was closed
+  });
+
   it('stop runs pending stop commands now, closes the capture, logs "shutting down" last', async () => {
     const t = setup();
     await t.daemon.start();
