@@ -27,11 +27,17 @@ function newest(dir: string): number {
 /** The tests run the built binary (as users do): build it when it is missing or older than its sources. */
 export async function ensureBuilt(): Promise<void> {
   const built = join(root, 'client-cli', 'dist', 'bin', 'knock.js');
+  // tsc -b rewrites .tsbuildinfo on every build that changed anything (not every .js).
+  const stamp = (pkg: string) => {
+    const info = join(root, pkg, 'dist', '.tsbuildinfo');
+    return existsSync(info) ? statSync(info).mtimeMs : 0;
+  };
+  const builtAt = Math.min(stamp('client-cli'), stamp('shared'));
   const sources = Math.max(
     newest(join(root, 'client-cli', 'src')),
     newest(join(root, 'shared', 'src')),
   );
-  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  if (existsSync(built) && builtAt >= sources) return;
   // tsc -b emits even when another package has type errors; the binary is what matters here.
   await run('npx', ['tsc', '-b', 'client-cli'], { cwd: root }).catch(() => undefined);
   if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`);
