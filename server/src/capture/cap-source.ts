@@ -332,9 +332,15 @@ export async function testFilter(
   }
 }
 
+/** libpcap's capture sources that are not network interfaces (netfilter, D-Bus, USB…). */
+const PSEUDO_DEVICE = /^(nflog|nfqueue|dbus-|bluetooth|usbmon|rpcap)/;
+
 function deviceNames(cap: Cap): string[] | undefined {
   try {
-    return cap.deviceList().map((d) => d.name);
+    return cap
+      .deviceList()
+      .map((d) => d.name)
+      .filter((name) => !PSEUDO_DEVICE.test(name));
   } catch {
     return undefined;
   }
