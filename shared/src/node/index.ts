@@ -1,10 +1,9 @@
 // @knock/shared/node: the Node I/O half of shared (sockets, files, locks).
-export {};
+// parseProfiles lives in '@knock/shared/profiles' so a plain knock does not load its TOML parser.
 export * from './resolve.js';
 export * from './sender.js';
 export * from './probe.js';
 export * from './atomic-file.js';
 export * from './lock.js';
 export * from './ots-file.js';
-export * from './profiles-parse.js';
 export * from './profiles.js';

@@ -6,7 +6,6 @@ import { ExitCode } from '../exit-codes.js';
 import { serializeProfiles, type Profile } from '../profile.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { expandHome } from './ots-file.js';
-import { parseProfiles } from './profiles-parse.js';
 
 export { findProfile } from '../profile.js';
 
@@ -57,6 +56,8 @@ export async function loadProfiles(
       },
     );
   }
+  // Loaded on demand: smol-toml and valibot cost ~25 ms of start-up that a knock with ports never needs.
+  const { parseProfiles } = await import('./profiles-parse.js');
   const { profiles, issues } = parseProfiles(text, path);
   const errors = issues.filter((i) => i.severity === 'error');
   const [first] = errors;

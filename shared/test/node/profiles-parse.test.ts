@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { serializeProfiles, type Profile } from '@knock/shared';
-import { parseProfiles } from '@knock/shared/node';
+import { parseProfiles } from '@knock/shared/profiles';
 
 const design = `[hosts."ssh.maths.fr"]
 sequence = "1228,1227"        # the knockd Sequence syntax
