@@ -9,7 +9,7 @@ import { parseSequence } from '@knock/shared';
 import { buildFilter, type FilterDoor } from '../../server/src/capture/filter.js';
 import { LinkTypes } from '../../server/src/capture/decode.js';
 import type { KnockEvent } from '../../server/src/capture/packet-source.js';
-import { canUseNetns, createLab, netnsSkipReason, type Lab } from '../helpers/netns.js';
+import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
 import { startProbe, type Probe } from './helpers/probe.js';
 
 const SYN = 0x02;
@@ -200,5 +200,18 @@ s.sendto(hdr, (sys.argv[1], 0))
     expect(addresses.v4).toEqual([lab.server4]);
     expect(addresses.v6).toContain(lab.server6);
     expect(addresses.v6.every((a) => !a.includes('%'))).toBe(true);
+  });
+
+  it('notices an address added to the interface (a new DHCP lease) and only then', async () => {
+    await probe.call('watch', { interfaces: [lab.serverIf], ms: 100 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(probe.addresses).toEqual([]);
+    await lab.server.sh(`ip addr add 192.0.2.3/24 dev ${lab.serverIf}`);
+    await waitFor(() => probe.addresses.length > 0, 5000);
+    expect(probe.addresses[0]!.v4).toEqual([lab.server4, '192.0.2.3']);
+    await lab.server.sh(`ip addr del 192.0.2.3/24 dev ${lab.serverIf}`);
+    await waitFor(() => probe.addresses.length > 1, 5000);
+    expect(probe.addresses[1]!.v4).toEqual([lab.server4]);
+    expect(probe.addresses).toHaveLength(2);
   });
 });

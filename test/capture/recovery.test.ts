@@ -127,6 +127,20 @@ describe.skipIf(!canUseNetns)(`capture faults ${netnsSkipReason ?? ''}`, () => {
     await p.stop();
   });
 
+  it('refuses a link type it cannot decode, naming it', async () => {
+    // libpcap's nflog source (netfilter log, DLT 239) exists in every namespace.
+    const p = probe();
+    const error = await p
+      .call('open', { options: { interfaces: ['nflog'], filter: '' } })
+      .catch((e: ProbeError) => e);
+    expect(error).toMatchObject({
+      code: 'capture.linkType',
+      exitCode: ExitCode.capture,
+      message: 'interface "nflog" has link type DLT 239, which knock-server cannot decode',
+    });
+    await p.stop();
+  });
+
   it('explains a missing CAP_NET_RAW with the permission exit code', async () => {
     const p = probe(['setpriv', '--bounding-set', '-net_raw', '--inh-caps', '-net_raw']);
     const error = await p

@@ -10,7 +10,7 @@ import {
   type Capture,
   type CaptureOptions,
 } from '../../../server/src/capture/cap-source.js';
-import { localAddresses } from '../../../server/src/capture/interfaces.js';
+import { localAddresses, watchAddresses } from '../../../server/src/capture/interfaces.js';
 
 interface Command {
   id: number;
@@ -23,7 +23,8 @@ interface Command {
     | 'localAddresses'
     | 'raw'
     | 'rawClose'
-    | 'block';
+    | 'block'
+    | 'watch';
   options?: CaptureOptions;
   filter?: string;
   interfaces?: string[];
@@ -45,6 +46,7 @@ const write = (message: object): void => {
 
 let capture: Capture | undefined;
 let raw: RawCap | undefined;
+let stopWatch: (() => void) | undefined;
 
 async function handle(command: Command): Promise<object> {
   switch (command.op) {
@@ -81,6 +83,16 @@ async function handle(command: Command): Promise<object> {
       );
       raw.on('error', (error) => write({ type: 'error', error: describe(error) }));
       return { snaplen: raw.snaplen() };
+    }
+    case 'watch': {
+      stopWatch?.();
+      stopWatch = watchAddresses(
+        command.interfaces!,
+        (addresses) => write({ type: 'addresses', addresses }),
+        command.ms ?? 100,
+      );
+      // The watcher's timer does not hold the process; stdin does.
+      return {};
     }
     case 'block': {
       // Replies first (stdout is synchronous on a pipe), then stalls the event loop the
@@ -119,5 +131,6 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 process.stdin.on('end', () => {
   capture?.close();
   raw?.close();
+  stopWatch?.();
 });
 write({ type: 'ready' });

@@ -31,6 +31,8 @@ export class Probe {
   readonly events: KnockEvent[] = [];
   readonly errors: ProbeError[] = [];
   readonly raw: RawPacket[] = [];
+  /** Address sets reported by a 'watch'. */
+  readonly addresses: { v4: string[]; v6: string[] }[] = [];
   /** How many 'block' stalls have ended. */
   unblocked = 0;
   private readonly pending = new Map<
@@ -62,6 +64,9 @@ export class Probe {
           break;
         case 'raw':
           this.raw.push(message as unknown as RawPacket);
+          break;
+        case 'addresses':
+          this.addresses.push(message.addresses as { v4: string[]; v6: string[] });
           break;
         case 'unblocked':
           this.unblocked++;
