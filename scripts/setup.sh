@@ -52,6 +52,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# cap must be the patched build (small capture length: see patches/); rebuild it if not.
+if ! (cd server && node -e "process.exit(require('cap').knockPatch ? 0 : 1)") 2>/dev/null; then
+  say "rebuilding cap with the knock patch (patch-package + node-gyp)"
+  npx patch-package >/dev/null
+  npm rebuild cap --loglevel=error
+  (cd server && node -e "process.exit(require('cap').knockPatch ? 0 : 1)") || {
+    say "error: cap is not the patched build; see patches/cap+0.2.1.patch"; exit 1; }
+fi
+
 say "building (tsc -b)"
 npx tsc -b
 say "ready: node_modules/.bin/knock, node_modules/.bin/knock-server"
