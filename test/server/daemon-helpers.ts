@@ -3,7 +3,7 @@
  * server namespace, and reading what they did.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,11 @@ let built: Promise<void> | undefined;
 /** Builds the server once per test process (incremental: seconds when up to date). */
 export function buildServer(): Promise<void> {
   built ??= new Promise<void>((resolve, reject) => {
-    const child = spawn('npx', ['tsc', '-b', 'server'], {
+    // Test files run in parallel workers: one build at a time (flock), the others then
+    // find it up to date instead of rewriting dist/ under a running daemon.
+    mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
+    const lock = join(ROOT, 'node_modules', '.cache', 'knock-server-build.lock');
+    const child = spawn('flock', [lock, 'npx', 'tsc', '-b', 'server'], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -178,16 +178,22 @@ describe.skipIf(!canUseNetns)(
         const fixes = lab.extraClient4.slice(9);
         return fired.filter((l) => !fixes.some((a) => l.endsWith(` ${a}`)));
       };
-      expect(withoutConcurrent(knockd.fired, knockd.lab)).toEqual(EXPECTED(knockd.lab));
-      expect(withoutConcurrent(ours.fired, ours.lab)).toEqual(EXPECTED(ours.lab));
+      expect(withoutConcurrent(knockd.fired, knockd.lab), knockd.daemon.lines.join('\n')).toEqual(
+        EXPECTED(knockd.lab),
+      );
+      expect(withoutConcurrent(ours.fired, ours.lab), ours.daemon.lines.join('\n')).toEqual(
+        EXPECTED(ours.lab),
+      );
     });
 
     it('documented fix: a source finishing never drops another source mid-sequence', () => {
       const [, , , , , , , , , j, k] = knockd.lab.extraClient4;
-      expect(knockd.fired).toContain(`open seq3 ${j}`);
-      expect(knockd.fired).not.toContain(`open seq3 ${k}`); // knockd 0.8 lost it
-      expect(ours.fired).toContain(`open seq3 ${j}`);
-      expect(ours.fired).toContain(`open seq3 ${k}`);
+      const kd = knockd.daemon.lines.join('\n');
+      const us = ours.daemon.lines.join('\n');
+      expect(knockd.fired, kd).toContain(`open seq3 ${j}`);
+      expect(knockd.fired, kd).not.toContain(`open seq3 ${k}`); // knockd 0.8 lost it
+      expect(ours.fired, us).toContain(`open seq3 ${j}`);
+      expect(ours.fired, us).toContain(`open seq3 ${k}`);
     });
 
     it('documented fix: a retransmitted SYN is not a wrong knock', () => {
