@@ -134,8 +134,17 @@ export class RunningDaemon {
  * Starts the built knock-server in the lab's server namespace. `ip netns exec` execs
  * the program (no fork), so signals sent to the child reach the daemon itself.
  */
-export function startKnockServer(lab: Lab, args: string[]): RunningDaemon {
-  return new RunningDaemon(lab.server.spawn([process.execPath, SERVER_BIN, ...args]));
+export function startKnockServer(
+  lab: Lab,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): RunningDaemon {
+  return new RunningDaemon(
+    lab.server.spawn([process.execPath, SERVER_BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    }),
+  );
 }
 
 export function startKnockd(lab: Lab, args: string[]): RunningDaemon {

@@ -3,6 +3,7 @@
  * missing interface), -d with its pidfile (refusing a live one), a log file on a full
  * disk, and an interface deleted and re-created while it runs.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '@knock/shared';
@@ -122,6 +123,66 @@ describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
       expect(d.errors.filter((l) => l.includes('cannot write log file'))).toHaveLength(1);
     } finally {
       expect(await d.stop()).toBe(0);
+    }
+  });
+
+  it('UseSyslog reaches the syslog socket: one message per entry, ident knockd', async () => {
+    const socket = work.file('syslog.sock');
+    // Node cannot bind a unix datagram socket: python3 plays syslogd.
+    const listener = spawn(
+      'python3',
+      [
+        '-c',
+        'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("ready",flush=True)\nwhile True: print(s.recv(65536).decode(errors="replace"),flush=True)',
+        socket,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const received: string[] = [];
+    listener.stdout.on('data', (d: Buffer) =>
+      received.push(...d.toString().split('\n').filter(Boolean)),
+    );
+    const syslogConf = work.write(
+      'syslog.conf',
+      `[options]\n  UseSyslog\n[one]\n  sequence = 7600\n  command = /bin/true\n`,
+    );
+    try {
+      expect(await waitFor(() => received.includes('ready'), 5000)).toBe(true);
+      const d = startKnockServer(lab, ['-i', lab.serverIf, '-c', syslogConf], {
+        KNOCK_SERVER_SYSLOG_SOCKET: socket,
+      });
+      try {
+        await waitFor(
+          () => received.some((l) => l.endsWith('starting up, listening on ' + lab.serverIf)),
+          5000,
+        );
+        await play(lab, [{ knock: [lab.server4, '7600'] }]);
+        expect(
+          await waitFor(
+            () => received.some((l) => l.endsWith(`knockd: ${lab.client4}: one: OPEN SESAME`)),
+            5000,
+          ),
+        ).toBe(true);
+      } finally {
+        expect(await d.stop()).toBe(0);
+      }
+      await waitFor(() => received.some((l) => l.endsWith('knockd: shutting down')), 3000);
+      const messages = received.filter((l) => l !== 'ready');
+      for (const text of [
+        `starting up, listening on ${lab.serverIf}`,
+        `${lab.client4}: one: Stage 1`,
+        `${lab.client4}: one: OPEN SESAME`,
+        'one: running command: /bin/true',
+        'shutting down',
+      ])
+        expect(
+          messages.some(
+            (l) =>
+              /^<13>\w{3} [ \d]\d \d\d:\d\d:\d\d knockd: /.test(l) && l.endsWith(`knockd: ${text}`),
+          ),
+        ).toBe(true);
+    } finally {
+      listener.kill('SIGKILL');
     }
   });
 

@@ -281,6 +281,7 @@ export class Daemon {
     const out = this.#out;
     out.length = 0;
     const now = event.time > 0 ? event.time : this.#clock.now();
+    if (this.#log.debugEnabled) this.#log.debug(describePacket(event));
     try {
       detector.feed(event, now, out);
       if (out.length > 0) this.#handle(out);
@@ -604,6 +605,18 @@ export class Daemon {
       this.#log.info('capture', `listening on ${this.interfaces} again`);
     }
   }
+}
+
+const FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
+
+/** -D: one line per packet the filter let through. */
+function describePacket(e: KnockEvent): string {
+  const host = (a: string) => (e.family === 6 ? `[${a}]` : a);
+  const flags =
+    e.protocol === 'tcp'
+      ? ` ${FLAG_NAMES.filter((_, i) => (e.flags & (1 << i)) !== 0).join(',') || 'none'}`
+      : '';
+  return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
 
 const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>

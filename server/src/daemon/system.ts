@@ -28,8 +28,14 @@ export function serverVersion(): string {
   }
 }
 
-export function systemPorts(): Promise<ServerPorts> {
+/**
+ * `KNOCK_SERVER_SYSLOG_SOCKET` names another syslog socket than /dev/log (a container
+ * whose syslog listens elsewhere; the tests' own listener).
+ */
+export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<ServerPorts> {
+  const syslogSocket = env.KNOCK_SERVER_SYSLOG_SOCKET;
   return Promise.resolve({
+    ...(syslogSocket ? { syslogSocket } : {}),
     capture: {
       buildFilter: (doors, local, options) => buildFilter(doors, local, options),
       open: (options) => openCapture(options),

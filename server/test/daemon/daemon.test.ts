@@ -138,6 +138,20 @@ describe('Daemon: knocks', () => {
     expect(t.actions.opened[0]?.src).toBe('192.0.2.1');
   });
 
+  it('-D: one debug line per packet, none without -D', async () => {
+    const t = setup(SSH, {});
+    const debug = new MemoryLog();
+    const d = setup(SSH, { log: debug.logger({ debug: true }) });
+    await t.daemon.start();
+    await d.daemon.start();
+    t.send('192.0.2.1', 7000);
+    d.capture.source.emit(knock(d.clock, '2001:db8::1', 7000, { srcPort: 40001, flags: 0x12 }));
+    expect(t.memory.entries.filter((e) => e.level === 'debug')).toEqual([]);
+    expect(debug.entries.filter((e) => e.level === 'debug').map((e) => e.msg)).toContain(
+      'packet: tcp [2001:db8::1]:40001 -> [2001:db8::2]:7000 syn,ack',
+    );
+  });
+
   it('--log-format json: one object per line with event, src, door, stage', async () => {
     const t = setup();
     await t.daemon.start();
