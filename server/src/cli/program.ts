@@ -99,6 +99,9 @@ Signals:
                    commands are kept; a config with errors is logged and the old one kept
   SIGTERM, SIGINT  run pending stop commands now, log "shutting down", exit 0
 
+Environment:
+  KNOCK_SERVER_SYSLOG_SOCKET   syslog socket for UseSyslog (default /dev/log)
+
 Exit codes:
 ${exitCodeTable()}
 `;

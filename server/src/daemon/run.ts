@@ -174,57 +174,80 @@ async function startServer(
     sinks.push(streamSink(proc.stdout, { format: options.logFormat, verbose: options.verbose }));
   const log = new Logger({ sinks, debug: options.debug });
 
-  const actions = await ports.createActions(config, log);
-  const daemon = new Daemon({
-    configPath,
-    config,
-    loadConfig,
-    interfaces: settings.interfaces,
-    ipv4Only: options.onlyIpv4,
-    maxAttempts: options.maxAttempts,
-    capture: ports.capture,
-    actions,
-    ots: ports.ots,
-    log,
-    ...(options.lookup ? { lookup: new HostLookup() } : {}),
-  });
+  // Signals are ours from here on: a SIGHUP during the start (the default action would
+  // kill us) is kept for after it; a SIGTERM during the start stops right after it.
+  let daemon: Daemon | undefined;
+  let started = false;
+  let reloadAfterStart = false;
+  let stopping = false;
+  let finished: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (finished = resolve));
+  const hup = () => {
+    if (started) void daemon?.reload();
+    else reloadAfterStart = true;
+  };
+  const stop = () => {
+    if (stopping) {
+      log.info('stop', 'still stopping: waiting for pending stop commands to finish');
+      return;
+    }
+    stopping = true;
+    if (!started) return; // start() finishes first, then stops
+    void (daemon as Daemon)
+      .stop()
+      .catch((error: unknown) => log.error('error', `while stopping: ${(error as Error).message}`))
+      .finally(() => {
+        unlisten();
+        if (settings.pidFile) removePidfile(settings.pidFile);
+        log.close();
+        finished();
+      });
+  };
+  const unlisten = () => {
+    proc.signals.off('SIGHUP', hup);
+    proc.signals.off('SIGTERM', stop);
+    proc.signals.off('SIGINT', stop);
+  };
+  proc.signals.on('SIGHUP', hup);
+  proc.signals.on('SIGTERM', stop);
+  proc.signals.on('SIGINT', stop);
+
   try {
-    await daemon.start();
-    if (settings.pidFile) writePidfile(settings.pidFile);
+    const actions = await ports.createActions(config, log);
+    daemon = new Daemon({
+      configPath,
+      config,
+      loadConfig,
+      interfaces: settings.interfaces,
+      ipv4Only: options.onlyIpv4,
+      maxAttempts: options.maxAttempts,
+      capture: ports.capture,
+      actions,
+      ots: ports.ots,
+      log,
+      ...(options.lookup ? { lookup: new HostLookup() } : {}),
+    });
+    try {
+      await daemon.start();
+      if (settings.pidFile) writePidfile(settings.pidFile);
+    } catch (error) {
+      await daemon.stop().catch(() => undefined);
+      throw error;
+    }
   } catch (error) {
-    await daemon.stop().catch(() => undefined);
+    unlisten();
     log.close();
     throw error;
   }
+  started = true;
   ready?.();
-
-  await new Promise<void>((done) => {
-    let stopping = false;
-    const hup = () => void daemon.reload();
-    const stop = () => {
-      if (stopping) {
-        log.info('stop', 'still stopping: waiting for pending stop commands to finish');
-        return;
-      }
-      stopping = true;
-      void daemon
-        .stop()
-        .catch((error: unknown) =>
-          log.error('error', `while stopping: ${(error as Error).message}`),
-        )
-        .finally(() => {
-          proc.signals.off('SIGHUP', hup);
-          proc.signals.off('SIGTERM', stop);
-          proc.signals.off('SIGINT', stop);
-          if (settings.pidFile) removePidfile(settings.pidFile);
-          log.close();
-          done();
-        });
-    };
-    proc.signals.on('SIGHUP', hup);
-    proc.signals.on('SIGTERM', stop);
-    proc.signals.on('SIGINT', stop);
-  });
+  if (stopping) {
+    stopping = false;
+    stop();
+  } else if (reloadAfterStart) {
+    void daemon.reload();
+  }
+  await stopped;
 }
 
 /**

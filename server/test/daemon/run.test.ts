@@ -145,6 +145,28 @@ describe('runServer', () => {
     expect(logged.filter((l) => l === '')).toHaveLength(1); // only the final newline: no blank lines
   });
 
+  it('signals during the start are not lost: SIGHUP reloads after it, SIGTERM stops after it', async () => {
+    const h = harness(SSH);
+    h.ports.createActions = () => {
+      h.signals.emit('SIGHUP');
+      return Promise.resolve(h.actions);
+    };
+    const run = runServer(options({ config: h.configPath, verbose: true }), h.proc, h.ports);
+    await until(() => h.out.includes(`re-reading config file: ${h.configPath}\n`));
+    expect(h.out[0]).toBe('starting up, listening on vs0\n');
+    h.signals.emit('SIGTERM');
+    await run;
+
+    const t = harness(SSH);
+    t.ports.createActions = () => {
+      t.signals.emit('SIGTERM');
+      return Promise.resolve(t.actions);
+    };
+    await runServer(options({ config: t.configPath, verbose: true }), t.proc, t.ports);
+    expect(t.out).toEqual(['starting up, listening on vs0\n', 'shutting down\n']);
+    expect(t.signals.listenerCount('SIGHUP')).toBe(0);
+  });
+
   it('a config with errors: every problem printed, exit code config, nothing started', async () => {
     const h = harness('[ssh]\n sequence = 7000:icmp\n bogus = 1\n');
     await expect(
