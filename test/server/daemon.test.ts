@@ -75,7 +75,7 @@ describe.skipIf(!canUseNetns)(title('knock-server in a network namespace'), () =
 
   beforeAll(async () => {
     await buildServer();
-    lab = await createLab({ extraClients: 8 });
+    lab = await createLab({ extraClients: 9 });
     await serverLinkReady(lab);
     work = new Workdir();
     work.write('otp', ' 6001,6002\n 6003:udp,6004\n');
@@ -238,6 +238,16 @@ describe.skipIf(!canUseNetns)(title('knock-server in a network namespace'), () =
     await play(lab, [{ knock: [lab.server4, '8000', '9000'] }]);
     await waitFor(() => fired().filter((l) => l === `open seq ${lab.client4}`).length === 2, 3000);
     expect(fired().filter((l) => l === `open seq ${lab.client4}`)).toHaveLength(2);
+  });
+
+  it('SIGHUP keeps pending stop commands', async () => {
+    const i = lab.extraClient4[8]!;
+    await play(lab, [{ tcp: 8700, src: i }]);
+    expect(await hasFired(`start timed ${i}`)).toBe(true);
+    const from = daemon.lines.length;
+    daemon.signal('SIGHUP');
+    await daemon.line(`re-reading config file: ${work.file('knockd.conf')}`, 5000, from);
+    expect(await hasFired(`stop timed ${i}`, 4000)).toBe(true);
   });
 
   it('a bad config on reload is logged and the old one keeps working', async () => {

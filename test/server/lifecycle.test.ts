@@ -3,8 +3,8 @@
  * missing interface), -d with its pidfile (refusing a live one), a log file on a full
  * disk, and an interface deleted and re-created while it runs.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '@knock/shared';
 import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
@@ -66,6 +66,9 @@ describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
   it('-d: the foreground process exits 0 once the daemon runs; a second one is refused; SIGTERM cleans up', async () => {
     const pidFile = work.file('knock.pid');
     const log = work.file('d.log');
+    // a stale pidfile (its process is gone) is replaced
+    const gone = spawnSync('true').pid;
+    writeFileSync(pidFile, `${gone}\n`);
     const parent = startKnockServer(lab, [
       '-d',
       '-i',
@@ -79,7 +82,7 @@ describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
     ]);
     expect(await parent.exited).toBe(0);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    expect(Number.isInteger(pid) && pid > 0).toBe(true);
+    expect(Number.isInteger(pid) && pid > 0 && pid !== gone).toBe(true);
     expect(() => process.kill(pid, 0)).not.toThrow();
     expect(readFileSync(log, 'utf8')).toMatch(
       new RegExp(`\\] starting up, listening on ${lab.serverIf}\\n`),
