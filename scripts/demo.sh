@@ -69,6 +69,8 @@ run_s ip addr add "$S4/24" dev "$IF_S"
 for ns in "$NS_C" "$NS_S"; do ip -n "$ns" link set lo up; done
 run_c ip link set "$IF_C" up
 run_s ip link set "$IF_S" up
+# Wait (bounded) for the link to carry traffic both ways before anything listens on it.
+for _ in $(seq 1 50); do run_c ping -c1 -W1 "$S4" >/dev/null 2>&1 && break; sleep 0.1; done
 echo "   two network namespaces: client $NS_C ($C4, $TRUSTED4, $INTRUDER4) and server $NS_S ($S4)"
 
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/id_demo" || exit 1
@@ -164,6 +166,8 @@ run_c ip route del "$S4/32" dev "$IF_C"
 out=$(try_ssh "$INTRUDER4")
 if [ $? -ne 0 ]; then ok "ssh from $INTRUDER4 is refused: banned"; else bad "banned $INTRUDER4 got in: $out"; fi
 grep -F "$INTRUDER4" "$WORK/server.out" | sed 's/^/   server | /'
+echo "   \$ knock-server fw list"
+run_s $KNOCK_SERVER fw list -c "$WORK/knockd.conf" | sed 's/^/   /'
 
 say "The end"
 if [ "$FAILED" = 0 ]; then

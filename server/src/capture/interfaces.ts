@@ -3,12 +3,66 @@
  * (instead of knockd's hard-coded eth0), the local addresses the filter matches, and a
  * poller that notices when they change (DHCP, SLAAC), which knockd never rereads.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { LocalAddresses } from './filter.js';
 
 type ReadText = (path: string) => string;
-type InterfaceTable = () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+/** What localAddresses needs of an interface address (os.networkInterfaces() entries fit). */
+type AddressInfo = Pick<NetworkInterfaceInfo, 'address' | 'family'>;
+type InterfaceTable = () => NodeJS.Dict<AddressInfo[]>;
+
+interface SystemTableDeps {
+  list: () => NodeJS.Dict<AddressInfo[]>;
+  names: () => string[];
+  ipAddrJson: () => string;
+}
+
+const systemDeps: SystemTableDeps = {
+  list: networkInterfaces,
+  names: () => readdirSync('/sys/class/net'),
+  ipAddrJson: () => execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8', timeout: 5000 }),
+};
+
+/**
+ * Every interface's addresses. os.networkInterfaces() (libuv) leaves out interfaces
+ * that are not IFF_RUNNING, such as a link whose carrier the kernel has not reported
+ * yet (it can lag the first packets by up to a second) or a cable that is unplugged,
+ * while knockd's getifaddrs sees them. Those few are filled in from `ip -j addr`, run
+ * only when one is missing.
+ */
+export function systemInterfaceTable(
+  deps: SystemTableDeps = systemDeps,
+): NodeJS.Dict<AddressInfo[]> {
+  const table: NodeJS.Dict<AddressInfo[]> = { ...deps.list() };
+  let names: string[];
+  try {
+    names = deps.names();
+  } catch {
+    return table; // no sysfs (not Linux): libuv's view is all there is
+  }
+  if (names.every((name) => name in table)) return table;
+  try {
+    const links = JSON.parse(deps.ipAddrJson()) as {
+      ifname?: string;
+      addr_info?: { family?: string; local?: string }[];
+    }[];
+    for (const link of links) {
+      if (!link.ifname || link.ifname in table) continue;
+      const infos: AddressInfo[] = [];
+      for (const a of link.addr_info ?? []) {
+        if (!a.local) continue;
+        if (a.family === 'inet') infos.push({ address: a.local, family: 'IPv4' });
+        else if (a.family === 'inet6') infos.push({ address: a.local, family: 'IPv6' });
+      }
+      if (infos.length > 0) table[link.ifname] = infos;
+    }
+  } catch {
+    // no iproute2, or unexpected output: keep libuv's view
+  }
+  return table;
+}
 
 const readText: ReadText = (path) => readFileSync(path, 'utf8');
 
@@ -88,7 +142,7 @@ export function localAddresses(
   interfaces: readonly string[],
   options: { ipv4Only?: boolean; table?: InterfaceTable } = {},
 ): { v4: string[]; v6: string[] } {
-  const table = (options.table ?? networkInterfaces)();
+  const table = (options.table ?? systemInterfaceTable)();
   const all = interfaces.includes('any');
   const v4 = new Set<string>();
   const v6 = new Set<string>();

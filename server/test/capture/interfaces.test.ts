@@ -7,6 +7,7 @@ import {
   parseInterfaces,
   parseIpv6RouteTable,
   parseRouteTable,
+  systemInterfaceTable,
   watchAddresses,
 } from '../../src/capture/interfaces.js';
 
@@ -147,5 +148,55 @@ describe('watchAddresses', () => {
     current = table;
     vi.advanceTimersByTime(5000);
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('systemInterfaceTable', () => {
+  const ipJson = JSON.stringify([
+    { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1' }] },
+    {
+      ifname: 'veth0',
+      addr_info: [
+        { family: 'inet', local: '192.0.2.2' },
+        { family: 'inet6', local: '2001:db8::2' },
+      ],
+    },
+  ]);
+
+  it('fills in an interface that libuv hides because it is not running yet', () => {
+    let ipCalls = 0;
+    const table = systemInterfaceTable({
+      list: () => ({ lo: [info('127.0.0.1', 'IPv4')] }),
+      names: () => ['lo', 'veth0'],
+      ipAddrJson: () => (ipCalls++, ipJson),
+    });
+    expect(table.veth0).toEqual([
+      { address: '192.0.2.2', family: 'IPv4' },
+      { address: '2001:db8::2', family: 'IPv6' },
+    ]);
+    expect(table.lo).toEqual([info('127.0.0.1', 'IPv4')]);
+    expect(ipCalls).toBe(1);
+  });
+
+  it('does not run ip when libuv already lists every interface, nor fail without it', () => {
+    const list = () => ({ lo: [info('127.0.0.1', 'IPv4')] });
+    expect(
+      systemInterfaceTable({
+        list,
+        names: () => ['lo'],
+        ipAddrJson: () => {
+          throw new Error('must not run');
+        },
+      }),
+    ).toEqual(list());
+    expect(
+      systemInterfaceTable({
+        list,
+        names: () => ['lo', 'eth9'],
+        ipAddrJson: () => {
+          throw new Error('ENOENT');
+        },
+      }),
+    ).toEqual(list());
   });
 });
