@@ -311,40 +311,53 @@ export class Daemon {
   /** One timer, at the detector's next deadline: timeouts are logged when they happen. */
   #armTimer(): void {
     const deadline = this.#detector?.nextDeadline();
-    if (deadline === this.#timerAt) return;
+    // Keep a timer that fires no later than needed: under a flood the oldest attempt
+    // changes with almost every packet, and re-arming each time would cost more than
+    // the knock itself. A timer that fires early finds nothing and re-arms.
+    if (deadline === undefined || (this.#timerAt !== undefined && this.#timerAt <= deadline))
+      return;
     this.#timer?.cancel();
-    this.#timer = undefined;
     this.#timerAt = deadline;
-    if (deadline === undefined) return;
     this.#timer = this.#clock.setTimer(
       () => this.#expire(),
       Math.max(0, deadline - this.#clock.now()),
     );
   }
 
-  #who(src: string): { text: string; host?: string } {
-    const host = this.#deps.lookup?.nameOf(src);
-    return host === undefined ? { text: src } : { text: `${src} (${host})`, host };
-  }
-
   #handle(actions: readonly DetectorAction[]): void {
-    // Copy first: handling may feed the detector again (setDoors on rotation).
-    for (const action of [...actions]) {
-      const name = action.door.name;
-      const who = this.#who(action.src);
-      const extra = { src: action.src, door: name, ...(who.host ? { host: who.host } : {}) };
+    // Nothing in here feeds the detector (packets arrive in later callbacks), so `actions`
+    // stays as it is while it is read. This runs for every knock of a flood: one entry
+    // object per line, no spreading.
+    const lookup = this.#deps.lookup;
+    for (const action of actions) {
+      const door = action.door.name;
+      const src = action.src;
+      const host = lookup?.nameOf(src);
+      const who = host === undefined ? src : `${src} (${host})`;
       switch (action.kind) {
         case 'stage':
-          this.#log.info('stage', `${who.text}: ${name}: Stage ${action.stage}`, {
-            ...extra,
+          this.#log.log({
+            level: 'info',
+            event: 'stage',
+            msg: `${who}: ${door}: Stage ${action.stage}`,
+            src,
+            host,
+            door,
             stage: action.stage,
           });
           break;
         case 'open': {
-          this.#log.info('open', `${who.text}: ${name}: OPEN SESAME`, extra);
+          this.#log.log({
+            level: 'info',
+            event: 'open',
+            msg: `${who}: ${door}: OPEN SESAME`,
+            src,
+            host,
+            door,
+          });
           const running = this.#byId.get(action.door.id);
           if (!running || running.disabled) break;
-          this.#deps.actions.open(running.door, action.src, action.family);
+          this.#deps.actions.open(running.door, src, action.family);
           if (running.door.oneTimeSequences !== undefined) {
             const rotation = this.#rotate(running).finally(() => this.#rotations.delete(rotation));
             this.#rotations.add(rotation);
@@ -352,18 +365,19 @@ export class Daemon {
           break;
         }
         case 'timeout':
-          this.#log.info(
-            'timeout',
-            `${who.text}: ${name}: sequence timeout (stage ${action.stage})`,
-            {
-              ...extra,
-              stage: action.stage,
-            },
-          );
+          this.#log.log({
+            level: 'info',
+            event: 'timeout',
+            msg: `${who}: ${door}: sequence timeout (stage ${action.stage})`,
+            src,
+            host,
+            door,
+            stage: action.stage,
+          });
           break;
         case 'reset':
           this.#log.debug(
-            `${who.text}: ${name}: wrong knock after stage ${action.stage}, attempt reset`,
+            `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset`,
           );
           break;
       }

@@ -60,9 +60,22 @@ export function knockdTimestamp(time: Date): string {
   return `[${time.getFullYear()}-${pad(time.getMonth() + 1)}-${pad(time.getDate())} ${pad(time.getHours())}:${pad(time.getMinutes())}]`;
 }
 
+let stampMinute = NaN;
+let stampText = '';
+
+/** knockdTimestamp, computed once per minute (every line of a flood has the same one). */
+function cachedTimestamp(time: Date): string {
+  const minute = Math.floor(time.getTime() / 60_000);
+  if (minute !== stampMinute) {
+    stampMinute = minute;
+    stampText = knockdTimestamp(time);
+  }
+  return stampText;
+}
+
 /** One line of the log file, newline included. */
 export function formatEntry(entry: LogEntry, time: Date, format: LogFormat): string {
-  if (format === 'text') return `${knockdTimestamp(time)} ${entry.msg}\n`;
+  if (format === 'text') return `${cachedTimestamp(time)} ${entry.msg}\n`;
   return `${jsonLine(entry, time)}\n`;
 }
 
@@ -173,7 +186,7 @@ export interface FileSinkOptions {
   ops?: FileOps;
   /** Milliseconds between attempts while the file is failing. */
   retryMs?: number;
-  /** Lines kept while the file is failing, written when it works again. */
+  /** Lines kept while the file is failing (newest first kept), written when it works again. */
   backlog?: number;
   clock?: () => number;
 }
@@ -216,13 +229,15 @@ export class FileSink implements LogSink {
   write(entry: LogEntry, time: Date): void {
     if (this.#closed) return;
     this.#pending.push(formatEntry(entry, time, this.#options.format));
-    if (this.#pending.length > this.#options.backlog) {
+    // Bounded only while the file fails: a healthy burst is written whole.
+    if (this.#failing !== undefined && this.#pending.length > this.#options.backlog) {
       this.#dropped += this.#pending.length - this.#options.backlog;
       this.#pending.splice(0, this.#pending.length - this.#options.backlog);
     }
     if (!this.#scheduled && this.#retryTimer === undefined) {
       this.#scheduled = true;
-      queueMicrotask(() => {
+      // Once per event-loop turn: a burst of packets (one pcap batch) costs one write.
+      setImmediate(() => {
         this.#scheduled = false;
         this.flush();
       });

@@ -109,6 +109,25 @@ describe('Daemon: knocks', () => {
     expect(t.actions.opened).toEqual([]);
   });
 
+  it('a flood of first knocks arms one expiry timer, not one per packet, and still expires on time', async () => {
+    const t = setup();
+    await t.daemon.start();
+    const before = t.clock.armed;
+    for (let i = 0; i < 500; i++) {
+      t.clock.time += 2;
+      t.send(`198.51.100.${i % 250}`, 7000);
+    }
+    expect(t.clock.armed - before).toBeLessThanOrEqual(2);
+    await t.clock.advance(5000);
+    const timeouts = t.memory.messages.filter((m) => m.endsWith('sequence timeout (stage 1)'));
+    expect(timeouts.length).toBeGreaterThan(0);
+    await t.clock.advance(1000);
+    // every attempt started (250 sources, the last knock of each) has timed out by now
+    expect(t.memory.messages.filter((m) => m.endsWith('sequence timeout (stage 1)'))).toHaveLength(
+      250,
+    );
+  });
+
   it('an IPv6 knocker gets family 6; one source finishing never ends another one', async () => {
     const t = setup();
     await t.daemon.start();

@@ -18,7 +18,9 @@ export class FakeClock implements Clock {
   now(): number {
     return this.time;
   }
+  armed = 0;
   setTimer(fn: () => void, ms: number): Timer {
+    this.armed++;
     const timer = { at: this.time + ms, fn, cancelled: false };
     this.#timers.push(timer);
     return { cancel: () => void (timer.cancelled = true) };

@@ -110,8 +110,17 @@ describe('FileSink', () => {
     const sink = new FileSink({ path, format: 'text', warn: () => undefined });
     sink.write(entry('a'), at);
     sink.write(entry('b'), at);
-    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
     expect(readFileSync(path, 'utf8')).toBe('[2006-03-15 09:41] a\n[2006-03-15 09:41] b\n');
+    sink.close();
+  });
+
+  it('a burst larger than the backlog is written whole when the file is fine', async () => {
+    const path = join(dir, 'burst.log');
+    const sink = new FileSink({ path, format: 'text', warn: () => undefined, backlog: 2 });
+    for (let i = 0; i < 5; i++) sink.write(entry(`l${i}`), at);
+    await new Promise((r) => setImmediate(r));
+    expect(readFileSync(path, 'utf8').trim().split('\n')).toHaveLength(5);
     sink.close();
   });
 
