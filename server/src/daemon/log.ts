@@ -217,9 +217,23 @@ export class FileSink implements LogSink {
     this.#clock = options.clock ?? Date.now;
   }
 
-  /** Opens the file now: at startup, a file that cannot be opened is an error the caller reports. */
+  /** Opens the file now (startup), so a problem is told at once; later writes retry. */
   openNow(): void {
-    this.#fd = this.#ops.open(this.#options.path);
+    try {
+      this.#fd = this.#ops.open(this.#options.path);
+    } catch (error) {
+      this.#lastAttempt = this.#clock();
+      this.#reportFailure(error);
+    }
+  }
+
+  #reportFailure(error: unknown): void {
+    if (this.#failing !== undefined) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#failing = reason;
+    this.#options.warn(
+      `cannot write log file ${this.#options.path}: ${reason}; knock-server keeps running and retries every ${Math.round(this.#options.retryMs / 1000) || 1} s`,
+    );
   }
 
   get failing(): boolean {
@@ -269,7 +283,6 @@ export class FileSink implements LogSink {
         );
       }
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
       if (this.#fd !== undefined) {
         try {
           this.#ops.close(this.#fd);
@@ -278,12 +291,7 @@ export class FileSink implements LogSink {
         }
         this.#fd = undefined;
       }
-      if (this.#failing === undefined) {
-        this.#failing = reason;
-        this.#options.warn(
-          `cannot write log file ${this.#options.path}: ${reason}; knock-server keeps running and retries every ${Math.round(this.#options.retryMs / 1000) || 1} s`,
-        );
-      }
+      this.#reportFailure(error);
       this.#armRetry(this.#options.retryMs);
     }
   }

@@ -161,13 +161,7 @@ async function startServer(
     );
   if (settings.logFile) {
     const file = new FileSink({ path: resolve(settings.logFile), format: options.logFormat, warn });
-    try {
-      file.openNow();
-    } catch (error) {
-      warn(
-        `cannot open log file ${settings.logFile}: ${(error as Error).message}; knock-server keeps running and retries`,
-      );
-    }
+    file.openNow(); // a problem is told now (once), and retried
     sinks.push(file);
   }
   if (options.verbose || options.debug)

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -112,6 +112,22 @@ describe('FileSink', () => {
     sink.write(entry('b'), at);
     await new Promise((r) => setImmediate(r));
     expect(readFileSync(path, 'utf8')).toBe('[2006-03-15 09:41] a\n[2006-03-15 09:41] b\n');
+    sink.close();
+  });
+
+  it('a log file that cannot be opened at start is told once, and written once it can be', async () => {
+    const path = join(dir, 'later', 'knockd.log');
+    const warnings: string[] = [];
+    const sink = new FileSink({ path, format: 'text', warn: (t) => warnings.push(t), retryMs: 10 });
+    sink.openNow();
+    sink.write(entry('kept'), at);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`cannot write log file ${path}: ENOENT`);
+    mkdirSync(join(dir, 'later'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(readFileSync(path, 'utf8')).toBe('[2006-03-15 09:41] kept\n');
+    expect(warnings[1]).toBe(`log file ${path} is writable again`);
     sink.close();
   });
 
