@@ -63,6 +63,15 @@ describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
     expect(d.errors.join('\n')).not.toMatch(/\n\s+at /);
   });
 
+  it('a down interface at start: a clear error, exit 11', async () => {
+    await lab.server.sh(
+      'ip link add kdown0 type veth peer name kdown1 && ip addr add 198.51.100.2/24 dev kdown0',
+    );
+    const d = startKnockServer(lab, ['-i', 'kdown0', '-c', conf]);
+    expect(await d.exited).toBe(ExitCode.capture);
+    expect(d.errors.join('\n')).toContain('interface "kdown0" is down');
+  });
+
   it('-d: the foreground process exits 0 once the daemon runs; a second one is refused; SIGTERM cleans up', async () => {
     const pidFile = work.file('knock.pid');
     const log = work.file('d.log');
