@@ -201,8 +201,22 @@ export async function play(lab: Lab, steps: readonly Step[]): Promise<void> {
         step.to ?? lab.server4,
       ];
     else if ('udp' in step) {
-      argv = ['nc', '-u', '-w0', '-s', step.src, step.to ?? lab.server4, String(step.udp)];
-      input = 'x';
+      // hping3 sends exactly one datagram; `nc -u -w0` can exit before reading its stdin
+      // on a loaded machine and send nothing.
+      argv = [
+        'hping3',
+        '-q',
+        '-2',
+        '-c',
+        '1',
+        '-d',
+        '1',
+        '-p',
+        String(step.udp),
+        '-a',
+        step.src,
+        step.to ?? lab.server4,
+      ];
     } else
       argv = [
         'bash',
