@@ -3,7 +3,7 @@
  * same config and receive the same packet scripts (Debian knock, hping3 with exact TCP
  * flags, nc for UDP, bash /dev/tcp, IPv4 and IPv6). The commands that fired, for whom,
  * must be the same, except where knock-server fixes a documented knockd bug
- * (server/README-server.md), which is asserted explicitly.
+ * (README.md, "Differences from knockd 0.8"), which is asserted explicitly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createLab, netnsSkipReason, type Lab } from '../helpers/netns.js';
