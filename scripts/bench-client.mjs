@@ -12,7 +12,8 @@ const candidates = [
   ['node -e 0', process.execPath, ['-e', '0']],
 ];
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 console.log('| command | median ms | p90 ms |\n| --- | ---: | ---: |');
 for (const [name, cmd, args] of candidates) {
   if (!existsSync(cmd)) {
@@ -28,5 +29,7 @@ for (const [name, cmd, args] of candidates) {
     if (i >= 2) times.push(ms); // two warm-up runs fill the page cache
   }
   times.sort((a, b) => a - b);
-  console.log(`| ${name} | ${percentile(times, 0.5).toFixed(1)} | ${percentile(times, 0.9).toFixed(1)} |`);
+  console.log(
+    `| ${name} | ${percentile(times, 0.5).toFixed(1)} | ${percentile(times, 0.9).toFixed(1)} |`,
+  );
 }

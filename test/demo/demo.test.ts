@@ -14,6 +14,7 @@ function runDemo(): Promise<{ code: number | null; output: string }> {
     const timer = setTimeout(() => child.kill('SIGTERM'), 100_000);
     child.on('close', (code) => {
       clearTimeout(timer);
+      // eslint-disable-next-line no-control-regex -- strips the demo's ANSI colours
       resolve({ code, output: output.replace(/\x1b\[[0-9;]*m/g, '') });
     });
   });
