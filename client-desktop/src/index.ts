@@ -25,11 +25,12 @@ export {
   type ProfilesView,
   type SaveResult,
 } from './ipc-channels.js';
+// The knock service lives in @knock/shared/node (the CLI's TUI uses it too); re-exported under the names this package always had.
 export {
   createKnockService,
   type KnockOutcome,
   type KnockPorts,
-  type KnockProgress,
+  type KnockServiceProgress as KnockProgress,
   type KnockService,
-} from './knock-service.js';
+} from '@knock/shared/node';
 export type { ProfileStore } from './profile-store.js';

@@ -1,5 +1,5 @@
 import type { Profile } from '@knock/shared';
-import type { KnockOutcome, KnockProgress, KnockService } from '../src/knock-service.js';
+import type { KnockOutcome, KnockService, KnockServiceProgress } from '@knock/shared/node';
 import type { Clock } from '../src/main/tray-controller.js';
 import type { LoadedProfiles, ProfileStore } from '../src/profile-store.js';
 
@@ -46,14 +46,17 @@ export class FakeStore implements ProfileStore {
 /** A knock service the test finishes by hand. */
 export class ManualKnocker implements KnockService {
   calls: Profile[] = [];
-  #progress: ((event: KnockProgress) => void) | undefined;
+  #progress: ((event: KnockServiceProgress) => void) | undefined;
   #resolve: ((outcome: KnockOutcome) => void) | undefined;
-  knock(profile: Profile, onProgress: (event: KnockProgress) => void): Promise<KnockOutcome> {
+  knock(
+    profile: Profile,
+    onProgress: (event: KnockServiceProgress) => void,
+  ): Promise<KnockOutcome> {
     this.calls.push(profile);
     this.#progress = onProgress;
     return new Promise((resolve) => (this.#resolve = resolve));
   }
-  emit(event: KnockProgress): void {
+  emit(event: KnockServiceProgress): void {
     this.#progress?.(event);
   }
   finish(outcome: KnockOutcome): void {

@@ -1,6 +1,6 @@
 import { ExitCode, type Profile } from '@knock/shared';
+import type { KnockPorts, KnockService } from '@knock/shared/node';
 import { createElement } from 'react';
-import type { KnockPorts, KnockService } from './knock-service.js';
 import type { ProfileStore } from './profile-store.js';
 
 /**
@@ -29,11 +29,7 @@ export interface TuiDeps extends KnockPorts {
 /** Runs `knock ui` until the user quits; resolves to the exit code (no process.exit here). */
 export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
   // Ink and React load only here, so a plain `knock HOST` starts fast.
-  const [{ render }, { default: App }, { createKnockService }] = await Promise.all([
-    import('ink'),
-    import('./App.js'),
-    import('./knock-service.js'),
-  ]);
+  const [{ render }, { default: App }] = await Promise.all([import('ink'), import('./App.js')]);
   const stdin = deps.stdin ?? process.stdin;
   const stdout = deps.stdout ?? process.stdout;
   if (!stdin.isTTY) {
@@ -61,7 +57,7 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
   }
   const knocker =
     deps.knocker ??
-    createKnockService({
+    (shared ?? (await import('@knock/shared/node'))).createKnockService({
       resolveTargets: port('resolveTargets'),
       sendKnocks: port('sendKnocks'),
       verifyOpen: port('verifyOpen'),

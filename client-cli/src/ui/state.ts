@@ -1,5 +1,5 @@
 import type { Knock, Profile } from '@knock/shared';
-import type { KnockOutcome, KnockProgress } from './knock-service.js';
+import type { KnockOutcome, KnockServiceProgress } from '@knock/shared/node';
 import {
   DRAFT_FIELDS,
   FAMILIES,
@@ -68,7 +68,7 @@ export type Action =
   | { type: 'saved' }
   | { type: 'save-failed'; message: string }
   | { type: 'knock-start'; profile: Profile }
-  | { type: 'knock-progress'; host: string; event: KnockProgress }
+  | { type: 'knock-progress'; host: string; event: KnockServiceProgress }
   | { type: 'knock-done'; host: string; outcome: KnockOutcome }
   | { type: 'notice'; tone: 'info' | 'error'; text: string };
 
@@ -249,7 +249,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
   }
 }
 
-function progress(run: KnockRun, event: KnockProgress): KnockRun {
+function progress(run: KnockRun, event: KnockServiceProgress): KnockRun {
   switch (event.type) {
     case 'resolved':
       return { ...run, phase: 'knocking', detail: event.addresses.join(', ') };

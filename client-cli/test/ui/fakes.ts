@@ -1,5 +1,5 @@
 import type { Profile } from '@knock/shared';
-import type { KnockOutcome, KnockProgress, KnockService } from '../../src/ui/knock-service.js';
+import type { KnockOutcome, KnockService, KnockServiceProgress } from '@knock/shared/node';
 import type { LoadedProfiles, ProfileStore } from '../../src/ui/profile-store.js';
 
 export const PATH = '/home/ada/.config/knock/config.toml';
@@ -52,16 +52,19 @@ export class FakeStore implements ProfileStore {
 /** A knock service the test drives by hand: `emit` progress, then `finish` with an outcome. */
 export class ManualKnocker implements KnockService {
   calls: Profile[] = [];
-  private progress: ((event: KnockProgress) => void) | undefined;
+  private progress: ((event: KnockServiceProgress) => void) | undefined;
   private resolve: ((outcome: KnockOutcome) => void) | undefined;
-  knock(profile: Profile, onProgress: (event: KnockProgress) => void): Promise<KnockOutcome> {
+  knock(
+    profile: Profile,
+    onProgress: (event: KnockServiceProgress) => void,
+  ): Promise<KnockOutcome> {
     this.calls.push(profile);
     this.progress = onProgress;
     return new Promise((resolve) => {
       this.resolve = resolve;
     });
   }
-  emit(event: KnockProgress): void {
+  emit(event: KnockServiceProgress): void {
     if (!this.progress) throw new Error('no knock in progress');
     this.progress(event);
   }

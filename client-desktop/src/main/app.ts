@@ -1,10 +1,10 @@
 import { describeError } from '@knock/shared';
 import * as sharedNode from '@knock/shared/node';
+import type { KnockService } from '@knock/shared/node';
 import type * as Electron from 'electron';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createKnockService, type KnockService } from '../knock-service.js';
 import type { ProfileStore } from '../profile-store.js';
 import { toElectronMenu } from './electron-menu.js';
 import { registerProfileIpc, type IpcEventLike } from './profile-ipc.js';
@@ -68,7 +68,7 @@ export async function startApp(
   app.on('window-all-closed', () => undefined);
 
   const store = options.store ?? profileFile(options.env);
-  const knocker = options.knocker ?? createKnockService(sharedNode);
+  const knocker = options.knocker ?? sharedNode.createKnockService(sharedNode);
 
   let tray: Electron.Tray | undefined;
   let window: Electron.BrowserWindow | undefined;

@@ -1,5 +1,5 @@
 import { describeError, formatSequence, type Profile } from '@knock/shared';
-import type { KnockOutcome, KnockService } from '../knock-service.js';
+import type { KnockOutcome, KnockService } from '@knock/shared/node';
 import type { ProfileStore } from '../profile-store.js';
 import {
   menuTemplate,

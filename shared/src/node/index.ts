@@ -7,3 +7,4 @@ export * from './atomic-file.js';
 export * from './lock.js';
 export * from './ots-file.js';
 export * from './profiles.js';
+export * from './knock-service.js';

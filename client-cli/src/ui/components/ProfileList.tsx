@@ -1,6 +1,6 @@
 import type { Profile } from '@knock/shared';
+import { describeSequence } from '@knock/shared/node';
 import { Box, Text } from 'ink';
-import { describeSequence } from '../knock-service.js';
 
 export interface Props {
   profiles: readonly Profile[];

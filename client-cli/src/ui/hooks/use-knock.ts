@@ -1,6 +1,6 @@
 import { ExitCode, type Profile } from '@knock/shared';
+import type { KnockService } from '@knock/shared/node';
 import { useCallback, useRef, type Dispatch } from 'react';
-import type { KnockService } from '../knock-service.js';
 import type { Action } from '../state.js';
 
 /** Returns `knock(profile)`: runs the service and streams its progress into the state, one knock at a time. */

@@ -1,18 +1,19 @@
-import {
-  ExitCode,
-  KnockError,
-  describeError,
-  formatSequence,
-  type Knock,
-  type Profile,
-} from '@knock/shared';
-import type * as SharedNode from '@knock/shared/node';
+import { describeError, KnockError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import type { Profile } from '../profile.js';
+import { formatSequence, type Knock } from '../sequence.js';
+import type { takeOneTimeSequence } from './ots-file.js';
+import type { verifyOpen } from './probe.js';
+import type { resolveTargets } from './resolve.js';
+import type { sendKnocks } from './sender.js';
 
 /**
- * What the UI sees of a knock while it runs. The TUI turns these into its live
- * status line; nothing here touches a socket.
+ * What a UI sees of a knock while it runs: the TUI turns these into its live status
+ * line, the tray into its menu and notifications. Coarser than the sender's
+ * KnockProgress (each knock once, whatever the number of addresses); nothing here
+ * touches a socket.
  */
-export type KnockProgress =
+export type KnockServiceProgress =
   | { type: 'resolved'; addresses: string[] }
   | { type: 'sent'; knock: Knock; index: number; total: number }
   /** An address (often IPv6 without a route) could not be knocked; the others go on. */
@@ -31,16 +32,18 @@ export type KnockOutcome =
   /** Nothing went out, or the check could not run (no such name, one-time file used up, no route…). */
   | { status: 'failed'; reason: string; exitCode: number };
 
-/** "Knock this profile and verify": the one effect the UIs need. */
+/** "Knock this profile and verify": the one effect the TUI and the tray need. */
 export interface KnockService {
-  knock(profile: Profile, onProgress: (event: KnockProgress) => void): Promise<KnockOutcome>;
+  knock(profile: Profile, onProgress: (event: KnockServiceProgress) => void): Promise<KnockOutcome>;
 }
 
 /** The @knock/shared/node functions the real service is built on (injected, so tests can fake them). */
-export type KnockPorts = Pick<
-  typeof SharedNode,
-  'resolveTargets' | 'sendKnocks' | 'verifyOpen' | 'takeOneTimeSequence'
->;
+export interface KnockPorts {
+  resolveTargets: typeof resolveTargets;
+  sendKnocks: typeof sendKnocks;
+  verifyOpen: typeof verifyOpen;
+  takeOneTimeSequence: typeof takeOneTimeSequence;
+}
 
 /** How long to wait for the port after the last knock when the profile does not say. */
 export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
@@ -120,7 +123,7 @@ async function verify(
   profile: Profile,
   port: number,
   addresses: string[],
-  onProgress: (event: KnockProgress) => void,
+  onProgress: (event: KnockServiceProgress) => void,
 ): Promise<KnockOutcome> {
   const timeoutMs = profile.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   onProgress({ type: 'verifying', port, addresses });

@@ -1,14 +1,34 @@
 import type { Knock, Profile } from '@knock/shared';
-import { resolveTargets, sendKnocks, verifyOpen } from '@knock/shared/node';
-import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createKnockService,
   describeSequence,
+  resolveTargets,
+  sendKnocks,
+  verifyOpen,
   type KnockPorts,
-  type KnockProgress,
-} from '../../src/ui/knock-service.js';
-import { lab, maths } from './fakes.js';
+  type KnockServiceProgress,
+} from '@knock/shared/node';
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const maths: Profile = {
+  host: 'ssh.maths.fr',
+  sequence: [
+    { port: 1228, protocol: 'tcp' },
+    { port: 1227, protocol: 'tcp' },
+  ],
+  port: 22,
+  family: 'any',
+  delayMs: 0,
+};
+
+const lab: Profile = {
+  host: 'lab.example.org',
+  oneTimeSequences: '/home/ada/.config/knock/lab.ots',
+  port: 2222,
+  family: 'ipv4',
+  delayMs: 100,
+};
 
 /** Ports that record what they were asked; each can be replaced per test. */
 function fakePorts(change: Partial<KnockPorts> = {}) {
@@ -40,7 +60,7 @@ function fakePorts(change: Partial<KnockPorts> = {}) {
 }
 
 async function knock(ports: KnockPorts, profile: Profile) {
-  const events: KnockProgress[] = [];
+  const events: KnockServiceProgress[] = [];
   const outcome = await createKnockService(ports).knock(profile, (e) => events.push(e));
   return { outcome, events };
 }
