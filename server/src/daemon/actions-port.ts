@@ -5,6 +5,8 @@
  */
 import {
   DEFAULT_OPEN_TIMEOUT,
+  ExitCode,
+  KnockError,
   formatIssue,
   hasErrors,
   type Door,
@@ -64,46 +66,86 @@ export class DaemonActions implements ActionsPort {
     });
   }
 
-  /** Sets up the firewall when the config needs one (start and reload). Never throws. */
+  /**
+   * At start: sets the firewall up when the config needs one, or throws (ExitCode.firewall;
+   * ExitCode.config for an unreadable trusted file). A daemon that started anyway would log
+   * OPEN SESAME while the protected ports stay open to everyone, or closed to everyone.
+   */
+  async start(config: KnockdConfig): Promise<void> {
+    try {
+      await this.#setup(config);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.#deps.log.error('error', `firewall setup failed: ${message}`);
+      const known = error instanceof KnockError ? error : undefined;
+      throw new KnockError(
+        known?.code ?? 'server.firewallSetup',
+        `the firewall could not be set up: ${message}: knock-server did not start`,
+        {
+          // An unreadable trusted file is a config problem; everything else is the backend's.
+          exitCode: known?.exitCode === ExitCode.config ? ExitCode.config : ExitCode.firewall,
+          hint:
+            known?.hint ??
+            'knock-server fw setup -c CONFIG shows the same error; Firewall = none runs door commands only',
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /**
+   * After a reload: the firewall follows the new config. Never throws: a failure is
+   * logged and the rules set up before stay as they were (nft applies all or nothing).
+   */
   async reconfigure(config: KnockdConfig): Promise<void> {
+    try {
+      await this.#setup(config);
+    } catch (error) {
+      this.#deps.log.error(
+        'error',
+        `firewall setup failed: ${(error as Error).message}; the firewall rules stay as they were`,
+      );
+    }
+  }
+
+  async #setup(config: KnockdConfig): Promise<void> {
     const log = this.#deps.log;
     if (!needsFirewall(config)) return;
-    try {
-      const kind =
-        config.options.firewall ??
-        (await (this.#deps.detectFirewall?.() ?? Promise.resolve('none' as const)));
-      if (kind === 'none') {
-        log.error(
-          'error',
-          'a door uses Open_Ports or Ban, but there is no firewall backend (Firewall = none, or neither nft nor iptables installed): those doors only run their commands',
-        );
-        this.#firewall = undefined;
-        return;
-      }
-      if (this.#firewall?.kind !== kind) this.#firewall = this.#deps.firewall?.(kind);
-      if (!this.#firewall) return;
-      const spec: FirewallSpec = {
-        protectedPorts: config.doors.flatMap((d) => d.openPorts ?? []),
-        trusted: [],
-      };
-      if (config.options.trustedFile !== undefined && this.#deps.loadTrusted) {
-        const loaded = await this.#deps.loadTrusted(config.options.trustedFile);
-        for (const issue of loaded.issues)
-          log.log({
-            level: issue.severity === 'error' ? 'error' : 'info',
-            event: 'error',
-            msg: formatIssue(issue).replace(/\n\s*/g, ' '),
-          });
-        if (!hasErrors(loaded.issues)) spec.trusted = loaded.addresses;
-      }
-      await this.#firewall.setup(spec);
-      log.info(
-        'log',
-        `firewall (${kind}) set up: protecting ${showPorts(spec.protectedPorts) || 'nothing'}, ${spec.trusted.length} trusted`,
+    const kind =
+      config.options.firewall ??
+      (await (this.#deps.detectFirewall?.() ?? Promise.resolve('none' as const)));
+    if (kind === 'none') {
+      log.error(
+        'error',
+        'a door uses Open_Ports or Ban, but there is no firewall backend (Firewall = none, or neither nft nor iptables installed): those doors only run their commands',
       );
-    } catch (error) {
-      log.error('error', `firewall setup failed: ${(error as Error).message}`);
+      this.#firewall = undefined;
+      return;
     }
+    // A new backend is used only once it is set up: a failed reload keeps the old one.
+    const firewall = this.#firewall?.kind === kind ? this.#firewall : this.#deps.firewall?.(kind);
+    if (!firewall) return;
+    const spec: FirewallSpec = {
+      protectedPorts: config.doors.flatMap((d) => d.openPorts ?? []),
+      trusted: [],
+    };
+    const path = config.options.trustedFile;
+    if (path !== undefined && this.#deps.loadTrusted) {
+      const loaded = await this.#deps.loadTrusted(path);
+      for (const issue of loaded.issues)
+        log.log({
+          level: issue.severity === 'error' ? 'error' : 'info',
+          event: 'error',
+          msg: formatIssue(issue).replace(/\n\s*/g, ' '),
+        });
+      if (!hasErrors(loaded.issues)) spec.trusted = loaded.addresses;
+    }
+    await firewall.setup(spec);
+    this.#firewall = firewall;
+    log.info(
+      'log',
+      `firewall (${kind}) set up: protecting ${showPorts(spec.protectedPorts) || 'nothing'}, ${spec.trusted.length} trusted`,
+    );
   }
 
   open(door: Door, src: string, family: 4 | 6): void {

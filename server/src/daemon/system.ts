@@ -71,7 +71,12 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
         detectFirewall: () => detectFirewall(),
         loadTrusted: (path) => loadTrusted(path),
       });
-      await actions.reconfigure(config);
+      try {
+        await actions.start(config);
+      } catch (error) {
+        await runner.close();
+        throw error;
+      }
       return actions;
     },
   });

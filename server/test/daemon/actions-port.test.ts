@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ExitCode, KnockError } from '@knock/shared';
 import type { CommandResult, CommandRunner } from '../../src/actions/command-runner.js';
 import { DaemonActions } from '../../src/daemon/actions-port.js';
 import type { Firewall, FirewallSpec } from '../../src/firewall/index.js';
@@ -24,11 +25,13 @@ class FakeRunner implements CommandRunner {
   }
 }
 
-function fakeFirewall() {
+function fakeFirewall(setupError?: () => Error | undefined) {
   const calls: string[] = [];
   const firewall = {
     kind: 'nftables',
     setup: (spec: FirewallSpec) => {
+      const error = setupError?.();
+      if (error) return Promise.reject(error);
       calls.push(
         `setup ${spec.protectedPorts.map((p) => `${p.port}/${p.protocol}`).join(',')} trusted=${spec.trusted.join(',')}`,
       );
@@ -120,5 +123,89 @@ describe('DaemonActions', () => {
     await actions.close();
     expect(runner.ran).toEqual(['add 192.0.2.1', 'del 192.0.2.1']);
     expect(runner.closed).toBe(true);
+  });
+
+  describe('a firewall that cannot be set up', () => {
+    const nftError = () =>
+      new KnockError('firewall.nftFailed', 'nft failed (setup): Error: Could not process rule', {
+        exitCode: ExitCode.firewall,
+      });
+    const cfg = config('[ssh]\n sequence = 1\n open_ports = 22/tcp\n');
+
+    it("at start: throws (ExitCode.firewall) with nft's message, and logs it", async () => {
+      const memory = new MemoryLog();
+      const { firewall } = fakeFirewall(nftError);
+      const actions = new DaemonActions({
+        runner: new FakeRunner(),
+        log: memory.logger(),
+        firewall: () => firewall,
+        detectFirewall: () => Promise.resolve('nftables'),
+      });
+      const error = await actions.start(cfg).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KnockError);
+      expect((error as KnockError).exitCode).toBe(ExitCode.firewall);
+      expect((error as KnockError).message).toBe(
+        'the firewall could not be set up: nft failed (setup): Error: Could not process rule: knock-server did not start',
+      );
+      expect(memory.messages).toContain(
+        'firewall setup failed: nft failed (setup): Error: Could not process rule',
+      );
+    });
+
+    it('at start: an unreadable trusted file is a config error (ExitCode.config)', async () => {
+      const { firewall, calls } = fakeFirewall();
+      const actions = new DaemonActions({
+        runner: new FakeRunner(),
+        log: new MemoryLog().logger(),
+        firewall: () => firewall,
+        detectFirewall: () => Promise.resolve('nftables'),
+        loadTrusted: (path) =>
+          Promise.reject(
+            new KnockError('firewall.trustedUnreadable', `cannot read trusted file ${path}`, {
+              exitCode: ExitCode.config,
+            }),
+          ),
+      });
+      const trusted = config(
+        '[options]\n trusted_file = /nowhere\n[ssh]\n sequence = 1\n open_ports = 22/tcp\n',
+      );
+      const error = await actions.start(trusted).catch((e: unknown) => e);
+      expect((error as KnockError).exitCode).toBe(ExitCode.config);
+      expect((error as KnockError).message).toContain('cannot read trusted file /nowhere');
+      expect(calls).toEqual([]);
+    });
+
+    it('at start: a config with no Open_Ports, Ban or Trusted_File needs no firewall', async () => {
+      const actions = new DaemonActions({
+        runner: new FakeRunner(),
+        log: new MemoryLog().logger(),
+        firewall: () => fakeFirewall(nftError).firewall,
+        detectFirewall: () => Promise.resolve('nftables'),
+      });
+      await expect(actions.start(config('[a]\n sequence = 1\n command = true\n'))).resolves.toBe(
+        undefined,
+      );
+    });
+
+    it('at a reload: logged, and the backend set up before keeps serving grants', async () => {
+      const memory = new MemoryLog();
+      let broken = false;
+      const { firewall, calls } = fakeFirewall(() => (broken ? nftError() : undefined));
+      const actions = new DaemonActions({
+        runner: new FakeRunner(),
+        log: memory.logger(),
+        firewall: () => firewall,
+        detectFirewall: () => Promise.resolve('nftables'),
+      });
+      await actions.start(cfg);
+      broken = true;
+      await expect(actions.reconfigure(cfg)).resolves.toBe(undefined);
+      expect(memory.messages.at(-1)).toBe(
+        'firewall setup failed: nft failed (setup): Error: Could not process rule; the firewall rules stay as they were',
+      );
+      actions.open(cfg.doors[0]!, '192.0.2.1', 4);
+      await tick();
+      expect(calls).toEqual(['setup 22/tcp trusted=', 'grant 192.0.2.1 22 300']);
+    });
   });
 });
