@@ -4,7 +4,8 @@
  * PATH; Debian installs it only in /usr/sbin) or replaced by a stub that fails.
  * Whatever happens, the daemon must not pretend the door works: it refuses to start
  * (ExitCode.firewall, nft's own message), or says at each knock that nothing was
- * opened, and a failure at reload leaves the running rules as they were.
+ * opened, and a failure at reload (nft, or a Trusted_File with errors) leaves the
+ * running rules as they were.
  */
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
@@ -34,7 +35,7 @@ const PORT = 2222;
 const NO_NFT_PATH = '/usr/bin:/bin';
 
 describe.skipIf(skip !== undefined)(
-  `knock-server with nft missing or failing${skip ? ` (skipped: ${skip})` : ''}`,
+  `knock-server with nft missing or failing, or a broken trusted file${skip ? ` (skipped: ${skip})` : ''}`,
   () => {
     let lab: Lab;
     let work: Workdir;
@@ -66,7 +67,7 @@ ${extra}`,
 
     beforeAll(async () => {
       await buildServer();
-      lab = await createLab({ extraClients: 4 });
+      lab = await createLab({ extraClients: 5 });
       await serverLinkReady(lab);
       work = new Workdir();
       mkdirSync(work.file('bin'));
@@ -192,6 +193,26 @@ exec ${NFT} "$@"
       await d.line(`${src}: open: no firewall backend: ${PORT}/tcp not opened`);
       // Nothing protects the port: no table was made, and nobody claimed otherwise.
       expect((await table()).code).not.toBe(0);
+    });
+
+    it('a Trusted_File broken at a reload: logged, the hosts trusted before stay trusted', async () => {
+      const trusted = lab.extraClient4[4]!;
+      const file = work.write('trusted', `${trusted}   # the lab's trusted client\n`);
+      const d = start(config(`  Firewall = nftables\n  Trusted_File = ${file}`), stubPath);
+      await d.line(`firewall (nftables) set up: protecting ${PORT}/tcp, 1 trusted`, 20_000);
+      expect(await connects(trusted)).toBe(true);
+      work.write('trusted', `${trusted}\n300.1.2.3\n`);
+      const from = d.lines.length;
+      d.signal('SIGHUP');
+      const problem = await d.line(
+        new RegExp(`^${file}:2:1: error: .*300\\.1\\.2\\.3`),
+        10_000,
+        from,
+      );
+      expect(problem).toContain('300.1.2.3');
+      await d.line(`${file} has errors: keeping the 1 trusted entry loaded before`, 5000, from);
+      expect(await connects(trusted)).toBe(true);
+      expect(await connects(lab.extraClient4[2]!)).toBe(false);
     });
   },
 );

@@ -51,6 +51,8 @@ export class DaemonActions implements ActionsPort {
   readonly #deps: ActionsPortDeps;
   readonly #doors: DoorActions;
   #firewall: Firewall | undefined;
+  /** The trusted list last set up (kept when a reload finds the file broken). */
+  #trusted: string[] | undefined;
 
   constructor(deps: ActionsPortDeps) {
     this.#deps = deps;
@@ -139,9 +141,25 @@ export class DaemonActions implements ActionsPort {
           msg: formatIssue(issue).replace(/\n\s*/g, ' '),
         });
       if (!hasErrors(loaded.issues)) spec.trusted = loaded.addresses;
+      else if (this.#trusted === undefined)
+        log.error(
+          'error',
+          `${path} has errors: nothing in it is trusted until it is fixed (then SIGHUP)`,
+        );
+      else {
+        // As with a bad config at reload: keep what runs (an empty list would lock every
+        // trusted host out because of one typo).
+        spec.trusted = this.#trusted;
+        const n = this.#trusted.length;
+        log.error(
+          'error',
+          `${path} has errors: keeping the ${n} trusted entr${n === 1 ? 'y' : 'ies'} loaded before`,
+        );
+      }
     }
     await firewall.setup(spec);
     this.#firewall = firewall;
+    this.#trusted = spec.trusted;
     log.info(
       'log',
       `firewall (${kind}) set up: protecting ${showPorts(spec.protectedPorts) || 'nothing'}, ${spec.trusted.length} trusted`,

@@ -208,4 +208,63 @@ describe('DaemonActions', () => {
       expect(calls).toEqual(['setup 22/tcp trusted=', 'grant 192.0.2.1 22 300']);
     });
   });
+
+  describe('a Trusted_File with errors', () => {
+    const cfg = config(
+      '[options]\n trusted_file = /etc/knockd/trusted\n[ssh]\n sequence = 1\n open_ports = 22/tcp\n',
+    );
+    const broken = {
+      addresses: ['192.0.2.20'],
+      issues: [
+        {
+          severity: 'error' as const,
+          code: 'trusted.invalid',
+          message: "invalid address '300.1.2.3'",
+          file: '/etc/knockd/trusted',
+          line: 2,
+          column: 1,
+        },
+      ],
+    };
+    const setUp = (files: { addresses: string[]; issues: typeof broken.issues }[]) => {
+      const memory = new MemoryLog();
+      const { firewall, calls } = fakeFirewall();
+      const actions = new DaemonActions({
+        runner: new FakeRunner(),
+        log: memory.logger(),
+        firewall: () => firewall,
+        detectFirewall: () => Promise.resolve('nftables'),
+        loadTrusted: () => Promise.resolve(files.shift() ?? { addresses: [], issues: [] }),
+      });
+      return { actions, memory, calls };
+    };
+
+    it('at a reload: the list set up before stays (one typo locks nobody out)', async () => {
+      const { actions, memory, calls } = setUp([
+        { addresses: ['192.0.2.20', '198.51.100.0/24'], issues: [] },
+        broken,
+      ]);
+      await actions.start(cfg);
+      await actions.reconfigure(cfg);
+      expect(calls).toEqual([
+        'setup 22/tcp trusted=192.0.2.20,198.51.100.0/24',
+        'setup 22/tcp trusted=192.0.2.20,198.51.100.0/24',
+      ]);
+      expect(memory.messages).toContain(
+        "/etc/knockd/trusted:2:1: error: invalid address '300.1.2.3'",
+      );
+      expect(memory.messages).toContain(
+        '/etc/knockd/trusted has errors: keeping the 2 trusted entries loaded before',
+      );
+    });
+
+    it('at start: nothing in it is trusted, and the log says so', async () => {
+      const { actions, memory, calls } = setUp([broken]);
+      await actions.start(cfg);
+      expect(calls).toEqual(['setup 22/tcp trusted=']);
+      expect(memory.messages).toContain(
+        '/etc/knockd/trusted has errors: nothing in it is trusted until it is fixed (then SIGHUP)',
+      );
+    });
+  });
 });
