@@ -1,4 +1,4 @@
-import type { DraftErrors, ProfileDraft } from './profile-draft.js';
+import type { DraftErrors, ProfileDraft } from '@knock/shared';
 
 /**
  * The one list of IPC channels between the profile window and the main process.

@@ -7,3 +7,4 @@ export * from './config/parse.js';
 export * from './config/serialize.js';
 export * from './ots.js';
 export * from './profile.js';
+export * from './profile-draft.js';

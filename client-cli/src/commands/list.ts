@@ -1,12 +1,5 @@
-import type { CliDeps, Profile, SubcommandFactory } from '../deps.js';
-import { formatIssue, formatSequence } from '@knock/shared';
-
-const describe = (p: Profile): string =>
-  p.sequence && p.sequence.length > 0
-    ? formatSequence(p.sequence)
-    : p.oneTimeSequences !== undefined
-      ? `one-time: ${p.oneTimeSequences}`
-      : '(no sequence)';
+import type { CliDeps, SubcommandFactory } from '../deps.js';
+import { describeSequence, formatIssue } from '@knock/shared';
 
 /** `knock list`: the profiles, and which file they come from. */
 export function listCommand(deps: CliDeps, sub: SubcommandFactory) {
@@ -35,7 +28,7 @@ export function listCommand(deps: CliDeps, sub: SubcommandFactory) {
       }
       const rows = file.profiles.map((p) => [
         p.host,
-        describe(p),
+        describeSequence(p),
         p.port === undefined ? '-' : `port ${p.port}`,
         p.family,
         p.delayMs > 0 ? `delay ${p.delayMs} ms` : '',

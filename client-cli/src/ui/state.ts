@@ -1,5 +1,3 @@
-import type { Knock, Profile } from '@knock/shared';
-import type { KnockOutcome, KnockServiceProgress } from '@knock/shared/node';
 import {
   DRAFT_FIELDS,
   FAMILIES,
@@ -8,8 +6,11 @@ import {
   validateDraft,
   type DraftErrors,
   type DraftField,
+  type Knock,
+  type Profile,
   type ProfileDraft,
-} from './profile-form.js';
+} from '@knock/shared';
+import type { KnockOutcome, KnockServiceProgress } from '@knock/shared/node';
 
 /** The live status of the last knock: one step per knock, then the verification. */
 export interface KnockRun {

@@ -1,7 +1,7 @@
+import { emptyDraft } from '@knock/shared';
 import type { Key } from 'ink';
 import { describe, expect, it } from 'vitest';
 import { commandForKey, splitKeys } from '../../src/ui/keys.js';
-import { emptyDraft } from '../../src/ui/profile-form.js';
 import { initialState, type Screen, type TuiState } from '../../src/ui/state.js';
 
 const noKey: Key = {

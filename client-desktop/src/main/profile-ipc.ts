@@ -1,13 +1,14 @@
-import { describeError, type Profile } from '@knock/shared';
-import { IpcChannels, type ProfilesView, type SaveResult } from '../ipc-channels.js';
 import {
   DRAFT_FIELDS,
   FAMILIES,
+  describeError,
   draftFromProfile,
   validateDraft,
   type DraftErrors,
+  type Profile,
   type ProfileDraft,
-} from '../profile-draft.js';
+} from '@knock/shared';
+import { IpcChannels, type ProfilesView, type SaveResult } from '../ipc-channels.js';
 import type { ProfileStore } from '../profile-store.js';
 
 /** The part of Electron's IpcMainInvokeEvent we look at. */

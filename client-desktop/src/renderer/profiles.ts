@@ -15,7 +15,19 @@ declare global {
   }
 }
 
-const FIELDS = ['host', 'sequence', 'oneTimeSequences', 'port', 'family', 'delayMs'] as const;
+// This page runs unbundled: index.html loads this one compiled file as a module, and the
+// browser cannot resolve '@knock/shared' (a bare specifier, with a CSP that allows only
+// this app's files). So the field list and the blank form below repeat DRAFT_FIELDS and
+// emptyDraft() from @knock/shared; the types keep their shape and the window test
+// (test/renderer/profile-window.test.ts) checks that the blank form equals emptyDraft().
+const FIELDS = [
+  'host',
+  'sequence',
+  'oneTimeSequences',
+  'port',
+  'family',
+  'delayMs',
+] as const satisfies readonly (keyof ProfileDraft)[];
 type Field = (typeof FIELDS)[number];
 
 const api = window.knockProfiles;

@@ -1,9 +1,9 @@
+import { emptyDraft } from '@knock/shared';
 import { createServer, type Server } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IpcChannels } from '../../src/ipc-channels.js';
 import { PATHS, startApp, type ElectronApi } from '../../src/main/app.js';
-import { emptyDraft } from '../../src/profile-draft.js';
 import * as electron from '../mocks/electron.js';
 import { FakeClock, FakeStore, ManualKnocker, flush, lab, maths } from '../fakes.js';
 

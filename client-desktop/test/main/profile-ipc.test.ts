@@ -1,8 +1,7 @@
-import { KnockError } from '@knock/shared';
+import { KnockError, emptyDraft, type ProfileDraft } from '@knock/shared';
 import { describe, expect, it } from 'vitest';
 import { IpcChannels } from '../../src/ipc-channels.js';
 import { parseDraft, registerProfileIpc } from '../../src/main/profile-ipc.js';
-import { emptyDraft, type ProfileDraft } from '../../src/profile-draft.js';
 import { ipcMain, mock } from '../mocks/electron.js';
 import { FakeStore, PATH, lab, maths } from '../fakes.js';
 

@@ -1,4 +1,4 @@
-import { KnockError } from '@knock/shared';
+import { KnockError, emptyDraft } from '@knock/shared';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -119,6 +119,21 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await page.inputValue('#oneTimeSequences')).toBe(lab.oneTimeSequences);
       expect(await page.inputValue('#family')).toBe('ipv4');
       // The CSP lets our own script and style in, and nothing went wrong.
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    it('starts a new profile from the same blank draft as the TUI (emptyDraft)', async () => {
+      const { page, problems } = await open(new FakeStore([maths]));
+      await page.click('#new');
+      const blank = emptyDraft();
+      const shown = Object.fromEntries(
+        await Promise.all(
+          Object.keys(blank).map(async (field) => [field, await page.inputValue(`#${field}`)]),
+        ),
+      );
+      expect(shown).toEqual(blank);
+      expect(await page.textContent('#form-title')).toBe('New profile');
       expect(problems).toEqual([]);
       await page.close();
     });

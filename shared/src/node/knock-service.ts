@@ -1,7 +1,7 @@
 import { describeError, KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Profile } from '../profile.js';
-import { formatSequence, type Knock } from '../sequence.js';
+import type { Knock } from '../sequence.js';
 import type { takeOneTimeSequence } from './ots-file.js';
 import type { verifyOpen } from './probe.js';
 import type { resolveTargets } from './resolve.js';
@@ -47,13 +47,6 @@ export interface KnockPorts {
 
 /** How long to wait for the port after the last knock when the profile does not say. */
 export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
-
-/** A short description of the profile's sequence, for lists and menus. */
-export function describeSequence(profile: Profile): string {
-  if (profile.sequence && profile.sequence.length > 0) return formatSequence(profile.sequence);
-  if (profile.oneTimeSequences) return `one-time: ${profile.oneTimeSequences}`;
-  return '(no sequence)';
-}
 
 export const formatSeconds = (ms: number): string => {
   const s = ms / 1000;

@@ -1,7 +1,6 @@
 import type { Knock, Profile } from '@knock/shared';
 import {
   createKnockService,
-  describeSequence,
   resolveTargets,
   sendKnocks,
   verifyOpen,
@@ -205,12 +204,5 @@ describe('createKnockService on loopback (real packets)', () => {
       port: closed,
       reason: `port ${closed} did not open within 1 s (connection refused)`,
     });
-  });
-});
-
-describe('describeSequence', () => {
-  it('shows the sequence, or the one-time file', () => {
-    expect(describeSequence(maths)).toBe('1228,1227');
-    expect(describeSequence(lab)).toBe(`one-time: ${lab.oneTimeSequences}`);
   });
 });

@@ -1,6 +1,5 @@
+import { FAMILIES, type DraftErrors, type DraftField, type ProfileDraft } from '@knock/shared';
 import { Box, Text } from 'ink';
-import type { DraftErrors, DraftField, ProfileDraft } from '../profile-form.js';
-import { FAMILIES } from '../profile-form.js';
 
 export interface Props {
   adding: boolean;

@@ -1,5 +1,4 @@
-import type { Profile } from '@knock/shared';
-import { describeSequence } from '@knock/shared/node';
+import { describeSequence, type Profile } from '@knock/shared';
 import { Box, Text } from 'ink';
 
 export interface Props {

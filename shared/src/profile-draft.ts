@@ -1,10 +1,10 @@
-import { formatSequence, parseSequence, type Profile } from '@knock/shared';
+import type { Profile } from './profile.js';
+import { formatSequence, parseSequence } from './sequence.js';
 
-/**
- * The profile window's fields, as typed: everything is text until it validates.
- * The renderer sends drafts; the main process validates them here (it trusts
- * nothing from a page) and writes profiles.
- */
+// Profiles as the UIs show and edit them: the TUI's form and the tray's profile window
+// (whose main process validates every draft here: it trusts nothing from a page).
+
+/** A profile form's fields, as typed: everything is text until it validates. */
 export interface ProfileDraft {
   host: string;
   /** knockd Sequence syntax; leave empty to use a one-time-sequence file instead. */
@@ -37,6 +37,13 @@ export const emptyDraft = (): ProfileDraft => ({
   family: 'any',
   delayMs: '0',
 });
+
+/** A short description of the profile's sequence, for lists and menus. */
+export function describeSequence(profile: Profile): string {
+  if (profile.sequence && profile.sequence.length > 0) return formatSequence(profile.sequence);
+  if (profile.oneTimeSequences) return `one-time: ${profile.oneTimeSequences}`;
+  return '(no sequence)';
+}
 
 export function draftFromProfile(profile: Profile): ProfileDraft {
   return {

@@ -1,11 +1,31 @@
-import { describe, expect, it } from 'vitest';
 import {
+  describeSequence,
   draftFromProfile,
   emptyDraft,
   validateDraft,
+  type Profile,
   type ProfileDraft,
-} from '../../src/ui/profile-form.js';
-import { lab, maths } from './fakes.js';
+} from '@knock/shared';
+import { describe, expect, it } from 'vitest';
+
+const maths: Profile = {
+  host: 'ssh.maths.fr',
+  sequence: [
+    { port: 1228, protocol: 'tcp' },
+    { port: 1227, protocol: 'tcp' },
+  ],
+  port: 22,
+  family: 'any',
+  delayMs: 0,
+};
+
+const lab: Profile = {
+  host: 'lab.example.org',
+  oneTimeSequences: '/home/ada/.config/knock/lab.ots',
+  port: 2222,
+  family: 'ipv4',
+  delayMs: 100,
+};
 
 const draft = (change: Partial<ProfileDraft>): ProfileDraft => ({
   ...emptyDraft(),
@@ -125,5 +145,12 @@ describe('validateDraft', () => {
         delayMs: 0,
       },
     });
+  });
+});
+
+describe('describeSequence', () => {
+  it('shows the sequence, or the one-time file', () => {
+    expect(describeSequence(maths)).toBe('1228,1227');
+    expect(describeSequence(lab)).toBe(`one-time: ${lab.oneTimeSequences}`);
   });
 });
