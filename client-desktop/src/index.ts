@@ -33,4 +33,4 @@ export {
   type KnockServiceProgress as KnockProgress,
   type KnockService,
 } from '@knock/shared/node';
-export type { ProfileStore } from './profile-store.js';
+export type { ProfileStore } from '@knock/shared/node';

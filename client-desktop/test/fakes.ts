@@ -1,7 +1,12 @@
 import type { Profile } from '@knock/shared';
-import type { KnockOutcome, KnockService, KnockServiceProgress } from '@knock/shared/node';
+import type {
+  KnockOutcome,
+  KnockService,
+  KnockServiceProgress,
+  ProfileStore,
+  StoredProfiles,
+} from '@knock/shared/node';
 import type { Clock } from '../src/main/tray-controller.js';
-import type { LoadedProfiles, ProfileStore } from '../src/profile-store.js';
 
 export const PATH = '/home/ada/.config/knock/config.toml';
 
@@ -32,7 +37,7 @@ export class FakeStore implements ProfileStore {
     public profiles: Profile[] = [],
     readonly path = PATH,
   ) {}
-  async load(): Promise<LoadedProfiles> {
+  async load(): Promise<StoredProfiles> {
     if (this.failLoad) throw this.failLoad;
     return { path: this.path, profiles: structuredClone(this.profiles), exists: true };
   }

@@ -11,8 +11,7 @@ import useKnock from './hooks/use-knock.js';
 import useProfileStore from './hooks/use-profile-store.js';
 import useTuiState from './hooks/use-tui-state.js';
 import { commandForKey, splitKeys } from './keys.js';
-import type { KnockService } from '@knock/shared/node';
-import type { ProfileStore } from './profile-store.js';
+import type { KnockService, ProfileStore } from '@knock/shared/node';
 import { initialState, selectedProfile } from './state.js';
 
 export interface Props {

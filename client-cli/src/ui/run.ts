@@ -1,7 +1,6 @@
 import { ExitCode, type Profile } from '@knock/shared';
-import type { KnockPorts, KnockService } from '@knock/shared/node';
+import type { KnockPorts, KnockService, ProfileStore } from '@knock/shared/node';
 import { createElement } from 'react';
-import type { ProfileStore } from './profile-store.js';
 
 /**
  * Everything the TUI touches, injectable. Left out, each comes from

@@ -1,6 +1,11 @@
 import type { Profile } from '@knock/shared';
-import type { KnockOutcome, KnockService, KnockServiceProgress } from '@knock/shared/node';
-import type { LoadedProfiles, ProfileStore } from '../../src/ui/profile-store.js';
+import type {
+  KnockOutcome,
+  KnockService,
+  KnockServiceProgress,
+  ProfileStore,
+  StoredProfiles,
+} from '@knock/shared/node';
 
 export const PATH = '/home/ada/.config/knock/config.toml';
 
@@ -34,7 +39,7 @@ export class FakeStore implements ProfileStore {
     public exists = profiles.length > 0,
     readonly path = PATH,
   ) {}
-  async load(): Promise<LoadedProfiles> {
+  async load(): Promise<StoredProfiles> {
     this.loads += 1;
     if (this.failLoad) throw this.failLoad;
     return { path: this.path, profiles: structuredClone(this.profiles), exists: this.exists };

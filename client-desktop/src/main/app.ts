@@ -1,11 +1,10 @@
 import { describeError } from '@knock/shared';
 import * as sharedNode from '@knock/shared/node';
-import type { KnockService } from '@knock/shared/node';
+import type { KnockService, ProfileStore } from '@knock/shared/node';
 import type * as Electron from 'electron';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ProfileStore } from '../profile-store.js';
 import { toElectronMenu } from './electron-menu.js';
 import { registerProfileIpc, type IpcEventLike } from './profile-ipc.js';
 import { TrayController, type Clock } from './tray-controller.js';

@@ -8,8 +8,8 @@ import {
   type Profile,
   type ProfileDraft,
 } from '@knock/shared';
+import type { ProfileStore } from '@knock/shared/node';
 import { IpcChannels, type ProfilesView, type SaveResult } from '../ipc-channels.js';
-import type { ProfileStore } from '../profile-store.js';
 
 /** The part of Electron's IpcMainInvokeEvent we look at. */
 export interface IpcEventLike {

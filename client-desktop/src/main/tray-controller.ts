@@ -1,6 +1,5 @@
 import { describeError, formatSequence, type Profile } from '@knock/shared';
-import type { KnockOutcome, KnockService } from '@knock/shared/node';
-import type { ProfileStore } from '../profile-store.js';
+import type { KnockOutcome, KnockService, ProfileStore } from '@knock/shared/node';
 import {
   menuTemplate,
   showsElapsed,

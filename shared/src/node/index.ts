@@ -8,3 +8,4 @@ export * from './lock.js';
 export * from './ots-file.js';
 export * from './profiles.js';
 export * from './knock-service.js';
+export * from './profile-store.js';

@@ -1,6 +1,6 @@
 import { describeError } from '@knock/shared';
 import { useEffect, type Dispatch } from 'react';
-import type { ProfileStore } from '../profile-store.js';
+import type { ProfileStore } from '@knock/shared/node';
 import type { Action, TuiState } from '../state.js';
 
 /** Loads the profile file when the state asks for it (start, `r`), and writes what the reducer queued. */
