@@ -27,8 +27,6 @@ export interface TuiDeps extends KnockPorts {
 
 /** Runs `knock ui` until the user quits; resolves to the exit code (no process.exit here). */
 export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
-  // Ink and React load only here, so a plain `knock HOST` starts fast.
-  const [{ render }, { default: App }] = await Promise.all([import('ink'), import('./App.js')]);
   const stdin = deps.stdin ?? process.stdin;
   const stdout = deps.stdout ?? process.stdout;
   if (!stdin.isTTY) {
@@ -37,6 +35,14 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
     );
     return ExitCode.usage;
   }
+  // Ink reads CI/CONTINUOUS_INTEGRATION once, at import, and then draws nothing until
+  // exit. A person at a terminal (both ends TTYs) wants the live screen, so turn it off.
+  if (stdout.isTTY) {
+    for (const name of ['CI', 'CONTINUOUS_INTEGRATION'])
+      if (name in process.env) process.env[name] = 'false';
+  }
+  // Ink and React load only here, so a plain `knock HOST` starts fast.
+  const [{ render }, { default: App }] = await Promise.all([import('ink'), import('./App.js')]);
   const env = deps.env ?? process.env;
   // The real I/O functions load only when something was not injected.
   const shared = deps.store && deps.knocker ? undefined : await import('@knock/shared/node');
