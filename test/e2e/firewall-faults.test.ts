@@ -100,12 +100,14 @@ exec ${NFT} "$@"
       work?.remove();
     });
 
-    it('Firewall = nftables without nft on PATH: refuses to start, exit 10, says nft is missing', async () => {
+    it('Firewall = nftables without nft on PATH: refuses to start, exit 10, says where nft is', async () => {
       const d = start(config('  Firewall = nftables'), NO_NFT_PATH);
       expect(await waitFor(() => d.exitCode !== undefined, 15_000)).toBe(true);
       expect(d.exitCode).toBe(ExitCode.firewall);
       const stderr = d.errors.join('\n');
-      expect(stderr).toContain('nft is not installed');
+      expect(stderr).toContain(
+        `nft: not on PATH (${NO_NFT_PATH}), but installed in /usr/sbin: add /usr/sbin to PATH`,
+      );
       expect(stderr).toContain('knock-server did not start');
       expect(d.lines.join('\n')).not.toContain('starting up');
       expect((await table()).code).not.toBe(0);

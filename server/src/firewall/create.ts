@@ -1,6 +1,7 @@
 // Choosing and building a backend.
 import { access, constants } from 'node:fs/promises';
 import { ExitCode, KnockError } from '@knock/shared';
+import { SYSTEM_DIRS } from './exec.js';
 import { requireHost, requireNetwork } from './address.js';
 import { IptablesFirewall } from './iptables.js';
 import { NftablesFirewall } from './nftables.js';
@@ -61,10 +62,8 @@ export function createFirewall(kind: FirewallKind, deps: FirewallDeps = {}): Fir
   }
 }
 
-const SEARCH = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/local/bin'];
-
 async function onPath(program: string, pathEnv = process.env.PATH ?? ''): Promise<boolean> {
-  const dirs = [...new Set([...pathEnv.split(':').filter(Boolean), ...SEARCH])];
+  const dirs = [...new Set([...pathEnv.split(':').filter(Boolean), ...SYSTEM_DIRS])];
   for (const dir of dirs) {
     try {
       await access(`${dir}/${program}`, constants.X_OK);

@@ -37,10 +37,15 @@ const FAMILIES = [4, 6] as const;
 
 function iptablesFailure(tool: string, args: readonly string[], result: ExecResult): KnockError {
   if (result.code === 127) {
-    return new KnockError('firewall.iptablesMissing', `${tool} is not installed`, {
-      exitCode: ExitCode.firewall,
-      hint: 'install it (apt-get install iptables), or set Firewall = nftables or none in [options]',
-    });
+    const onPathOnly = /not on PATH/.test(result.stderr);
+    return new KnockError(
+      'firewall.iptablesMissing',
+      onPathOnly ? result.stderr.trim() : `${tool} is not installed`,
+      {
+        exitCode: ExitCode.firewall,
+        hint: 'install it (apt-get install iptables), or set Firewall = nftables or none in [options]',
+      },
+    );
   }
   return new KnockError(
     'firewall.iptablesFailed',

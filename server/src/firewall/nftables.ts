@@ -32,10 +32,15 @@ const NOT_SET_UP = /No such file or directory/;
 
 export function nftFailure(result: ExecResult, what: string): KnockError {
   if (result.code === 127) {
-    return new KnockError('firewall.nftMissing', `nft is not installed (${what})`, {
-      exitCode: ExitCode.firewall,
-      hint: 'install it (apt-get install nftables), or set Firewall = iptables or none in [options]',
-    });
+    const onPathOnly = /not on PATH/.test(result.stderr);
+    return new KnockError(
+      'firewall.nftMissing',
+      onPathOnly ? `${result.stderr.trim()} (${what})` : `nft is not installed (${what})`,
+      {
+        exitCode: ExitCode.firewall,
+        hint: 'install it (apt-get install nftables), or set Firewall = iptables or none in [options]',
+      },
+    );
   }
   const stderr = result.stderr.trim();
   if (/Operation not permitted/.test(stderr)) {
