@@ -3,29 +3,10 @@ import {
   draftFromProfile,
   emptyDraft,
   validateDraft,
-  type Profile,
   type ProfileDraft,
 } from '@knock/shared';
 import { describe, expect, it } from 'vitest';
-
-const maths: Profile = {
-  host: 'ssh.maths.fr',
-  sequence: [
-    { port: 1228, protocol: 'tcp' },
-    { port: 1227, protocol: 'tcp' },
-  ],
-  port: 22,
-  family: 'any',
-  delayMs: 0,
-};
-
-const lab: Profile = {
-  host: 'lab.example.org',
-  oneTimeSequences: '/home/ada/.config/knock/lab.ots',
-  port: 2222,
-  family: 'ipv4',
-  delayMs: 100,
-};
+import { lab, maths } from './helpers/ui-fakes.js';
 
 const draft = (change: Partial<ProfileDraft>): ProfileDraft => ({
   ...emptyDraft(),

@@ -9,25 +9,7 @@ import {
 } from '@knock/shared/node';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const maths: Profile = {
-  host: 'ssh.maths.fr',
-  sequence: [
-    { port: 1228, protocol: 'tcp' },
-    { port: 1227, protocol: 'tcp' },
-  ],
-  port: 22,
-  family: 'any',
-  delayMs: 0,
-};
-
-const lab: Profile = {
-  host: 'lab.example.org',
-  oneTimeSequences: '/home/ada/.config/knock/lab.ots',
-  port: 2222,
-  family: 'ipv4',
-  delayMs: 100,
-};
+import { lab, maths } from '../helpers/ui-fakes.js';
 
 /** Ports that record what they were asked; each can be replaced per test. */
 function fakePorts(change: Partial<KnockPorts> = {}) {
