@@ -1,3 +1,4 @@
+import { cTrim, leadingSpace } from './c-text.js';
 import { KnockError, type Issue } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import {
@@ -27,21 +28,6 @@ export interface OtsParse {
   issues: Issue[];
 }
 
-const isCSpace = (c: string | undefined): boolean =>
-  c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
-
-function leadingSpace(s: string): number {
-  let i = 0;
-  while (i < s.length && isCSpace(s[i])) i++;
-  return i;
-}
-
-function trimEnd(s: string): string {
-  let end = s.length;
-  while (end > 0 && isCSpace(s[end - 1])) end--;
-  return s.slice(0, end);
-}
-
 /** Parses a one-time-sequence file. Never throws; bad lines are skipped and reported. */
 export function parseOtsFile(text: string, file?: string): OtsParse {
   const entries: OtsEntry[] = [];
@@ -50,7 +36,7 @@ export function parseOtsFile(text: string, file?: string): OtsParse {
   text.split('\n').forEach((raw, index) => {
     const line = index + 1;
     const lead = leadingSpace(raw);
-    const content = trimEnd(raw.slice(lead));
+    const content = cTrim(raw);
     if (content === '' || content.startsWith('#')) return;
     const parsed = parseSequence(
       content,

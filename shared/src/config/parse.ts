@@ -1,3 +1,4 @@
+import { cTrim, leadingSpace } from '../c-text.js';
 import type { Issue } from '../errors.js';
 import { parseSequence, type Protocol } from '../sequence.js';
 import {
@@ -72,24 +73,6 @@ const MAX_ADDRESS_TEXT = 39;
 const MAX_SECONDS = 2_147_483_647;
 /** One year: the longest Open_Timeout or Ban the built-in firewall accepts. */
 const MAX_FIREWALL_SECONDS = 31_536_000;
-
-// C's isspace() in the C locale: what knockd's trim() removes. JS trim() removes more (NBSP, BOM…).
-const isCSpace = (c: string | undefined): boolean =>
-  c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
-
-function leadingSpace(s: string): number {
-  let i = 0;
-  while (i < s.length && isCSpace(s[i])) i++;
-  return i;
-}
-
-function cTrim(s: string): string {
-  let start = 0;
-  let end = s.length;
-  while (start < end && isCSpace(s[start])) start++;
-  while (end > start && isCSpace(s[end - 1])) end--;
-  return s.slice(start, end);
-}
 
 // knockd upper-cases with toupper() in the C locale: ASCII only ('ſ'.toUpperCase() is 'S').
 const asciiUpper = (s: string): string => s.replace(/[a-z]/g, (c) => c.toUpperCase());
