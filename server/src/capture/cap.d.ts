@@ -11,6 +11,18 @@ declare module 'cap' {
       promisc?: boolean;
       /** patch: ask for this DLT (pcap_set_datalink), e.g. 276 for SLL2 on `any`. */
       datalink?: number;
+      /**
+       * patch 2: deliver packets in batches ('packets' events): the buffer then holds
+       * records of u32 captured length, u32 wire length, f64 time (ms, host byte
+       * order), the bytes, padded to 8. It must hold at least snaplen + 24 bytes.
+       */
+      batch?: boolean;
+      /**
+       * patch 2, batch mode: under load (32 packets within 10 ms) read the ring every
+       * `holdMs` instead of waking up for each packet, until a read finds it empty.
+       * 0 (default): always wake up per packet.
+       */
+      holdMs?: number;
     }
 
     interface PcapStats {
@@ -61,6 +73,8 @@ declare module 'cap' {
           wireLength?: number,
         ) => void,
       ): this;
+      /** patch 2, batch mode: `count` records in the first `bytes` bytes of the buffer. */
+      on(event: 'packets', listener: (count: number, bytes: number) => void): this;
       /** patch: the capture died (interface deleted or down). */
       on(event: 'error', listener: (error: Error) => void): this;
     }

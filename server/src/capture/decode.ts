@@ -57,43 +57,52 @@ const UDP_HEADER = 8;
 
 /**
  * Decodes one captured frame of `linkType` into `out`. `length` is the captured length
- * (bytes of `buf` that are valid). Returns false, leaving `out` in an unspecified state,
- * for anything that is not a complete-enough TCP or UDP header (ARP, ICMP, non-first
- * fragments, truncated or garbage frames). `out.time` is left to the caller.
+ * (bytes of `buf` that are valid, from `start`: a batch holds many frames). Returns
+ * false, leaving `out` in an unspecified state, for anything that is not a
+ * complete-enough TCP or UDP header (ARP, ICMP, non-first fragments, truncated or
+ * garbage frames). `out.time` is left to the caller.
  */
 export function decodeFrame(
   buf: Buffer,
   length: number,
   linkType: LinkType,
   out: KnockEvent,
+  start = 0,
 ): boolean {
-  const end = Math.min(length, buf.length);
+  const end = Math.min(start + length, buf.length);
+  const at = start;
   switch (linkType) {
     case LinkTypes.EN10MB:
-      if (end < 14) return false;
-      return decodeEtherType(buf, end, buf.readUInt16BE(12), 14, out);
+      if (end < at + 14) return false;
+      return decodeEtherType(buf, end, readU16(buf, at + 12), at + 14, out);
     case LinkTypes.LINUX_SLL:
-      if (end < 16) return false;
-      return decodeEtherType(buf, end, buf.readUInt16BE(14), 16, out);
+      if (end < at + 16) return false;
+      return decodeEtherType(buf, end, readU16(buf, at + 14), at + 16, out);
     case LinkTypes.LINUX_SLL2:
-      if (end < 20) return false;
-      return decodeEtherType(buf, end, buf.readUInt16BE(0), 20, out);
+      if (end < at + 20) return false;
+      return decodeEtherType(buf, end, readU16(buf, at), at + 20, out);
     case LinkTypes.RAW:
     case LinkTypes.LINKTYPE_RAW:
-      return decodeIp(buf, end, 0, out);
+      return decodeIp(buf, end, at, out);
     case LinkTypes.IPV4:
-      return end > 0 && buf[0]! >> 4 === 4 && decodeIpv4(buf, end, 0, out);
+      return end > at && buf[at]! >> 4 === 4 && decodeIpv4(buf, end, at, out);
     case LinkTypes.IPV6:
-      return end > 0 && buf[0]! >> 4 === 6 && decodeIpv6(buf, end, 0, out);
+      return end > at && buf[at]! >> 4 === 6 && decodeIpv6(buf, end, at, out);
     case LinkTypes.NULL:
     case LinkTypes.LOOP:
-      if (end < 4) return false;
+      if (end < at + 4) return false;
       // The family's byte order depends on the capturing host; the version nibble decides.
-      return decodeIp(buf, end, 4, out);
+      return decodeIp(buf, end, at + 4, out);
     default:
       return false;
   }
 }
+
+// Plain byte reads: every offset is bounds-checked by the caller against `end`, so
+// Buffer's own range checks (and their call overhead) are not needed on the hot path.
+const readU16 = (buf: Buffer, at: number): number => (buf[at]! << 8) | buf[at + 1]!;
+const readU32 = (buf: Buffer, at: number): number =>
+  ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
 
 /** Follows VLAN tags from an EtherType at `offset - 2` to IPv4/IPv6. */
 function decodeEtherType(
@@ -106,7 +115,7 @@ function decodeEtherType(
   for (let tags = 0; isVlanTpid(type); tags++) {
     // Tag: TCI (2 bytes) then the inner EtherType (2 bytes).
     if (tags === MAX_VLAN_TAGS || offset + 4 > end) return false;
-    type = buf.readUInt16BE(offset + 2);
+    type = readU16(buf, offset + 2);
     offset += 4;
   }
   if (type === ETHERTYPE_IPV4) return decodeIpv4(buf, end, offset, out);
@@ -129,23 +138,23 @@ function decodeIpv4(buf: Buffer, end: number, l3: number, out: KnockEvent): bool
   const headerLength = (versionIhl & 0x0f) * 4;
   if (headerLength < 20) return false;
   // A non-first fragment carries no transport header: its bytes would be payload.
-  if ((buf.readUInt16BE(l3 + 6) & 0x1fff) !== 0) return false;
-  const totalLength = buf.readUInt16BE(l3 + 2);
+  if ((readU16(buf, l3 + 6) & 0x1fff) !== 0) return false;
+  const totalLength = readU16(buf, l3 + 2);
   // Ethernet pads short frames: the datagram ends at its total length. Zero is what
   // segmentation offload leaves in outgoing packets: trust the capture then.
   const datagramEnd = totalLength === 0 ? end : Math.min(end, l3 + totalLength);
   const l4 = l3 + headerLength;
   if (!decodeTransport(buf, datagramEnd, l4, buf[l3 + 9]!, out)) return false;
   out.family = 4;
-  out.src = ipv4Text(buf.readUInt32BE(l3 + 12));
-  out.dst = ipv4Text(buf.readUInt32BE(l3 + 16));
+  out.src = ipv4Text(readU32(buf, l3 + 12));
+  out.dst = ipv4Text(readU32(buf, l3 + 16));
   return true;
 }
 
 function decodeIpv6(buf: Buffer, end: number, l3: number, out: KnockEvent): boolean {
   if (l3 + 40 > end) return false;
   if (buf[l3]! >> 4 !== 6) return false;
-  const payloadLength = buf.readUInt16BE(l3 + 4);
+  const payloadLength = readU16(buf, l3 + 4);
   // Zero: a jumbogram or an offloaded outgoing packet; trust the capture.
   const datagramEnd = payloadLength === 0 ? end : Math.min(end, l3 + 40 + payloadLength);
   let next = buf[l3 + 6]!;
@@ -161,7 +170,7 @@ function decodeIpv6(buf: Buffer, end: number, l3: number, out: KnockEvent): bool
         offset += (buf[offset + 1]! + 1) * 8;
         break;
       case 44: // fragment: only the first fragment holds the transport header
-        if (buf.readUInt16BE(offset + 2) >> 3 !== 0) return false;
+        if (readU16(buf, offset + 2) >> 3 !== 0) return false;
         next = buf[offset]!;
         offset += 8;
         break;
@@ -190,17 +199,17 @@ function decodeTransport(
   if (protocol === IPPROTO_TCP) {
     if (l4 + TCP_HEADER_MIN > end) return false;
     out.protocol = 'tcp';
-    out.srcPort = buf.readUInt16BE(l4);
-    out.dstPort = buf.readUInt16BE(l4 + 2);
-    out.seq = buf.readUInt32BE(l4 + 4);
+    out.srcPort = readU16(buf, l4);
+    out.dstPort = readU16(buf, l4 + 2);
+    out.seq = readU32(buf, l4 + 4);
     out.flags = buf[l4 + 13]!;
     return true;
   }
   if (protocol === IPPROTO_UDP) {
     if (l4 + UDP_HEADER > end) return false;
     out.protocol = 'udp';
-    out.srcPort = buf.readUInt16BE(l4);
-    out.dstPort = buf.readUInt16BE(l4 + 2);
+    out.srcPort = readU16(buf, l4);
+    out.dstPort = readU16(buf, l4 + 2);
     out.seq = 0;
     out.flags = 0;
     return true;
@@ -234,10 +243,10 @@ const v6Keys = new Uint32Array(V6_SLOTS * 4);
 const v6Texts: (string | undefined)[] = new Array<string | undefined>(V6_SLOTS).fill(undefined);
 
 function ipv6Text(buf: Buffer, offset: number): string {
-  const w0 = buf.readUInt32BE(offset);
-  const w1 = buf.readUInt32BE(offset + 4);
-  const w2 = buf.readUInt32BE(offset + 8);
-  const w3 = buf.readUInt32BE(offset + 12);
+  const w0 = readU32(buf, offset);
+  const w1 = readU32(buf, offset + 4);
+  const w2 = readU32(buf, offset + 8);
+  const w3 = readU32(buf, offset + 12);
   const hash = Math.imul(w0 ^ Math.imul(w1, 31) ^ Math.imul(w2, 961) ^ w3, 0x9e3779b1);
   const slot = hash >>> 20;
   const k = slot * 4;

@@ -91,6 +91,32 @@ describe.each([
     expect((await runner.run('exit 0')).code).toBe(0);
   });
 
+  it('behaves as /bin/sh -c: its error texts, stdin at end of file, several lines', async () => {
+    const missing = await runner.run('knock_no_such_command_x 1');
+    expect(missing).toMatchObject({ code: 127 });
+    expect(missing.stderr).toBe('/bin/sh: 1: knock_no_such_command_x: not found\n');
+    const syntax = await runner.run('if');
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toBe(
+      '/bin/sh: 1: Syntax error: end of file unexpected (expecting "then")\n',
+    );
+    const stdin = await runner.run('cat >&2; read x; echo "read $? [$x] $0 $#" >&2');
+    expect(stdin).toMatchObject({ code: 0, stderr: 'read 1 [] /bin/sh 0\n' });
+    const lines = await runner.run('echo one >&2\necho two >&2\nexit 6');
+    expect(lines).toMatchObject({ code: 6, stderr: 'one\ntwo\n' });
+  });
+
+  it('runs commands back to back, and one longer than a pipe write', async () => {
+    for (let i = 0; i < 8; i++) {
+      expect(await runner.run(`echo ${i} >&2; exit ${i}`)).toMatchObject({
+        code: i,
+        stderr: `${i}\n`,
+      });
+    }
+    const long = await runner.run(`: ${'x'.repeat(5000)}; echo "long $0" >&2`);
+    expect(long).toMatchObject({ code: 0, stderr: 'long /bin/sh\n' });
+  });
+
   it('runs many commands in parallel, each with its own result', async () => {
     const results = await Promise.all(
       Array.from({ length: 40 }, (_, i) => runner.run(`sleep 0.2; echo ${i} >&2; exit ${i % 7}`)),
@@ -136,6 +162,38 @@ describe('runner process lifecycle', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(runner.pid).toBe(pid);
     expect((await runner.run('exit 5')).code).toBe(5);
+  });
+
+  it('keeps shells ready in their own session, and they end with the runner', async () => {
+    const other = await startCommandRunner();
+    const pid = other.pid!;
+    const children = (): number[] => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        return [];
+      }
+    };
+    await until(() => children().length === 2);
+    const shells = children();
+    for (const shell of shells) {
+      const stat = readFileSync(`/proc/${shell}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // Process group and session of their own (fields 3 and 4 after the name).
+      expect(Number(fields[2])).toBe(shell);
+      expect(Number(fields[3])).toBe(shell);
+    }
+    // A command runs in one of them, and it is replaced.
+    const result = await other.run('echo "$$" >&2');
+    expect(shells).toContain(Number(result.stderr.trim()));
+    await until(() => children().length === 2 && !children().includes(Number(result.stderr)));
+    const ready = children();
+    await other.close();
+    await until(() => !alive(pid) && ready.every((shell) => !alive(shell)));
   });
 
   it('close() waits for running commands, then the runner exits', async () => {

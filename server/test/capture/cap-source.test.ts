@@ -50,6 +50,19 @@ describe('assertPatched', () => {
     });
     expect(assertPatched(real)).toBe(real);
   });
+
+  it('refuses a build of the first version of the patch (no batch delivery), saying to rebuild', async () => {
+    const real = await loadCap();
+    const older = { ...real, knockPatch: 1 } as Awaited<ReturnType<typeof loadCap>>;
+    expect(() => assertPatched(older)).toThrow(
+      expect.objectContaining({
+        code: 'capture.capUnpatched',
+        message: expect.stringContaining('older version (1)'),
+        hint: expect.stringContaining('npm rebuild cap'),
+      }),
+    );
+    expect(real.knockPatch).toBeGreaterThanOrEqual(2);
+  });
 });
 
 describe('openError', () => {

@@ -190,6 +190,27 @@ describe('decodeFrame', () => {
     },
   );
 
+  it('decodes frames packed one after another in one buffer (a capture batch), each within its own length', () => {
+    // Records as the capture hands them over: 16 header bytes, then the frame, padded to 8.
+    const at: number[] = [];
+    let size = 0;
+    for (const c of catalog) {
+      at.push(size + 16);
+      size += (16 + c.frame.length + 7) & ~7;
+    }
+    // Filler bytes everywhere between frames: a decoder that reads past its frame sees garbage.
+    const batch = Buffer.alloc(size, 0xa5);
+    catalog.forEach((c, i) => c.frame.copy(batch, at[i]));
+    catalog.forEach((c, i) => {
+      const out = emptyEvent();
+      expect(decodeFrame(batch, c.frame.length, c.linkType, out, at[i])).toBe(true);
+      expect(fields(out)).toEqual(c.expected);
+      // Cut short inside the batch: only a complete-enough prefix decodes.
+      const cut = c.minLength - 1;
+      expect(decodeFrame(batch, cut, c.linkType, emptyEvent(), at[i])).toBe(false);
+    });
+  });
+
   it('reports every TCP flag bit and the sequence number', () => {
     for (const flags of [FIN, SYN | ACK, FIN | PSH | URG, 0, 0xff]) {
       const segment = tcp({ flags, seq: 0xffffffff });
