@@ -8,3 +8,4 @@ export * from './config/serialize.js';
 export * from './ots.js';
 export * from './profile.js';
 export * from './profile-draft.js';
+export * from './ip-text.js';

@@ -3,6 +3,7 @@
  * exceptions (every read is bounds-checked against `length`), and no allocation on the
  * hot path except the address strings, which a small direct-mapped cache interns.
  */
+import { formatIpv6Words } from '@knock/shared';
 import type { KnockEvent } from './packet-source.js';
 
 /** libpcap DLT_* values this decoder understands. */
@@ -268,47 +269,9 @@ function ipv6Text(buf: Buffer, offset: number): string {
   return text;
 }
 
-/**
- * inet_ntop's text for 16 bytes at `offset` (the BIND algorithm glibc and libuv share):
- * lowercase hex without leading zeros, the first longest run of two or more zero groups
- * as `::`, and `::a.b.c.d` / `::ffff:a.b.c.d` for IPv4-compatible and -mapped addresses.
- */
+/** inet_ntop's text for the 16 bytes at `offset`, spelled as the config parser spells addresses. */
 export function formatIpv6(buf: Uint8Array, offset = 0): string {
   const words = [0, 0, 0, 0, 0, 0, 0, 0];
   for (let i = 0; i < 8; i++) words[i] = (buf[offset + 2 * i]! << 8) | buf[offset + 2 * i + 1]!;
-  let bestBase = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestBase = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (bestLength < 2) bestBase = -1;
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase !== -1 && i >= bestBase && i < bestBase + bestLength) {
-      if (i === bestBase) text += ':';
-      continue;
-    }
-    if (i !== 0) text += ':';
-    if (
-      i === 6 &&
-      bestBase === 0 &&
-      (bestLength === 6 || (bestLength === 5 && words[5] === 0xffff))
-    ) {
-      const b = offset + 12;
-      return `${text}${buf[b]}.${buf[b + 1]}.${buf[b + 2]}.${buf[b + 3]}`;
-    }
-    text += words[i]!.toString(16);
-  }
-  if (bestBase !== -1 && bestBase + bestLength === 8) text += ':';
-  return text;
+  return formatIpv6Words(words);
 }

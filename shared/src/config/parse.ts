@@ -1,5 +1,6 @@
 import { cTrim, leadingSpace } from '../c-text.js';
 import type { Issue } from '../errors.js';
+import { formatIpv6Words } from '../ip-text.js';
 import { parseSequence, type Protocol } from '../sequence.js';
 import {
   DEFAULT_CMD_TIMEOUT,
@@ -161,43 +162,6 @@ function parseIPv6(text: string): number[] | undefined {
   return given === 8 ? [...left, ...tail] : undefined;
 }
 
-/** glibc's inet_ntop(AF_INET6) text: the longest zero run (2+ groups, first on a tie) as `::`. */
-function formatIPv6(words: readonly number[]): string {
-  let bestBase = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestBase = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (bestLen < 2) bestBase = -1;
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (bestBase >= 0 && i >= bestBase && i < bestBase + bestLen) {
-      if (i === bestBase) out += ':';
-      continue;
-    }
-    if (i > 0) out += ':';
-    if (i === 6 && bestBase === 0 && (bestLen === 6 || (bestLen === 5 && words[5] === 0xffff))) {
-      const a = words[6] ?? 0;
-      const b = words[7] ?? 0;
-      out += `${a >> 8}.${a & 0xff}.${b >> 8}.${b & 0xff}`;
-      break;
-    }
-    out += (words[i] ?? 0).toString(16);
-  }
-  if (bestBase >= 0 && bestBase + bestLen === 8) out += ':';
-  return out;
-}
-
 /**
  * The spelling knockd's string comparison needs for an IP literal (inet_ntoa / inet_ntop),
  * or undefined when `text` is not an IP address at all.
@@ -206,7 +170,7 @@ export function canonicalIp(text: string): { family: 4 | 6; text: string } | und
   const v4 = parseIPv4(text);
   if (v4) return { family: 4, text: v4.join('.') };
   const v6 = parseIPv6(text);
-  if (v6) return { family: 6, text: formatIPv6(v6) };
+  if (v6) return { family: 6, text: formatIpv6Words(v6) };
   return undefined;
 }
 
