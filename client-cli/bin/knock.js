@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // Launcher for `knock`: runs the compiled entry point (built by `npm run build` or scripts/setup.sh).
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
 const entry = new URL('../dist/bin/knock.js', import.meta.url);
-if (!existsSync(fileURLToPath(entry))) {
+try {
+  await import(entry.href);
+} catch (error) {
+  // Checked only on failure, so that a start costs no extra file lookup.
+  const { fileURLToPath } = await import('node:url');
+  const path = fileURLToPath(entry);
+  // Only the entry itself missing means "not built" (a missing dependency is another error).
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || error.url !== entry.href) throw error;
   process.stderr.write(
     'knock: not built yet (' +
-      fileURLToPath(entry) +
+      path +
       ' is missing).\n' +
       'Run `npm run build` (or scripts/setup.sh) in the knock checkout, then try again.\n',
   );
   process.exit(70);
 }
-await import(entry.href);

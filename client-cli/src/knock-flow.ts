@@ -1,4 +1,4 @@
-import { ExitCode, KnockError, formatIssue, type Knock } from '@knock/shared';
+import { ExitCode, KnockError, formatIssue, type Knock } from '@knock/shared/core';
 import type { AddressFamily, KnockProgress, VerifyResult } from '@knock/shared/node';
 import { formatEndpoint } from './endpoint.js';
 import type { CliDeps, Out, Profile, ProfileFile } from './deps.js';

@@ -3,13 +3,15 @@ import { constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { ExitCode, KnockError, findProfile, generateOts } from '@knock/shared';
+import { ExitCode, KnockError, findProfile } from '@knock/shared/core';
 import type { CliDeps, TuiModule } from './deps.js';
 import { parseServices } from './services.js';
 
 const SERVICES_FILE = '/etc/services';
 
-// @knock/shared/node (sockets, files, TOML, valibot) loads on first use only.
+// Loaded on first use only: a plain knock needs the sockets (@knock/shared/net), not the
+// files, locks and profiles of @knock/shared/node.
+const net = () => import('@knock/shared/net');
 const shared = () => import('@knock/shared/node');
 
 function packageVersion(): string {
@@ -34,11 +36,17 @@ function isStream(fd: number): boolean {
 /** The real effects, bound by bin/knock.ts. */
 export function nodeDeps(): CliDeps {
   return {
-    version: packageVersion(),
+    // Getters: a plain knock needs neither (the version is read for --version and --help;
+    // reading process.stdin sets up a stream).
+    get version() {
+      return packageVersion();
+    },
     env: process.env,
     stdout: { write: (text) => process.stdout.write(text) },
     stderr: { write: (text) => process.stderr.write(text) },
-    isInteractive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    get isInteractive() {
+      return process.stdin.isTTY === true && process.stdout.isTTY === true;
+    },
     setExitCode: (code) => {
       process.exitCode = code;
     },
@@ -49,14 +57,15 @@ export function nodeDeps(): CliDeps {
         return { file: SERVICES_FILE, table: undefined };
       }
     },
-    resolveTargets: async (host, family) => (await shared()).resolveTargets(host, family),
-    sendKnocks: async (options) => (await shared()).sendKnocks(options),
-    verifyOpen: async (options) => (await shared()).verifyOpen(options),
+    resolveTargets: async (host, family) => (await net()).resolveTargets(host, family),
+    sendKnocks: async (options) => (await net()).sendKnocks(options),
+    verifyOpen: async (options) => (await net()).verifyOpen(options),
     loadProfiles: async (options) => (await shared()).loadProfiles(options),
     findProfile,
     takeOneTimeSequence: async (path, use) => (await shared()).takeOneTimeSequence(path, use),
     generateOtsFile: async (file, options) => {
       const { force, ...generate } = options;
+      const { generateOts } = await import('@knock/shared');
       const text = generateOts(generate);
       await writeNewFile(file, text, force === true);
     },

@@ -1,4 +1,4 @@
-import { ExitCode, KnockError, type Knock, type Protocol } from '@knock/shared';
+import { ExitCode, KnockError, type Knock, type Protocol } from '@knock/shared/core';
 import { lookupService, type ServiceTable } from './services.js';
 
 /** A knock as typed on the command line, before service names are looked up. */

@@ -1,18 +1,18 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode, exitCodeDescriptions, type ExitCodeName } from '@knock/shared';
+import { ExitCode, exitCodeDescriptions, type ExitCodeName } from '@knock/shared/core';
 import type { CliDeps } from './deps.js';
-import { addKnockAction } from './commands/knock.js';
-import { listCommand } from './commands/list.js';
-import { otsCommand } from './commands/ots.js';
-import { proxyCommand } from './commands/proxy.js';
-import { sshCommand } from './commands/ssh.js';
-import { uiCommand } from './commands/ui.js';
+import { runKnock, type KnockOptions } from './commands/knock.js';
+import { DEFAULT_VERIFY_TIMEOUT_MS } from './knock-flow.js';
+import { parseDelay, parseSeconds } from './ports.js';
+import { addSubcommands, familyOptions } from './subcommands.js';
 
-const exitCodeHelp = (Object.keys(ExitCode) as ExitCodeName[])
-  .map((name) => `  ${String(ExitCode[name]).padStart(2)}  ${exitCodeDescriptions[name]}`)
-  .join('\n');
+// Built when --help asks for it, not at every start.
+const exitCodeHelp = () =>
+  (Object.keys(ExitCode) as ExitCodeName[])
+    .map((name) => `  ${String(ExitCode[name]).padStart(2)}  ${exitCodeDescriptions[name]}`)
+    .join('\n');
 
-const examples = `
+const examples = () => `
 Examples:
   knock ssh.maths.fr 1228 1227          knock TCP 1228 then 1227 (knockd's knock, same flags)
   knock -v -d 200 192.0.2.2 7000:udp 8000 9000
@@ -31,7 +31,7 @@ Profiles: TOML at $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml
   delay_ms = 0
 
 Exit codes:
-${exitCodeHelp}
+${exitCodeHelp()}
 `;
 
 /**
@@ -63,11 +63,38 @@ export function createProgram(deps: CliDeps): Command {
     })
     .addHelpText('after', examples);
 
-  addKnockAction(program, deps);
+  addKnockOptions(program, deps);
   // addCommand does not copy the parent's settings (command() does): output and exit
   // handling. Copied first, so a subcommand can still change its own help option.
   const sub = (name: string) => new Command(name).copyInheritedSettings(program);
-  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand])
-    program.addCommand(make(deps, sub));
+  addSubcommands(program, deps, sub);
   return program;
+}
+
+/** The root command's arguments and options: knockd's, then ours. */
+function addKnockOptions(program: Command, deps: CliDeps): void {
+  program
+    .argument('[host]', 'host name or address to knock')
+    .argument('[ports...]', 'PORT[:tcp|udp] to knock, in order (a port number or service name)')
+    .option('-u, --udp', 'make every knock UDP (even PORT:tcp)')
+    .option('-d, --delay <ms>', 'wait MS milliseconds after every knock', parseDelay);
+  for (const option of familyOptions()) program.addOption(option);
+  program
+    .option('-v, --verbose', 'print each knock as it is sent (hitting tcp ADDRESS:PORT)')
+    .option(
+      '--verify [port]',
+      'after knocking, wait until PORT (default: the profile port) accepts connections',
+    )
+    .option(
+      '--timeout <seconds>',
+      `how long --verify waits (default: the profile's, else ${DEFAULT_VERIFY_TIMEOUT_MS / 1000})`,
+      (text) => parseSeconds(text, '--timeout'),
+    )
+    .option(
+      '-c, --config <file>',
+      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
+    )
+    .action(async (host: string | undefined, ports: string[], options: KnockOptions) =>
+      runKnock(deps, host, ports, options),
+    );
 }

@@ -111,8 +111,42 @@ describe('the knock binary', () => {
     expect(plain.code).toBe(0);
     expect(plain.stderr).toContain('LOADED');
     expect(plain.stderr).not.toMatch(/node_modules\/(ink|react)\//);
+    // Without a terminal the TUI stops before ink; its module (and React) still load.
     const ui = await knock(['ui'], { node });
-    expect(ui.stderr).toMatch(/node_modules\/ink\//);
+    expect(ui.stderr).toMatch(/node_modules\/(ink|react)\//);
+  });
+
+  it('a plain knock loads neither commander nor a subcommand; options load commander, a subcommand only its own module', async () => {
+    const hook = join(dir, 'hook-modules.mjs');
+    writeFileSync(
+      hook,
+      'export async function resolve(s, c, next) { const r = await next(s, c); process._rawDebug(`LOADED ${r.url}`); return r; }\n',
+    );
+    const node = [
+      '--import',
+      `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(`file://${hook}`)})`,
+    ];
+    const loaded = (stderr: string) =>
+      [...stderr.matchAll(/^LOADED file:\/\/.*\/(node_modules\/commander|dist\/[\w/-]+\.js)/gm)]
+        .map((m) => m[1]!.replace(/^dist\//, ''))
+        .filter((m) => /commander|commands\//.test(m));
+    const subcommands = ['list', 'ots', 'ssh', 'proxy', 'ui'].map((c) => `commands/${c}.js`);
+
+    const plain = await knock(['127.0.0.1', '9', '9:udp'], { node });
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain('dist/commands/knock.js');
+    expect(loaded(plain.stderr)).toEqual(['commands/knock.js']);
+
+    const verbose = await knock(['-v', '127.0.0.1', '9'], { node });
+    expect(verbose.stdout).toBe('hitting tcp 127.0.0.1:9\n');
+    expect(loaded(verbose.stderr)).toContain('node_modules/commander');
+    for (const module of subcommands) expect(loaded(verbose.stderr)).not.toContain(module);
+
+    const list = await knock(['list'], { node });
+    expect(list.code).toBe(0);
+    expect(loaded(list.stderr)).toContain('commands/list.js');
+    for (const module of subcommands.filter((m) => m !== 'commands/list.js'))
+      expect(loaded(list.stderr)).not.toContain(module);
   });
 
   it('knock proxy: only relayed bytes on stdout, half-close both ways, exit 0', async () => {

@@ -1,5 +1,4 @@
-import { Option, type Command } from 'commander';
-import { ExitCode, KnockError } from '@knock/shared';
+import { ExitCode, KnockError } from '@knock/shared/core';
 import type { AddressFamily } from '@knock/shared/node';
 import type { CliDeps, Profile } from '../deps.js';
 import {
@@ -9,18 +8,10 @@ import {
   lookupProfile,
   noProfileError,
 } from '../knock-flow.js';
-import {
-  parseDelay,
-  parsePort,
-  parsePortSpec,
-  parseSeconds,
-  resolvePortSpecs,
-  type PortSpec,
-} from '../ports.js';
+import { parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../ports.js';
 import { reporter, seconds } from '../report.js';
-import { runUi } from './ui.js';
 
-interface KnockOptions {
+export interface KnockOptions {
   udp?: boolean;
   delay?: number;
   ipv4?: boolean;
@@ -35,55 +26,35 @@ export function familyOf(options: { ipv4?: boolean; ipv6?: boolean }): AddressFa
   return options.ipv4 ? 'ipv4' : options.ipv6 ? 'ipv6' : undefined;
 }
 
-/** -4/-6, shared by the knock, proxy commands. */
-export const familyOptions = (): Option[] => [
-  new Option('-4, --ipv4', 'knock IPv4 addresses only').conflicts('ipv6'),
-  new Option('-6, --ipv6', 'knock IPv6 addresses only').conflicts('ipv4'),
-];
-
-/** The root action: knockd's `knock [-u] [-d MS] [-4|-6] [-v] HOST PORT[:PROTO]…`, and `knock HOST` with a profile. */
-export function addKnockAction(program: Command, deps: CliDeps): void {
-  program
-    .argument('[host]', 'host name or address to knock')
-    .argument('[ports...]', 'PORT[:tcp|udp] to knock, in order (a port number or service name)')
-    .option('-u, --udp', 'make every knock UDP (even PORT:tcp)')
-    .option('-d, --delay <ms>', 'wait MS milliseconds after every knock', parseDelay);
-  for (const option of familyOptions()) program.addOption(option);
-  program
-    .option('-v, --verbose', 'print each knock as it is sent (hitting tcp ADDRESS:PORT)')
-    .option(
-      '--verify [port]',
-      'after knocking, wait until PORT (default: the profile port) accepts connections',
-    )
-    .option(
-      '--timeout <seconds>',
-      `how long --verify waits (default: the profile's, else ${DEFAULT_VERIFY_TIMEOUT_MS / 1000})`,
-      (text) => parseSeconds(text, '--timeout'),
-    )
-    .option(
-      '-c, --config <file>',
-      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
-    )
-    .action(async (host: string | undefined, ports: string[], options: KnockOptions) => {
-      // `--verify HOST PORT…`: commander gave HOST to --verify's optional value. A
-      // verify port is a number, so a non-number there is the host: shift it back.
-      if (typeof options.verify === 'string' && !/^\d+$/.test(options.verify)) {
-        if (host !== undefined) ports = [host, ...ports];
-        host = options.verify;
-        options.verify = true;
-      }
-      if (host === undefined) {
-        if (deps.isInteractive) {
-          await runUi(deps, options.config);
-          return;
-        }
-        throw new KnockError('knock.usage.noHost', 'no host given', {
-          exitCode: ExitCode.usage,
-          hint: 'knock HOST PORT[:PROTO]... (or knock HOST for a profile); see knock --help',
-        });
-      }
-      await knockCommand(deps, host, ports, options);
+/**
+ * The root command: knockd's `knock [-u] [-d MS] [-4|-6] [-v] HOST PORT[:PROTO]…`, and
+ * `knock HOST` with a profile; no HOST in a terminal opens the UI. The options as
+ * commander parsed them (program.ts), or none for a plain `knock HOST PORT…` (cli.ts).
+ */
+export async function runKnock(
+  deps: CliDeps,
+  host: string | undefined,
+  ports: string[],
+  options: KnockOptions,
+): Promise<void> {
+  // `--verify HOST PORT…`: commander gave HOST to --verify's optional value. A
+  // verify port is a number, so a non-number there is the host: shift it back.
+  if (typeof options.verify === 'string' && !/^\d+$/.test(options.verify)) {
+    if (host !== undefined) ports = [host, ...ports];
+    host = options.verify;
+    options.verify = true;
+  }
+  if (host === undefined) {
+    if (deps.isInteractive) {
+      await (await import('./ui.js')).runUi(deps, options.config);
+      return;
+    }
+    throw new KnockError('knock.usage.noHost', 'no host given', {
+      exitCode: ExitCode.usage,
+      hint: 'knock HOST PORT[:PROTO]... (or knock HOST for a profile); see knock --help',
     });
+  }
+  await knockCommand(deps, host, ports, options);
 }
 
 async function knockCommand(

@@ -1,45 +1,37 @@
-import type { CliDeps, SubcommandFactory } from '../deps.js';
 import { describeSequence, formatIssue } from '@knock/shared';
+import type { CliDeps } from '../deps.js';
 
 /** `knock list`: the profiles, and which file they come from. */
-export function listCommand(deps: CliDeps, sub: SubcommandFactory) {
-  return sub('list')
-    .description('show the saved profiles and the file they are read from')
-    .option(
-      '-c, --config <file>',
-      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
-    )
-    .action(async (options: { config?: string }) => {
-      const file = await deps.loadProfiles(
-        options.config === undefined ? { env: deps.env } : { path: options.config, env: deps.env },
-      );
-      for (const issue of file.warnings ?? []) deps.stderr.write(`knock: ${formatIssue(issue)}\n`);
-      if (!file.exists) {
-        deps.stdout.write(
-          `no profiles: ${file.path} does not exist\n` +
-            `(profiles are read from $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml; see knock --help)\n`,
-        );
-        return;
-      }
-      deps.stdout.write(`profiles in ${file.path}:\n`);
-      if (file.profiles.length === 0) {
-        deps.stdout.write('  (none)\n');
-        return;
-      }
-      const rows = file.profiles.map((p) => [
-        p.host,
-        describeSequence(p),
-        p.port === undefined ? '-' : `port ${p.port}`,
-        p.family,
-        p.delayMs > 0 ? `delay ${p.delayMs} ms` : '',
-      ]);
-      const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
-      for (const row of rows)
-        deps.stdout.write(
-          `  ${row
-            .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-            .join('  ')
-            .trimEnd()}\n`,
-        );
-    });
+export async function runList(deps: CliDeps, options: { config?: string }): Promise<void> {
+  const file = await deps.loadProfiles(
+    options.config === undefined ? { env: deps.env } : { path: options.config, env: deps.env },
+  );
+  for (const issue of file.warnings ?? []) deps.stderr.write(`knock: ${formatIssue(issue)}\n`);
+  if (!file.exists) {
+    deps.stdout.write(
+      `no profiles: ${file.path} does not exist\n` +
+        `(profiles are read from $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml; see knock --help)\n`,
+    );
+    return;
+  }
+  deps.stdout.write(`profiles in ${file.path}:\n`);
+  if (file.profiles.length === 0) {
+    deps.stdout.write('  (none)\n');
+    return;
+  }
+  const rows = file.profiles.map((p) => [
+    p.host,
+    describeSequence(p),
+    p.port === undefined ? '-' : `port ${p.port}`,
+    p.family,
+    p.delayMs > 0 ? `delay ${p.delayMs} ms` : '',
+  ]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
+  for (const row of rows)
+    deps.stdout.write(
+      `  ${row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }

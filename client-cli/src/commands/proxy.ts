@@ -1,14 +1,13 @@
-import { ExitCode, KnockError, type Knock } from '@knock/shared';
+import { ExitCode, KnockError, type Knock } from '@knock/shared/core';
 import { formatEndpoint } from '../endpoint.js';
-import type { CliDeps, Profile, SubcommandFactory } from '../deps.js';
+import type { CliDeps, Profile } from '../deps.js';
 import { DEFAULT_VERIFY_TIMEOUT_MS, closedError, knock, lookupProfile } from '../knock-flow.js';
-import { parsePort, parseSeconds } from '../ports.js';
+import { parsePort } from '../ports.js';
 import { relay } from '../relay.js';
 import { reporter } from '../report.js';
-import { familyOf, familyOptions } from './knock.js';
-import { parseSequenceOption } from './ssh.js';
+import { familyOf } from './knock.js';
 
-interface ProxyOptions {
+export interface ProxyOptions {
   sequence?: Knock[];
   timeout?: number;
   config?: string;
@@ -22,72 +21,57 @@ interface ProxyOptions {
  * knocks HOST's profile, waits for PORT, and relays stdin/stdout over the connection
  * that found it open. stdout carries nothing but the relayed bytes.
  */
-export function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
-  const command = sub('proxy')
-    .description(
-      'an ssh ProxyCommand: knock HOST (its profile), wait for PORT, relay stdin/stdout to it.\n' +
-        'In ~/.ssh/config:  ProxyCommand knock proxy %h %p\n' +
-        'A host without a profile is connected to without knocking.',
-    )
-    .argument('<host>', 'the host (ssh: %h)')
-    .argument('<port>', 'the port (ssh: %p)')
-    .option('-v, --verbose', 'say what happens, on stderr')
-    .option('--sequence <seq>', 'knock these ports instead of the profile', parseSequenceOption)
-    .option('--timeout <seconds>', 'how long to wait for the port (default 5)', (t) =>
-      parseSeconds(t, '--timeout'),
-    )
-    .option(
-      '-c, --config <file>',
-      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
-    );
-  for (const option of familyOptions()) command.addOption(option);
-  return command.action(async (host: string, portText: string, options: ProxyOptions) => {
-    const port = parsePort(portText, 'knock proxy');
-    const verbose = options.verbose ? deps.stderr : undefined;
-    const onEvent = reporter({ verbose, warn: verbose });
-    let profile: Profile | undefined;
-    if (options.sequence === undefined) {
-      profile = (await lookupProfile(deps, host, options.config, verbose)).profile;
-      if (profile === undefined)
-        verbose?.write(`knock: no profile for "${host}": connecting without knocking\n`);
-    }
-    const family = familyOf(options) ?? profile?.family ?? 'any';
-    const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
-    let addresses: string[];
-    if (options.sequence !== undefined || profile !== undefined) {
-      const outcome = await knock(deps, {
-        host,
-        ...(options.sequence ? { knocks: options.sequence } : {}),
-        ...(profile ? { profile } : {}),
-        family,
-        onEvent,
-      });
-      addresses = outcome.addresses;
-    } else addresses = await deps.resolveTargets(host, family);
-
-    const result = await deps.verifyOpen({
-      addresses,
-      port,
-      timeoutMs,
-      intervalMs: 200,
+export async function runProxy(
+  deps: CliDeps,
+  host: string,
+  portText: string,
+  options: ProxyOptions,
+): Promise<void> {
+  const port = parsePort(portText, 'knock proxy');
+  const verbose = options.verbose ? deps.stderr : undefined;
+  const onEvent = reporter({ verbose, warn: verbose });
+  let profile: Profile | undefined;
+  if (options.sequence === undefined) {
+    profile = (await lookupProfile(deps, host, options.config, verbose)).profile;
+    if (profile === undefined)
+      verbose?.write(`knock: no profile for "${host}": connecting without knocking\n`);
+  }
+  const family = familyOf(options) ?? profile?.family ?? 'any';
+  const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  let addresses: string[];
+  if (options.sequence !== undefined || profile !== undefined) {
+    const outcome = await knock(deps, {
+      host,
+      ...(options.sequence ? { knocks: options.sequence } : {}),
+      ...(profile ? { profile } : {}),
+      family,
       onEvent,
-      keepSocket: true,
-      allowHalfOpen: true,
     });
-    if (result.state !== 'open' || result.socket === undefined)
-      throw result.state === 'open'
-        ? new Error('verifyOpen returned no socket')
-        : closedError(host, port, addresses, result, timeoutMs);
-    const { input, output } = deps.relayStreams();
-    try {
-      await relay(result.socket, input, output);
-    } catch (error) {
-      throw new KnockError(
-        'knock.proxy.relay',
-        `connection to ${formatEndpoint(result.address, port)} failed: ${(error as Error).message}`,
-        { exitCode: ExitCode.network, cause: error },
-      );
-    }
-    verbose?.write(`knock: connection to ${formatEndpoint(result.address, port)} closed\n`);
+    addresses = outcome.addresses;
+  } else addresses = await deps.resolveTargets(host, family);
+
+  const result = await deps.verifyOpen({
+    addresses,
+    port,
+    timeoutMs,
+    intervalMs: 200,
+    onEvent,
+    keepSocket: true,
+    allowHalfOpen: true,
   });
+  if (result.state !== 'open' || result.socket === undefined)
+    throw result.state === 'open'
+      ? new Error('verifyOpen returned no socket')
+      : closedError(host, port, addresses, result, timeoutMs);
+  const { input, output } = deps.relayStreams();
+  try {
+    await relay(result.socket, input, output);
+  } catch (error) {
+    throw new KnockError(
+      'knock.proxy.relay',
+      `connection to ${formatEndpoint(result.address, port)} failed: ${(error as Error).message}`,
+      { exitCode: ExitCode.network, cause: error },
+    );
+  }
+  verbose?.write(`knock: connection to ${formatEndpoint(result.address, port)} closed\n`);
 }

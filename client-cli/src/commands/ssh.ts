@@ -1,6 +1,6 @@
-import { ExitCode, KnockError, hasErrors, parseSequence, type Knock } from '@knock/shared';
+import { ExitCode, KnockError, type Knock } from '@knock/shared/core';
 import type { AddressFamily } from '@knock/shared/node';
-import type { CliDeps, Profile, SubcommandFactory } from '../deps.js';
+import type { CliDeps, Profile } from '../deps.js';
 import {
   DEFAULT_VERIFY_TIMEOUT_MS,
   closedError,
@@ -8,27 +8,14 @@ import {
   lookupProfile,
   noProfileError,
 } from '../knock-flow.js';
-import { parseSeconds } from '../ports.js';
 import { reporter } from '../report.js';
 import { knownHostsName, parseSshConfig } from '../ssh-config.js';
 
-interface SshOptions {
+export interface SshOptions {
   sequence?: Knock[];
   timeout?: number;
   config?: string;
   verbose?: boolean;
-}
-
-/** `--sequence` in knockd's Sequence syntax, checked before anything is sent. */
-export function parseSequenceOption(text: string): Knock[] {
-  const { knocks, issues } = parseSequence(text);
-  const problem = issues.find((i) => i.severity === 'error');
-  if (hasErrors(issues) && problem)
-    throw new KnockError('knock.usage.sequence', `--sequence: ${problem.message}`, {
-      exitCode: ExitCode.usage,
-      ...(problem.hint ? { hint: problem.hint } : {}),
-    });
-  return knocks;
 }
 
 const sshFamily: Record<'any' | 'inet' | 'inet6', AddressFamily | undefined> = {
@@ -42,105 +29,79 @@ const sshFamily: Record<'any' | 'inet' | 'inet6', AddressFamily | undefined> = {
  * knocks that host, waits for its port, then runs ssh on the address that opened,
  * with HostKeyAlias keeping the known_hosts entry of the name.
  */
-export function sshCommand(deps: CliDeps, sub: SubcommandFactory) {
-  return sub('ssh')
-    .description(
-      'knock the host ssh is about to dial, wait until its port opens, then run ssh on that address',
-    )
-    .usage('[--sequence SEQ] [--timeout S] [--verbose] [--] [ssh arguments...]')
-    .helpOption('--help', 'show this help (every short option belongs to ssh)')
-    .option(
-      '--sequence <seq>',
-      'knock these ports (1228,1227:udp) instead of the profile',
-      parseSequenceOption,
-    )
-    .option('--timeout <seconds>', 'how long to wait for the port to open (default 5)', (t) =>
-      parseSeconds(t, '--timeout'),
-    )
-    .option(
-      '--config <file>',
-      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
-    )
-    .option('--verbose', 'say what knock does, on stderr')
-    .argument('[ssh-args...]', 'passed to ssh unchanged')
-    .passThroughOptions()
-    .allowUnknownOption()
-    .action(async (args: string[], options: SshOptions) => {
-      if (args.length === 0)
-        throw new KnockError(
-          'knock.usage.sshArgs',
-          'knock ssh needs the ssh arguments (at least the host)',
-          {
-            exitCode: ExitCode.usage,
-            hint: 'knock ssh [user@]HOST [command], e.g. knock ssh -p 2222 me@ssh.maths.fr',
-          },
-        );
-      const verbose = options.verbose ? deps.stderr : undefined;
-      const asked = await captureSsh(deps, ['-G', ...args]);
-      const target = parseSshConfig(asked.stdout);
-      if (asked.code !== 0 || target === undefined)
-        throw new KnockError(
-          'knock.ssh.config',
-          `ssh -G ${args.join(' ')} failed: ${firstLine(asked.stderr) || `exit status ${asked.code}`}`,
-          { exitCode: ExitCode.usage, hint: 'check the ssh arguments' },
-        );
-      if (target.proxy?.includes('knock proxy')) {
-        // Its ProxyCommand knocks already: knocking here too would knock twice.
-        verbose?.write(`knock: ${target.hostname} uses ${target.proxy}; running ssh as is\n`);
-        deps.setExitCode(await runSsh(deps, args));
-        return;
-      }
+export async function runSsh(deps: CliDeps, args: string[], options: SshOptions): Promise<void> {
+  if (args.length === 0)
+    throw new KnockError(
+      'knock.usage.sshArgs',
+      'knock ssh needs the ssh arguments (at least the host)',
+      {
+        exitCode: ExitCode.usage,
+        hint: 'knock ssh [user@]HOST [command], e.g. knock ssh -p 2222 me@ssh.maths.fr',
+      },
+    );
+  const verbose = options.verbose ? deps.stderr : undefined;
+  const asked = await captureSsh(deps, ['-G', ...args]);
+  const target = parseSshConfig(asked.stdout);
+  if (asked.code !== 0 || target === undefined)
+    throw new KnockError(
+      'knock.ssh.config',
+      `ssh -G ${args.join(' ')} failed: ${firstLine(asked.stderr) || `exit status ${asked.code}`}`,
+      { exitCode: ExitCode.usage, hint: 'check the ssh arguments' },
+    );
+  if (target.proxy?.includes('knock proxy')) {
+    // Its ProxyCommand knocks already: knocking here too would knock twice.
+    verbose?.write(`knock: ${target.hostname} uses ${target.proxy}; running ssh as is\n`);
+    deps.setExitCode(await execSsh(deps, args));
+    return;
+  }
 
-      let profile: Profile | undefined;
-      if (options.sequence === undefined) {
-        const found = await lookupProfile(deps, target.hostname, options.config);
-        profile =
-          found.profile ??
-          (target.host !== undefined
-            ? deps.findProfile(found.file.profiles, target.host)
-            : undefined);
-        if (profile === undefined)
-          throw noProfileError(
-            target.hostname,
-            found.file,
-            'give the ports: knock ssh --sequence 1228,1227 ...',
-          );
-      }
-      const onEvent = reporter({ verbose, warn: deps.stderr });
-      const family = sshFamily[target.addressFamily];
-      const outcome = await knock(deps, {
-        host: target.hostname,
-        ...(options.sequence ? { knocks: options.sequence } : {}),
-        ...(profile ? { profile } : {}),
-        ...(family ? { family } : {}),
-        onEvent,
-      });
-      const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
-      const result = await deps.verifyOpen({
-        addresses: outcome.addresses,
-        port: target.port,
-        timeoutMs,
-        intervalMs: 200,
-        onEvent,
-      });
-      if (result.state !== 'open')
-        throw closedError(target.hostname, target.port, outcome.addresses, result, timeoutMs);
+  let profile: Profile | undefined;
+  if (options.sequence === undefined) {
+    const found = await lookupProfile(deps, target.hostname, options.config);
+    profile =
+      found.profile ??
+      (target.host !== undefined ? deps.findProfile(found.file.profiles, target.host) : undefined);
+    if (profile === undefined)
+      throw noProfileError(
+        target.hostname,
+        found.file,
+        'give the ports: knock ssh --sequence 1228,1227 ...',
+      );
+  }
+  const onEvent = reporter({ verbose, warn: deps.stderr });
+  const family = sshFamily[target.addressFamily];
+  const outcome = await knock(deps, {
+    host: target.hostname,
+    ...(options.sequence ? { knocks: options.sequence } : {}),
+    ...(profile ? { profile } : {}),
+    ...(family ? { family } : {}),
+    onEvent,
+  });
+  const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  const result = await deps.verifyOpen({
+    addresses: outcome.addresses,
+    port: target.port,
+    timeoutMs,
+    intervalMs: 200,
+    onEvent,
+  });
+  if (result.state !== 'open')
+    throw closedError(target.hostname, target.port, outcome.addresses, result, timeoutMs);
 
-      // Dial the address that opened (not a fresh lookup that may pick another one);
-      // known_hosts keeps matching the name. ssh takes the first value of an option,
-      // and -o on the command line comes before every config file.
-      const pinned = target.proxy
-        ? []
-        : [
-            '-o',
-            `HostName=${result.address}`,
-            ...(target.hostKeyAlias === undefined
-              ? ['-o', `HostKeyAlias=${knownHostsName(target.hostname, target.port)}`]
-              : []),
-          ];
-      verbose?.write(`knock: running ssh ${[...pinned, ...args].join(' ')}\n`);
-      deps.setExitCode(await runSsh(deps, [...pinned, ...args]));
-    });
+  // Dial the address that opened (not a fresh lookup that may pick another one);
+  // known_hosts keeps matching the name. ssh takes the first value of an option,
+  // and -o on the command line comes before every config file.
+  const pinned = target.proxy
+    ? []
+    : [
+        '-o',
+        `HostName=${result.address}`,
+        ...(target.hostKeyAlias === undefined
+          ? ['-o', `HostKeyAlias=${knownHostsName(target.hostname, target.port)}`]
+          : []),
+      ];
+  verbose?.write(`knock: running ssh ${[...pinned, ...args].join(' ')}\n`);
+  deps.setExitCode(await execSsh(deps, [...pinned, ...args]));
 }
 
 const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';
@@ -153,7 +114,7 @@ async function captureSsh(deps: CliDeps, args: string[]) {
   }
 }
 
-async function runSsh(deps: CliDeps, args: string[]): Promise<number> {
+async function execSsh(deps: CliDeps, args: string[]): Promise<number> {
   try {
     return await deps.runInteractive('ssh', args);
   } catch (error) {

@@ -1,5 +1,5 @@
-import { ExitCode, KnockError } from '@knock/shared';
-import type { CliDeps, SubcommandFactory } from '../deps.js';
+import { ExitCode, KnockError } from '@knock/shared/core';
+import type { CliDeps } from '../deps.js';
 
 /** Loads the ink TUI (only here: a plain knock never loads ink or React) and runs it. */
 export async function runUi(deps: CliDeps, configPath: string | undefined): Promise<void> {
@@ -20,14 +20,4 @@ export async function runUi(deps: CliDeps, configPath: string | undefined): Prom
     ...(configPath !== undefined ? { path: configPath } : {}),
   });
   deps.setExitCode(code);
-}
-
-export function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
-  return sub('ui')
-    .description('the interactive terminal UI: pick a profile, knock, see it open; edit profiles')
-    .option(
-      '-c, --config <file>',
-      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
-    )
-    .action(async (options: { config?: string }) => runUi(deps, options.config));
 }

@@ -1,0 +1,165 @@
+import { Command, Option } from 'commander';
+import {
+  ExitCode,
+  KnockError,
+  MAX_SEQUENCE_LENGTH,
+  hasErrors,
+  parseSequence,
+} from '@knock/shared/core';
+import type { Knock } from '@knock/shared/core';
+import type { CliDeps, SubcommandFactory } from './deps.js';
+import type { OtsGenerateOptions } from './commands/ots.js';
+import type { ProxyOptions } from './commands/proxy.js';
+import type { SshOptions } from './commands/ssh.js';
+import { parseSeconds } from './ports.js';
+
+// The subcommands as `--help` shows them (names, arguments, options and their parsers),
+// declared here. What each one does is in commands/<name>.ts, imported when it runs:
+// a plain knock loads none of them.
+
+/** -4/-6, shared by the knock, proxy commands. */
+export const familyOptions = (): Option[] => [
+  new Option('-4, --ipv4', 'knock IPv4 addresses only').conflicts('ipv6'),
+  new Option('-6, --ipv6', 'knock IPv6 addresses only').conflicts('ipv4'),
+];
+
+const CONFIG_HELP = 'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)';
+
+/** `--sequence` in knockd's Sequence syntax, checked before anything is sent. */
+export function parseSequenceOption(text: string): Knock[] {
+  const { knocks, issues } = parseSequence(text);
+  const problem = issues.find((i) => i.severity === 'error');
+  if (hasErrors(issues) && problem)
+    throw new KnockError('knock.usage.sequence', `--sequence: ${problem.message}`, {
+      exitCode: ExitCode.usage,
+      ...(problem.hint ? { hint: problem.hint } : {}),
+    });
+  return knocks;
+}
+
+const integer = (flag: string, min: number, max: number) => (text: string) => {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new KnockError(
+      'knock.usage.ots',
+      `${flag} wants a whole number from ${min} to ${max}, got "${text}"`,
+      {
+        exitCode: ExitCode.usage,
+      },
+    );
+  return Number(text);
+};
+
+const ratio = (text: string) => {
+  if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(text))
+    throw new KnockError(
+      'knock.usage.ots',
+      `--udp-ratio wants a number from 0 to 1, got "${text}"`,
+      {
+        exitCode: ExitCode.usage,
+        hint: 'e.g. --udp-ratio 0.25 makes about a quarter of the knocks UDP',
+      },
+    );
+  return Number(text);
+};
+
+/** `knock list`: the profiles, and which file they come from. */
+function listCommand(deps: CliDeps, sub: SubcommandFactory) {
+  return sub('list')
+    .description('show the saved profiles and the file they are read from')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: { config?: string }) =>
+      (await import('./commands/list.js')).runList(deps, options),
+    );
+}
+
+/** `knock ots generate`: the same generator and file format as `knock-server ots generate`. */
+function otsCommand(deps: CliDeps, sub: SubcommandFactory) {
+  const ots = sub('ots').description('one-time-sequence files (knockd One_Time_Sequences format)');
+  const generate = new Command('generate')
+    .copyInheritedSettings(ots)
+    .description(
+      'write a new one-time-sequence file (the same generator as knock-server ots generate)',
+    )
+    .argument('<file>', 'the file to write (refused if it exists, unless --force)')
+    .requiredOption('--count <n>', 'how many sequences', integer('--count', 1, 1_000_000))
+    .requiredOption(
+      '--length <l>',
+      'knocks per sequence',
+      integer('--length', 1, MAX_SEQUENCE_LENGTH),
+    )
+    .option('--udp-ratio <r>', 'share of UDP knocks, 0 to 1', ratio, 0)
+    .option('--min-port <port>', 'lowest port (default 1024)', integer('--min-port', 1, 65535))
+    .option('--max-port <port>', 'highest port (default 65535)', integer('--max-port', 1, 65535))
+    .option('--force', 'overwrite FILE if it exists')
+    .action(async (file: string, options: OtsGenerateOptions) =>
+      (await import('./commands/ots.js')).runOtsGenerate(deps, file, options),
+    );
+  ots.addCommand(generate);
+  return ots;
+}
+
+/**
+ * `knock ssh [--sequence SEQ] [ssh args…]`: asks ssh where it would go (`ssh -G`),
+ * knocks that host, waits for its port, then runs ssh on the address that opened.
+ */
+function sshCommand(deps: CliDeps, sub: SubcommandFactory) {
+  return sub('ssh')
+    .description(
+      'knock the host ssh is about to dial, wait until its port opens, then run ssh on that address',
+    )
+    .usage('[--sequence SEQ] [--timeout S] [--verbose] [--] [ssh arguments...]')
+    .helpOption('--help', 'show this help (every short option belongs to ssh)')
+    .option(
+      '--sequence <seq>',
+      'knock these ports (1228,1227:udp) instead of the profile',
+      parseSequenceOption,
+    )
+    .option('--timeout <seconds>', 'how long to wait for the port to open (default 5)', (t) =>
+      parseSeconds(t, '--timeout'),
+    )
+    .option('--config <file>', CONFIG_HELP)
+    .option('--verbose', 'say what knock does, on stderr')
+    .argument('[ssh-args...]', 'passed to ssh unchanged')
+    .passThroughOptions()
+    .allowUnknownOption()
+    .action(async (args: string[], options: SshOptions) =>
+      (await import('./commands/ssh.js')).runSsh(deps, args, options),
+    );
+}
+
+/** `knock proxy HOST PORT`, an ssh ProxyCommand (`ProxyCommand knock proxy %h %p`). */
+function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
+  const command = sub('proxy')
+    .description(
+      'an ssh ProxyCommand: knock HOST (its profile), wait for PORT, relay stdin/stdout to it.\n' +
+        'In ~/.ssh/config:  ProxyCommand knock proxy %h %p\n' +
+        'A host without a profile is connected to without knocking.',
+    )
+    .argument('<host>', 'the host (ssh: %h)')
+    .argument('<port>', 'the port (ssh: %p)')
+    .option('-v, --verbose', 'say what happens, on stderr')
+    .option('--sequence <seq>', 'knock these ports instead of the profile', parseSequenceOption)
+    .option('--timeout <seconds>', 'how long to wait for the port (default 5)', (t) =>
+      parseSeconds(t, '--timeout'),
+    )
+    .option('-c, --config <file>', CONFIG_HELP);
+  for (const option of familyOptions()) command.addOption(option);
+  return command.action(async (host: string, port: string, options: ProxyOptions) =>
+    (await import('./commands/proxy.js')).runProxy(deps, host, port, options),
+  );
+}
+
+function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
+  return sub('ui')
+    .description('the interactive terminal UI: pick a profile, knock, see it open; edit profiles')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .action(async (options: { config?: string }) =>
+      (await import('./commands/ui.js')).runUi(deps, options.config),
+    );
+}
+
+/** Adds list, ots, ssh, proxy and ui to `program`, in the order `--help` lists them. */
+export function addSubcommands(program: Command, deps: CliDeps, sub: SubcommandFactory): void {
+  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand])
+    program.addCommand(make(deps, sub));
+}
