@@ -3,7 +3,7 @@
 #
 # Runs the project's shared benchmark harness (../shared/bench: flood.sh and
 # latency.sh, two network namespaces, tcpreplay floods) with both daemons, then the
-# client's cold start (knock vs Debian knock vs node -e 0). Raw TSVs go to
+# client: cold start (bench-client.mjs), knock proxy vs nc (bench-proxy.sh). Raw TSVs go to
 # $RESULTS_DIR (default bench-results/ here). Needs root.
 #
 #   npm run bench                 # full run (several minutes per daemon)
@@ -43,5 +43,8 @@ fi
 if [ "$ONLY" = all ] || [ "$ONLY" = client ]; then
   echo "== client cold start: start to last knock sent (knock 127.0.0.1 1228 1227), 30 runs each"
   node "$ROOT/scripts/bench-client.mjs" 30
+  echo "== knock proxy relay: ssh with ProxyCommand 'knock proxy %h %p' against 'nc %h %p', 3 runs each"
+  proxy_size=256; [ ${#QUICK[@]} -gt 0 ] && proxy_size=64
+  bash "$ROOT/scripts/bench-proxy.sh" --runs 3 --size "$proxy_size"
 fi
 bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
