@@ -14,22 +14,28 @@ const candidates = [
 
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-console.log('| command | median ms | p90 ms |\n| --- | ---: | ---: |');
-for (const [name, cmd, args] of candidates) {
-  if (!existsSync(cmd)) {
-    console.log(`| ${name} | not installed | |`);
-    continue;
-  }
-  const times = [];
-  for (let i = 0; i < runs + 2; i++) {
+// Round robin (one run of each in turn), so that the load of the machine, which drifts,
+// weighs on every command alike and the comparison holds within one run.
+const installed = candidates.map(([, cmd]) => existsSync(cmd));
+const times = candidates.map(() => []);
+for (let i = 0; i < runs + 2; i++) {
+  for (const [j, [name, cmd, args]] of candidates.entries()) {
+    if (!installed[j]) continue;
     const t0 = process.hrtime.bigint();
     const r = spawnSync(cmd, args, { stdio: 'ignore' });
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
-    if (i >= 2) times.push(ms); // two warm-up runs fill the page cache
+    if (i >= 2) times[j].push(ms); // two warm-up rounds fill the page cache
   }
-  times.sort((a, b) => a - b);
+}
+console.log('| command | median ms | p90 ms |\n| --- | ---: | ---: |');
+for (const [j, [name]] of candidates.entries()) {
+  if (!installed[j]) {
+    console.log(`| ${name} | not installed | |`);
+    continue;
+  }
+  const sorted = times[j].sort((a, b) => a - b);
   console.log(
-    `| ${name} | ${percentile(times, 0.5).toFixed(1)} | ${percentile(times, 0.9).toFixed(1)} |`,
+    `| ${name} | ${percentile(sorted, 0.5).toFixed(1)} | ${percentile(sorted, 0.9).toFixed(1)} |`,
   );
 }
