@@ -64,11 +64,14 @@ export interface Capture extends PacketSource {
 }
 
 let loaded: Promise<Cap> | undefined;
+/** The module once loaded (releaseMemory is synchronous). */
+let capModule: Cap | undefined;
 
 /** Loads cap once and checks that it is knock's patched build. */
 export function loadCap(): Promise<Cap> {
   loaded ??= import('cap').then(
-    (mod) => assertPatched((mod as { default?: Cap }).default ?? (mod as unknown as Cap)),
+    (mod) =>
+      (capModule = assertPatched((mod as { default?: Cap }).default ?? (mod as unknown as Cap))),
     (error: unknown) => {
       loaded = undefined;
       throw new KnockError(
@@ -83,6 +86,18 @@ export function loadCap(): Promise<Cap> {
     },
   );
   return loaded;
+}
+
+/**
+ * Gives memory back to the system (cap patch 2): V8's low-memory collection, then
+ * malloc_trim. A full collection pauses the event loop for tens of milliseconds, which
+ * the capture ring absorbs; call it when a burst is over, not per packet. False when
+ * the capture module is not loaded.
+ */
+export function releaseMemory(): boolean {
+  if (capModule?.releaseMemory === undefined) return false;
+  capModule.releaseMemory();
+  return true;
 }
 
 /** Refuses a stock cap: it captures 65,535 bytes per packet and drops knocks under load. */
@@ -100,6 +115,7 @@ export function assertPatched(cap: Cap): Cap {
   if (
     typeof version !== 'number' ||
     version < 2 ||
+    typeof cap.releaseMemory !== 'function' ||
     typeof cap.Cap.prototype.setFilter !== 'function' ||
     typeof cap.Cap.prototype.stats !== 'function'
   )

@@ -84,6 +84,8 @@ declare module 'cap' {
     let testFilter:
       | ((filter: string, datalink: number, snaplen: number, frames: Buffer[]) => boolean[])
       | undefined;
+    /** patch 2: a full garbage collection (V8's low-memory notification), then malloc_trim. */
+    let releaseMemory: (() => void) | undefined;
     /** patch: version of knock's patch (undefined: stock cap). */
     let knockPatch: number | undefined;
     /** patch: the snaplen used when open() gets none. */

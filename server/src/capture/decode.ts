@@ -147,7 +147,9 @@ function decodeIpv4(buf: Buffer, end: number, l3: number, out: KnockEvent): bool
   const l4 = l3 + headerLength;
   if (!decodeTransport(buf, datagramEnd, l4, buf[l3 + 9]!, out)) return false;
   out.family = 4;
-  out.src = ipv4Text(readU32(buf, l3 + 12));
+  const src = readU32(buf, l3 + 12);
+  out.srcV4 = src;
+  out.src = ipv4Text(src);
   out.dst = ipv4Text(readU32(buf, l3 + 16));
   return true;
 }
@@ -185,6 +187,7 @@ function decodeIpv6(buf: Buffer, end: number, l3: number, out: KnockEvent): bool
   }
   if (!decodeTransport(buf, datagramEnd, offset, next, out)) return false;
   out.family = 6;
+  out.srcV4 = -1;
   out.src = ipv6Text(buf, l3 + 8);
   out.dst = ipv6Text(buf, l3 + 24);
   return true;

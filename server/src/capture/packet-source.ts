@@ -19,19 +19,33 @@ export interface KnockEvent {
   flags: number;
   /** The TCP sequence number (0 for UDP): a retransmitted SYN repeats it. */
   seq: number;
+  /**
+   * The IPv4 source as an unsigned 32-bit number (-1 for IPv6), when the decoder set
+   * it, so the detector need not parse `src` again; absent, it parses `src`.
+   */
+  srcV4?: number;
 }
 
-export const emptyEvent = (): KnockEvent => ({
-  time: 0,
-  family: 4,
-  src: '',
-  dst: '',
-  protocol: 'tcp',
-  srcPort: 0,
-  dstPort: 0,
-  flags: 0,
-  seq: 0,
-});
+/**
+ * A reusable event. `srcV4` is a non-enumerable property here: the decoders keep it
+ * up to date, and copies (`{ ...event }`) and comparisons see the documented fields.
+ */
+export const emptyEvent = (): KnockEvent =>
+  Object.defineProperty(
+    {
+      time: 0,
+      family: 4,
+      src: '',
+      dst: '',
+      protocol: 'tcp',
+      srcPort: 0,
+      dstPort: 0,
+      flags: 0,
+      seq: 0,
+    } as KnockEvent,
+    'srcV4',
+    { value: undefined, writable: true, enumerable: false, configurable: true },
+  );
 
 /** Capture counters, as pcap_stats reports them. */
 export interface CaptureStats {

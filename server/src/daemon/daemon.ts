@@ -70,7 +70,15 @@ interface RunningDoor {
 let nextDoorId = 1;
 
 /** Attempts expired per timer turn; the timer comes back at once for the rest. */
-const EXPIRE_BATCH = 10_000;
+const EXPIRE_BATCH = 2_000;
+/**
+ * After the attempt table grew past this many slots and then shrank to a quarter of
+ * its peak, memory is given back to the system (capture.releaseMemory) once
+ * RELEASE_DELAY_MS have passed: a full collection costs tens of milliseconds, so it
+ * happens only after a flood, at most every RELEASE_DELAY_MS.
+ */
+const RELEASE_PEAK_SLOTS = 65_536;
+const RELEASE_DELAY_MS = 2000;
 
 export class Daemon {
   readonly #deps: DaemonDeps;
@@ -92,6 +100,9 @@ export class Daemon {
   #reloading: Promise<void> | undefined;
   #captureLost = false;
   readonly #rotations = new Set<Promise<void>>();
+  /** Largest attempt-table capacity since memory was last given back. */
+  #capacityPeak = 0;
+  #release: Timer | undefined;
 
   constructor(deps: DaemonDeps) {
     this.#deps = deps;
@@ -256,6 +267,7 @@ export class Daemon {
     this.#stopWatching?.();
     this.#timer?.cancel();
     this.#retry?.cancel();
+    this.#release?.cancel();
     this.#source?.close();
     this.#source = undefined;
     await this.#reloading?.catch(() => undefined);
@@ -285,6 +297,7 @@ export class Daemon {
     try {
       detector.feed(event, now, out);
       if (out.length > 0) this.#handle(out);
+      if (detector.capacity > this.#capacityPeak) this.#capacityPeak = detector.capacity;
     } catch (error) {
       // A bug must not take the doors down: log it (once per packet) and go on.
       this.#log.error(
@@ -306,6 +319,25 @@ export class Daemon {
     detector.expire(this.#clock.now(), out, EXPIRE_BATCH);
     if (out.length > 0) this.#handle(out);
     this.#armTimer();
+    this.#watchMemory(detector);
+  }
+
+  /** A flood's attempts are gone: give their memory back, once things are calm. */
+  #watchMemory(detector: Detector): void {
+    const release = this.#deps.capture.releaseMemory;
+    if (
+      release === undefined ||
+      this.#release !== undefined ||
+      this.#capacityPeak < RELEASE_PEAK_SLOTS ||
+      detector.capacity * 4 > this.#capacityPeak
+    )
+      return;
+    this.#release = this.#clock.setTimer(() => {
+      this.#release = undefined;
+      if (this.#stopping) return;
+      this.#capacityPeak = this.#detector?.capacity ?? 0;
+      release.call(this.#deps.capture);
+    }, RELEASE_DELAY_MS);
   }
 
   /** One timer, at the detector's next deadline: timeouts are logged when they happen. */

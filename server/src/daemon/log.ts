@@ -101,6 +101,22 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+let nowMs = NaN;
+let nowDate = new Date(0);
+
+/**
+ * The current time as a Date, one object per millisecond: a flood logs thousands of
+ * lines per second, and sinks only read the Date they are given (never keep or change it).
+ */
+function cachedNow(): Date {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowDate = new Date(ms);
+  }
+  return nowDate;
+}
+
 export class Logger {
   readonly #sinks: LogSink[];
   readonly #debug: boolean;
@@ -109,7 +125,7 @@ export class Logger {
   constructor(options: LoggerOptions) {
     this.#sinks = [...options.sinks];
     this.#debug = options.debug;
-    this.#now = options.now ?? (() => new Date());
+    this.#now = options.now ?? cachedNow;
   }
 
   get debugEnabled(): boolean {

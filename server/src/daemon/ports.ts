@@ -23,6 +23,11 @@ export interface CapturePort {
   localAddresses(interfaces: string[], options: { ipv4Only: boolean }): LocalAddresses;
   /** Calls `onChange` when the interfaces' addresses change; returns a stop function. */
   watchAddresses(interfaces: string[], onChange: () => void): () => void;
+  /**
+   * Gives memory back to the system after a burst (a full garbage collection, free
+   * heap pages returned). Called once things are calm after the attempt table shrank.
+   */
+  releaseMemory?(): void;
 }
 
 /** What happens when a door opens, besides logging: commands, built-in grants and bans. */

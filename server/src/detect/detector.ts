@@ -23,10 +23,14 @@
 // attempts (one per door in progress) are chained in door order. Expiry uses one
 // FIFO per distinct timeout value: deadlines in a queue grow with the first-knock
 // time, so expiring is O(1) amortised and never scans the table. The slot arrays
-// double when full and compact when three quarters empty, so memory comes back
-// after a flood. A full table evicts its oldest attempt.
+// live in resizable ArrayBuffers (address space reserved for `maxAttempts`, pages
+// committed as they are used): they double in place when full, without a copy or a
+// pause, and compact when three quarters empty, giving the pages back at once, so
+// memory comes back after a flood without waiting for the garbage collector. A full
+// table evicts its oldest attempt.
 
 import ipaddr from 'ipaddr.js';
+import { growableArray, resizeArray, type GrowableArray } from './growable.js';
 import { IntTable } from './int-table.js';
 import { TCP_FLAG_BITS, TCP_FLAGS, type Knock, type TcpFlagRule } from '@knock/shared';
 import type { KnockEvent } from '../capture/packet-source.js';
@@ -190,7 +194,7 @@ export class Detector {
   // Source → its first attempt's slot. IPv4 sources (the flood case) live in typed
   // hash tables keyed by the address as a number: nothing on the JS heap per source.
   // Anything else (IPv6) is keyed by its text in Maps; `slotText` keeps that text.
-  private readonly v4: IntTable[] = Array.from({ length: V4_SHARDS }, () => new IntTable());
+  private readonly v4: IntTable[];
   private readonly text: Map<string, number>[] = Array.from(
     { length: TEXT_SHARDS },
     () => new Map<string, number>(),
@@ -203,21 +207,21 @@ export class Detector {
   private freeHead = NONE;
   private count = 0;
   private evicted = 0;
-  private sDoor = new Int32Array(0);
+  private sDoor: Int32Array;
   /** Knocks taken. */
-  private sStage = new Uint8Array(0);
+  private sStage: Uint8Array;
   /** FLAG_*: last step was TCP (then sPort/sSeq identify it), IPv6, text-keyed. */
-  private sFlags = new Uint8Array(0);
-  private sPort = new Uint16Array(0);
-  private sSeq = new Uint32Array(0);
+  private sFlags: Uint8Array;
+  private sPort: Uint16Array;
+  private sSeq: Uint32Array;
   /** The IPv4 address, for number-keyed sources. */
-  private sKey = new Uint32Array(0);
+  private sKey: Uint32Array;
   /** First knock time (ms). */
-  private sStart = new Float64Array(0);
+  private sStart: Float64Array;
   /** Next attempt of the same source (door order). */
-  private sNext = new Int32Array(0);
-  private sQNext = new Int32Array(0);
-  private sQPrev = new Int32Array(0);
+  private sNext: Int32Array;
+  private sQNext: Int32Array;
+  private sQPrev: Int32Array;
 
   // Scratch for feed(): doors this packet already handled for its source.
   private touched = new Uint8Array(0);
@@ -226,6 +230,18 @@ export class Detector {
   constructor(doors: readonly DetectorDoor[], options: DetectorOptions = {}) {
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
     this.restart = options.restartOnWrongKnock ?? true;
+    const max = this.maxAttempts;
+    this.v4 = Array.from({ length: V4_SHARDS }, () => new IntTable(max));
+    this.sDoor = growableArray(Int32Array, max);
+    this.sStage = growableArray(Uint8Array, max);
+    this.sFlags = growableArray(Uint8Array, max);
+    this.sPort = growableArray(Uint16Array, max);
+    this.sSeq = growableArray(Uint32Array, max);
+    this.sKey = growableArray(Uint32Array, max);
+    this.sStart = growableArray(Float64Array, max);
+    this.sNext = growableArray(Int32Array, max);
+    this.sQNext = growableArray(Int32Array, max);
+    this.sQPrev = growableArray(Int32Array, max);
     if (options.localAddresses !== undefined) this.setLocalAddresses(options.localAddresses);
     this.resize(Math.min(MIN_CAPACITY, this.maxAttempts));
     this.setDoors(doors);
@@ -374,7 +390,7 @@ export class Detector {
     if (!visible) return;
 
     const src = event.src;
-    const v4 = parseIPv4(src);
+    const v4 = event.srcV4 ?? parseIPv4(src);
     const first = this.getHead(v4, src);
     const seq = event.seq >>> 0;
     let touchedCount = 0;
@@ -679,12 +695,17 @@ export class Detector {
     // Every live slot is below highWater: if that fits, indices can stay as they are.
     const remap =
       capacity >= this.highWater ? undefined : new Int32Array(this.allocated).fill(NONE);
-    const order: number[] = [];
+    let live = 0;
+    if (remap !== undefined)
+      for (const head of this.queueHead)
+        for (let slot = head; slot !== NONE; slot = this.sQNext[slot]!) live++;
+    const order = new Int32Array(live);
     if (remap !== undefined) {
+      let n = 0;
       for (const head of this.queueHead) {
         for (let slot = head; slot !== NONE; slot = this.sQNext[slot]!) {
-          remap[slot] = order.length;
-          order.push(slot);
+          remap[slot] = n;
+          order[n++] = slot;
         }
       }
       // Re-point the sources' heads (found before any index changes).
@@ -701,32 +722,26 @@ export class Detector {
     }
     const at = (slot: number): number =>
       slot === NONE || remap === undefined ? slot : remap[slot]!;
-    const copy = <T extends Int32Array | Uint8Array | Uint16Array | Uint32Array | Float64Array>(
-      old: T,
-      make: (n: number) => T,
-      links = false,
-    ): T => {
-      const next = make(capacity);
-      if (remap === undefined) {
-        next.set(old.subarray(0, Math.min(this.highWater, capacity)));
-      } else {
-        for (let i = 0; i < order.length; i++) {
-          const value = old[order[i]!]!;
-          next[i] = links ? at(value) : value;
-        }
+    const move = <T extends GrowableArray>(old: T, links = false): T => {
+      if (remap === undefined) return resizeArray(old, capacity, this.highWater);
+      // The live values in queue order (few: a compaction happens three quarters empty).
+      const kept = new (old.constructor as new (n: number) => T)(order.length);
+      for (let i = 0; i < order.length; i++) {
+        const value = old[order[i]!]!;
+        kept[i] = links ? at(value) : value;
       }
-      return next;
+      return resizeArray(old, capacity, 0, kept);
     };
-    this.sDoor = copy(this.sDoor, (n) => new Int32Array(n));
-    this.sStage = copy(this.sStage, (n) => new Uint8Array(n));
-    this.sFlags = copy(this.sFlags, (n) => new Uint8Array(n));
-    this.sPort = copy(this.sPort, (n) => new Uint16Array(n));
-    this.sSeq = copy(this.sSeq, (n) => new Uint32Array(n));
-    this.sKey = copy(this.sKey, (n) => new Uint32Array(n));
-    this.sStart = copy(this.sStart, (n) => new Float64Array(n));
-    this.sNext = copy(this.sNext, (n) => new Int32Array(n), true);
-    this.sQNext = copy(this.sQNext, (n) => new Int32Array(n), true);
-    this.sQPrev = copy(this.sQPrev, (n) => new Int32Array(n), true);
+    this.sDoor = move(this.sDoor);
+    this.sStage = move(this.sStage);
+    this.sFlags = move(this.sFlags);
+    this.sPort = move(this.sPort);
+    this.sSeq = move(this.sSeq);
+    this.sKey = move(this.sKey);
+    this.sStart = move(this.sStart);
+    this.sNext = move(this.sNext, true);
+    this.sQNext = move(this.sQNext, true);
+    this.sQPrev = move(this.sQPrev, true);
     if (remap !== undefined) {
       this.queueHead = this.queueHead.map(at);
       this.queueTail = this.queueTail.map(at);

@@ -192,6 +192,43 @@ describe('Daemon: knocks', () => {
   });
 });
 
+describe('Daemon: memory after a flood', () => {
+  it('gives memory back once, two seconds after a big attempt table has expired', async () => {
+    let releases = 0;
+    const t = setup(SSH, { maxAttempts: 200_000 });
+    t.capture.releaseMemory = () => void releases++;
+    await t.daemon.start();
+    // 100,000 spoofed first knocks: the attempt table grows past 65,536 slots.
+    for (let i = 0; i < 100_000; i++) {
+      const src = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      t.capture.source.emit(knock(t.clock, src, 7000));
+    }
+    await t.clock.advance(1000);
+    expect(releases).toBe(0);
+    // Seq_Timeout (5 s) expires them all; the release follows 2 s later, not at once.
+    await t.clock.advance(4500);
+    expect(releases).toBe(0);
+    await t.clock.advance(2000);
+    expect(releases).toBe(1);
+    // Nothing more to give back: no further release.
+    await t.clock.advance(60_000);
+    expect(releases).toBe(1);
+    await t.daemon.stop();
+  });
+
+  it('a small table never triggers a release', async () => {
+    let releases = 0;
+    const t = setup();
+    t.capture.releaseMemory = () => void releases++;
+    await t.daemon.start();
+    for (let i = 0; i < 5000; i++)
+      t.capture.source.emit(knock(t.clock, `10.1.${i >> 8}.${i & 255}`, 7000));
+    await t.clock.advance(30_000);
+    expect(releases).toBe(0);
+    await t.daemon.stop();
+  });
+});
+
 describe('Daemon: start and stop', () => {
   it('a capture that cannot open is an error at start, with its exit code', async () => {
     const t = setup();

@@ -122,6 +122,8 @@ export class FakeCapture implements CapturePort {
   opens: { interfaces: string[]; filter: string }[] = [];
   /** Open FakeReopenableSource instead of FakeSource. */
   reopenable = false;
+  /** Set by a test that watches memory being given back. */
+  releaseMemory?: () => void;
   buildFilter = fakeFilter;
   open(options: { interfaces: string[]; filter: string }): Promise<PacketSource> {
     this.opens.push(options);
