@@ -48,3 +48,9 @@ if [ "$ONLY" = all ] || [ "$ONLY" = client ]; then
   bash "$ROOT/scripts/bench-proxy.sh" --runs 3 --size "$proxy_size"
 fi
 bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
+if [ "$ONLY" = all ] || [ "$ONLY" = million ]; then
+  echo "== million: 1,000,000 sources mid-sequence (drops while the table grows, peak RSS, RSS after expiry)"
+  million=(); [ ${#QUICK[@]} -gt 0 ] && million=(--quick)
+  bash "$ROOT/scripts/bench-million.sh" "${million[@]}" --daemon "$KNOCKD" --daemon "$OURS"
+  bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
+fi
