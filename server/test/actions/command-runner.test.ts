@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -194,6 +194,49 @@ describe('runner process lifecycle', () => {
     const ready = children();
     await other.close();
     await until(() => !alive(pid) && ready.every((shell) => !alive(shell)));
+  });
+
+  it('a command starts with no round trip through the runner (it runs while the runner is stopped)', async () => {
+    const other = await startCommandRunner();
+    const pid = other.pid!;
+    // Wait until the runner has handed its ready shells over.
+    await until(() => {
+      try {
+        return (
+          readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).length === 2
+        );
+      } catch {
+        return false;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const file = join(dir, 'while-stopped');
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const result = other.run(`echo ran > '${file}'; echo "$0" >&2; exit 3`);
+      await until(() => existsSync(file), 3000);
+      process.kill(pid, 'SIGCONT');
+      // The runner still supervises it: status and stderr as ever.
+      expect(await result).toMatchObject({ code: 3, stderr: '/bin/sh\n', timedOut: false });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // A shell killed while ready is skipped, the command still runs.
+    await until(() => {
+      try {
+        return (
+          readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).length === 2
+        );
+      } catch {
+        return false;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const shells = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    for (const shell of shells) process.kill(Number(shell), 'SIGKILL');
+    await until(() => shells.every((shell) => !alive(Number(shell))));
+    expect(await other.run('exit 4')).toMatchObject({ code: 4, signal: null });
+    await other.close();
   });
 
   it('close() waits for running commands, then the runner exits', async () => {
