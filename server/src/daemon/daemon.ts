@@ -408,9 +408,11 @@ export class Daemon {
           });
           break;
         case 'reset':
-          this.#log.debug(
-            `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset`,
-          );
+          // Most packets of a flood end some attempt: build the text only for -D.
+          if (this.#log.debugEnabled)
+            this.#log.debug(
+              `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset`,
+            );
           break;
       }
     }
