@@ -9,7 +9,6 @@ import { execFileSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -19,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { startSshd } from '../e2e/lab-services.js';
 import { ensureBuilt, hostsEntry, knockBin } from './lab-tools.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -54,54 +54,6 @@ describe.skipIf(skip !== undefined)(
       dir = mkdtempSync(join(tmpdir(), 'knock-ssh-'));
       chmodSync(dir, 0o755);
       removeHosts = hostsEntry(lab.client, host, [lab.server6, lab.server4]);
-      const keygen = (file: string) =>
-        execFileSync('ssh-keygen', [
-          '-q',
-          '-t',
-          'ed25519',
-          '-N',
-          '',
-          '-C',
-          'knock-test',
-          '-f',
-          file,
-        ]);
-      keygen(join(dir, 'host_ed25519'));
-      keygen(join(dir, 'id_ed25519'));
-      writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id_ed25519.pub')));
-      writeFileSync(
-        join(dir, 'sshd_config'),
-        [
-          'Port 22',
-          `ListenAddress ${lab.server4}`,
-          `ListenAddress ${lab.server6}`,
-          `HostKey ${join(dir, 'host_ed25519')}`,
-          `PidFile ${join(dir, 'sshd.pid')}`,
-          `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-          'PermitRootLogin prohibit-password',
-          'PasswordAuthentication no',
-          'KbdInteractiveAuthentication no',
-          'UsePAM no',
-          'StrictModes no',
-          '',
-        ].join('\n'),
-      );
-      writeFileSync(
-        join(dir, 'ssh_config'),
-        [
-          'Host *',
-          '  User root',
-          `  IdentityFile ${join(dir, 'id_ed25519')}`,
-          '  IdentitiesOnly yes',
-          `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-          '  GlobalKnownHostsFile /dev/null',
-          '  StrictHostKeyChecking no',
-          '  BatchMode yes',
-          '  ConnectTimeout 2',
-          '  LogLevel ERROR',
-          '',
-        ].join('\n'),
-      );
       writeFileSync(
         join(dir, 'config.toml'),
         [
@@ -141,7 +93,6 @@ describe.skipIf(skip !== undefined)(
         ].join('\n'),
       );
       await lab.server.sh(`nft -f ${join(dir, 'gate.nft')}`);
-      mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
       const start = async (argv: string[], ready: string) => {
         const child = lab.server.spawn(argv);
         daemons.push(child);
@@ -151,10 +102,7 @@ describe.skipIf(skip !== undefined)(
         if (!(await waitFor(() => out.includes(ready), 10_000)))
           throw new Error(`${argv[0]} did not start: ${out}`);
       };
-      await start(
-        [SSHD, '-D', '-e', '-f', join(dir, 'sshd_config')],
-        'Server listening on 2001:db8::2',
-      );
+      daemons.push((await startSshd(lab, dir)).child);
       await start(
         [KNOCKD, '-v', '-i', lab.serverIf, '-c', join(dir, 'knockd.conf')],
         'listening on',
