@@ -13,6 +13,7 @@ import { buildFilter } from '../capture/filter.js';
 import { defaultInterface, localAddresses, watchAddresses } from '../capture/interfaces.js';
 import { createFirewall, detectFirewall, loadTrusted } from '../firewall/index.js';
 import { DaemonActions } from './actions-port.js';
+import { warmUpPacketPath } from './warm-up.js';
 import type { ServerPorts } from './run.js';
 
 /** The version in server/package.json (../../ from src/daemon and from dist/daemon alike). */
@@ -27,6 +28,15 @@ export function serverVersion(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+let warmedUp = false;
+
+/** The packet path, optimized by the JIT before the first capture opens (warm-up.ts). */
+function warmUp(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  warmUpPacketPath();
 }
 
 let heapTuned = false;
@@ -66,6 +76,7 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
       buildFilter: (doors, local, options) => buildFilter(doors, local, options),
       open: (options) => {
         tuneHeap();
+        warmUp();
         return openCapture(options);
       },
       localAddresses: (interfaces, options) => localAddresses(interfaces, options),
