@@ -33,10 +33,11 @@ export function serverVersion(): string {
 let warmedUp = false;
 
 /** The packet path, optimized by the JIT before the first capture opens (warm-up.ts). */
-function warmUp(): void {
-  if (warmedUp) return;
+function warmUp(): boolean {
+  if (warmedUp) return false;
   warmedUp = true;
   warmUpPacketPath();
+  return true;
 }
 
 let heapTuned = false;
@@ -74,10 +75,13 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
     ...(syslogSocket ? { syslogSocket } : {}),
     capture: {
       buildFilter: (doors, local, options) => buildFilter(doors, local, options),
-      open: (options) => {
+      open: async (options) => {
         tuneHeap();
-        warmUp();
-        return openCapture(options);
+        const first = warmUp();
+        const capture = await openCapture(options);
+        // What the warm-up allocated goes back now, not at the first flood.
+        if (first) releaseMemory();
+        return capture;
       },
       localAddresses: (interfaces, options) => localAddresses(interfaces, options),
       watchAddresses: (interfaces, onChange) => watchAddresses(interfaces, onChange),
