@@ -33,13 +33,23 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    # policy-rc.d keeps the packages' services (sshd, knockd) from starting here.
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.knock
-    chmod +x /usr/sbin/policy-rc.d.knock
-    if [ ! -e /usr/sbin/policy-rc.d ]; then cp /usr/sbin/policy-rc.d.knock /usr/sbin/policy-rc.d; created_policy=1; fi
+    # policy-rc.d keeps the packages' services (sshd, knockd) from starting here. The trap
+    # removes it whatever happens (a failed install, Ctrl+C): left behind, it would block
+    # every service start on the host.
+    # (KNOCK_POLICY_RC moves it, for the test of this step only.)
+    policy=${KNOCK_POLICY_RC:-/usr/sbin/policy-rc.d}
+    created_policy=0
+    remove_policy() { [ "$created_policy" = 1 ] && rm -f "$policy"; created_policy=0; }
+    trap remove_policy EXIT
+    trap 'remove_policy; exit 130' INT TERM
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' > "$policy"
+      chmod +x "$policy"
+      created_policy=1
+    fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    [ "${created_policy:-0}" = 1 ] && rm -f /usr/sbin/policy-rc.d
-    rm -f /usr/sbin/policy-rc.d.knock
+    remove_policy
+    trap - EXIT INT TERM
   fi
 fi
 
