@@ -1,21 +1,151 @@
 // One lint setup for the whole monorepo: @eslint/js + typescript-eslint, prettier owns formatting.
+//
+// The dependency rules of DESIGN.md are enforced here with no-restricted-imports. In a flat
+// config a later block that sets the same rule for a file replaces the earlier options (it
+// does not merge them), so every source file falls in exactly ONE `area` below, and each area
+// lists everything it may not import. test/lint/boundaries.test.ts feeds each area a violating
+// import and checks the rule fires.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/** Node modules that do I/O: the pure core takes these effects injected instead. */
 const ioModules = [
-  'node:fs',
-  'node:fs/promises',
-  'node:net',
-  'node:dgram',
-  'node:child_process',
-  'node:dns',
-  'cap',
-  'electron',
-];
+  'fs',
+  'fs/promises',
+  'net',
+  'dgram',
+  'child_process',
+  'dns',
+  'dns/promises',
+  'os',
+  'http',
+  'https',
+  'tls',
+  'worker_threads',
+  'readline',
+].flatMap((name) => [name, `node:${name}`]);
+
+const msg = {
+  io: 'pure code: take this effect as injected deps (DESIGN.md: a pure core with thin shells)',
+  sharedNode: 'pure code may not use @knock/shared/node (Node I/O)',
+  cap: 'only server/src/capture/cap-source.ts imports cap',
+  electron: 'only client-desktop/src/main/main.ts (and the preload) load electron',
+  server: 'clients and shared never import the server',
+  clients: 'the server and shared never import a client',
+  detector: 'the detector is pure: it takes events and returns actions, it knows no I/O layer',
+  renderer: 'the profile window runs in the page: no Node, no electron, talk through the preload',
+};
+
+const serverImports = {
+  paths: [{ name: '@knock/server', message: msg.server }],
+  patterns: [{ group: ['@knock/server/*', '**/server/src/**'], message: msg.server }],
+};
+const clientImports = {
+  paths: ['@knock/client-cli', '@knock/client-desktop'].map((name) => ({
+    name,
+    message: msg.clients,
+  })),
+  patterns: [
+    {
+      group: ['@knock/client-*/*', '**/client-cli/src/**', '**/client-desktop/src/**'],
+      message: msg.clients,
+    },
+  ],
+};
+
+/** One area: the files it covers and what they may not import. */
+function area(files, ignores, { paths = [], patterns = [] }) {
+  return {
+    files,
+    ignores,
+    rules: { 'no-restricted-imports': ['error', { paths, patterns }] },
+  };
+}
+const names = (list, message, extra = {}) => list.map((name) => ({ name, message, ...extra }));
+const join = (...parts) => ({
+  paths: parts.flatMap((p) => p.paths ?? []),
+  patterns: parts.flatMap((p) => p.patterns ?? []),
+});
+
+const pure = {
+  paths: [...names(ioModules, msg.io), ...names(['@knock/shared/node'], msg.sharedNode)],
+};
+const noCap = { paths: names(['cap'], msg.cap) };
+const noElectron = { paths: names(['electron'], msg.electron) };
+const noElectronValues = { paths: names(['electron'], msg.electron, { allowTypeImports: true }) };
+
+export const areas = {
+  // @knock/shared's pure part: no I/O, and it is below both sides.
+  sharedPure: area(
+    ['shared/src/**/*.{ts,tsx}'],
+    ['shared/src/node/**'],
+    join(pure, noCap, noElectron, serverImports, clientImports),
+  ),
+  sharedNode: area(
+    ['shared/src/node/**/*.{ts,tsx}'],
+    [],
+    join(noCap, noElectron, serverImports, clientImports),
+  ),
+  // The detector: pure, and blind to capture, actions, firewall and the daemon.
+  detector: area(
+    ['server/src/detect/**/*.ts'],
+    [],
+    join(pure, noCap, noElectron, clientImports, {
+      patterns: [
+        {
+          group: ['**/capture/**', '**/actions/**', '**/firewall/**', '**/daemon/**', '**/cli/**'],
+          message: msg.detector,
+        },
+      ],
+    }),
+  ),
+  capSource: area(['server/src/capture/cap-source.ts'], [], join(noElectron, clientImports)),
+  server: area(
+    ['server/src/**/*.ts'],
+    ['server/src/detect/**', 'server/src/capture/cap-source.ts'],
+    join(noCap, noElectron, clientImports),
+  ),
+  cli: area(['client-cli/src/**/*.{ts,tsx}'], [], join(noCap, noElectron, serverImports)),
+  desktopMain: area(
+    ['client-desktop/src/main/main.ts', 'client-desktop/src/preload/**'],
+    [],
+    join(noCap, serverImports),
+  ),
+  renderer: area(
+    ['client-desktop/src/renderer/**/*.ts'],
+    [],
+    join(noCap, noElectron, serverImports, {
+      paths: names(['@knock/shared/node'], msg.renderer),
+      patterns: [
+        {
+          group: ['node:*', ...ioModules.filter((m) => !m.startsWith('node:'))],
+          message: msg.renderer,
+        },
+      ],
+    }),
+  ),
+  desktop: area(
+    ['client-desktop/src/**/*.ts'],
+    [
+      'client-desktop/src/main/main.ts',
+      'client-desktop/src/preload/**',
+      'client-desktop/src/renderer/**',
+    ],
+    join(noCap, noElectronValues, serverImports),
+  ),
+};
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '**/*.d.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'coverage/**',
+      '**/*.d.ts',
+      'test/lint/fixtures/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -50,51 +180,19 @@ export default tseslint.config(
       ],
     },
   },
-  // The pure core imports no I/O (DESIGN.md: a pure core with thin shells).
+  // Type-aware rules for every TypeScript file (each lies in a tsconfig project): a promise
+  // nobody awaits or catches is an unhandled rejection waiting for a signal or timer path.
   {
-    files: ['shared/src/**/*.ts', 'server/src/detect/**/*.ts', 'server/src/core/**/*.ts'],
-    ignores: ['shared/src/node/**'],
+    files: ['**/*.{ts,tsx,mts,cts}'],
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts'] } },
+    },
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ioModules.map((name) => ({
-            name,
-            message: 'pure code: take this effect as an injected port',
-          })),
-        },
-      ],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
     },
   },
-  // Only capture/cap-source.ts may import cap; only main/main.ts may load electron.
-  {
-    files: ['server/src/**/*.ts'],
-    ignores: ['server/src/capture/cap-source.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'cap', message: 'only capture/cap-source.ts imports cap' }] },
-      ],
-    },
-  },
-  {
-    files: ['client-desktop/src/**/*.ts'],
-    ignores: ['client-desktop/src/main/main.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [
-            {
-              name: 'electron',
-              message: 'only main/main.ts loads electron; use import type elsewhere',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...Object.values(areas),
   // Entry points and scripts may end the process.
   {
     files: ['**/bin/**/*.{js,ts}', 'scripts/**/*.{js,ts}', '**/test/**/*.{ts,tsx}'],

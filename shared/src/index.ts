@@ -2,6 +2,7 @@
 export * from './exit-codes.js';
 export * from './errors.js';
 export * from './sequence.js';
+export * from './knock-event.js';
 export * from './config/types.js';
 export * from './config/parse.js';
 export * from './config/serialize.js';

@@ -4,7 +4,7 @@
  * hot path except the address strings, which a small direct-mapped cache interns.
  */
 import { formatIpv6Words } from '@knock/shared';
-import type { KnockEvent } from './packet-source.js';
+import type { KnockEvent } from '@knock/shared';
 
 /** libpcap DLT_* values this decoder understands. */
 export const LinkTypes = {

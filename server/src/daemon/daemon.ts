@@ -14,7 +14,7 @@ import {
   type KnockdConfig,
 } from '@knock/shared';
 import { NO_PACKETS_FILTER } from '../capture/filter.js';
-import type { KnockEvent } from '../capture/packet-source.js';
+import type { KnockEvent } from '@knock/shared';
 import {
   Detector,
   type DetectorAction,

@@ -33,7 +33,7 @@ import ipaddr from 'ipaddr.js';
 import { growableArray, resizeArray, type GrowableArray } from './growable.js';
 import { IntTable } from './int-table.js';
 import { TCP_FLAG_BITS, TCP_FLAGS, type Knock, type TcpFlagRule } from '@knock/shared';
-import type { KnockEvent } from '../capture/packet-source.js';
+import type { KnockEvent } from '@knock/shared';
 
 export interface DetectorDoor {
   id: number;
