@@ -62,7 +62,8 @@ export function nodeDeps(): CliDeps {
     verifyOpen: async (options) => (await net()).verifyOpen(options),
     loadProfiles: async (options) => (await shared()).loadProfiles(options),
     findProfile,
-    takeOneTimeSequence: async (path, use) => (await shared()).takeOneTimeSequence(path, use),
+    takeOneTimeSequence: async (path, use, options) =>
+      (await shared()).takeOneTimeSequence(path, use, options),
     generateOtsFile: async (file, options) => {
       const { force, ...generate } = options;
       const { generateOts } = await import('@knock/shared');

@@ -123,6 +123,11 @@ export interface VerifyOptions extends WaitOptions {
   onEvent?: (event: KnockProgress) => void;
   /** Keep the winning connection open and return it (the ProxyCommand relays over it). */
   keepSocket?: boolean;
+  /**
+   * One connection attempt per address (of at most timeoutMs), no retries: for a port
+   * that nothing was knocked for, where waiting for it to open makes no sense.
+   */
+  once?: boolean;
   allowHalfOpen?: boolean;
 }
 
@@ -152,7 +157,9 @@ export async function verifyOpen(options: VerifyOptions): Promise<VerifyResult> 
   let winner: { address: string; socket: Socket } | undefined;
   const results = await Promise.allSettled(
     addresses.map(async (address) => {
-      const attempt = await connectWhenOpen(address, port, waitOptions);
+      const attempt = options.once
+        ? await connectOnce(address, port, waitOptions)
+        : await connectWhenOpen(address, port, waitOptions);
       if (attempt.state !== 'open') return attempt.state;
       if (winner === undefined) {
         winner = { address, socket: attempt.socket };
