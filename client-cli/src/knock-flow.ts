@@ -32,7 +32,7 @@ export async function loadProfileFile(
         exitCode: ExitCode.config,
         hint:
           configPath !== undefined
-            ? 'check the file name; without -c, profiles are read from $KNOCK_CONFIG, else ~/.config/knock/config.toml'
+            ? 'check the file name; leave out -c to use the usual profile file (see knock list)'
             : 'check $KNOCK_CONFIG, or unset it to use ~/.config/knock/config.toml',
       },
     );
