@@ -328,6 +328,20 @@ describe('knock --verify', () => {
     expect(stdout).toBe('hitting tcp 192.0.2.2:1228\nport 22 is open on 192.0.2.2 (after 0.3 s)\n');
   });
 
+  // issue 9 item 13
+  it('--verify takes a service name as its value: --verify ssh 127.0.0.1 1228', async () => {
+    const { code, f } = await run(['--verify', 'ssh', '127.0.0.1', '1228']);
+    expect(code).toBe(0);
+    expect(f.resolves).toEqual([{ host: '127.0.0.1', family: 'any' }]);
+    expect(f.sends[0]?.knocks).toEqual([tcp(1228)]);
+    expect(f.verifies.map((v) => v.port)).toEqual([22]);
+    const eq = await run(['--verify=ssh', 'ssh.test'], { profiles });
+    expect(eq.f.verifies.map((v) => v.port)).toEqual([22]);
+    // A value that is not a service is the host, as before.
+    const host = await run(['--verify', 'ssh.test'], { profiles });
+    expect(host.f.resolves[0]?.host).toBe('ssh.test');
+  });
+
   it('--verify without a port and no profile port is a usage error, before knocking', async () => {
     const noProfile = await run(['h', '1228', '--verify']);
     expect(noProfile.code).toBe(ExitCode.usage);
