@@ -149,8 +149,10 @@ async function writeNewFile(file: string, text: string, force: boolean): Promise
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw new KnockError('knock.ots.write', `cannot write ${file}: ${(error as Error).message}`, {
+    const { fsReason } = await shared();
+    throw new KnockError('knock.ots.write', `cannot write ${file}: ${fsReason(error)}`, {
       exitCode: ExitCode.otsFile,
+      hint: 'choose a file in a folder that exists and that you can write to',
       cause: error,
     });
   }

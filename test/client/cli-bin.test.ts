@@ -245,6 +245,16 @@ describe('the knock binary', () => {
     );
   });
 
+  it('knock ots generate into a missing folder: exit 9, no temporary file name', async () => {
+    const target = join(dir, 'no-such-dir', 'x.ots');
+    const result = await knock(['ots', 'generate', '--count', '1', '--length', '1', target]);
+    expect(result.code).toBe(9);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `knock: cannot write ${target}: its folder does not exist`,
+    );
+    expect(result.stderr).not.toContain('.tmp');
+  });
+
   // issue 9 item 7
   it('knock proxy for a host with no profile: a refused port fails at once, and nothing claims a knock', async () => {
     const server = createServer();

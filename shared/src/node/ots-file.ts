@@ -92,6 +92,28 @@ const exhausted = (at: OtsLocation): KnockError =>
     },
   );
 
+const FS_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'its folder does not exist',
+  ENOTDIR: 'a part of its path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'it is a folder',
+};
+
+/**
+ * Why a file operation failed, in words, without the temporary file's name that Node's
+ * message holds (`open '/dir/.x.ots.123.ab12.tmp'` means nothing to the user).
+ */
+export function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && FS_REASONS[code] !== undefined) return FS_REASONS[code];
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*,?\s*\w+ '[^']*\.tmp'/g, '').trim() || (code ?? 'unknown error');
+}
+
 /** How many problems an error message lists before "and N more". */
 const SHOWN_PROBLEMS = 10;
 
@@ -142,7 +164,19 @@ export async function takeOneTimeSequence(
       const current = entries[0];
       if (!current) throw exhausted(at);
       await use(current.knocks);
-      await writeFileAtomic(at.file, markUsedBytes(bytes, current.line), optionsFs(options));
+      try {
+        await writeFileAtomic(at.file, markUsedBytes(bytes, current.line), optionsFs(options));
+      } catch (error) {
+        throw new KnockError(
+          'ots.write',
+          `knocked, but could not mark the sequence of line ${current.line} used in ${at.shown}${lookedAt(at)}: ${fsReason(error)}`,
+          {
+            exitCode: ExitCode.otsFile,
+            hint: `the server has used it: comment line ${current.line} out with # before the next knock, and make the file's folder writable`,
+            cause: error,
+          },
+        );
+      }
       return { used: current.knocks, remaining: entries.length - 1 };
     },
     lockOptions(options),

@@ -76,6 +76,29 @@ describe('takeOneTimeSequence', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
   });
 
+  it('a failed write after the knock: exit 9, says what to do, no temporary file name', async () => {
+    const path = fresh(' 1,2\n 3,4\n');
+    const error = await takeOneTimeSequence(path, async () => {}, {
+      fs: {
+        open: () =>
+          Promise.reject(
+            Object.assign(
+              new Error(`EROFS: read-only file system, open '${dir}/.s.ots.1.ab.tmp'`),
+              {
+                code: 'EROFS',
+              },
+            ),
+          ),
+      },
+    }).catch((e: unknown) => e as KnockError);
+    expect(error).toMatchObject({ code: 'ots.write', exitCode: ExitCode.otsFile });
+    expect((error as KnockError).message).toBe(
+      `knocked, but could not mark the sequence of line 1 used in ${path}: read-only file system`,
+    );
+    expect((error as KnockError).hint).toContain('comment line 1 out with #');
+    expect(readFileSync(path, 'utf8')).toBe(' 1,2\n 3,4\n');
+  });
+
   it('fails with otsExhausted when no sequence is left, and otsFile when the file is missing', async () => {
     const used = fresh('#1\n#2\n');
     await expect(takeOneTimeSequence(used, async () => {})).rejects.toMatchObject({
