@@ -178,7 +178,7 @@ function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
     .argument('<port>', 'the port (ssh: %p)')
     .option('-v, --verbose', 'say what happens, on stderr')
     .option('--sequence <seq>', 'knock these ports instead of the profile', parseSequenceOption)
-    .option(...timeoutOption('the port (and, without knocking, for the connection)'))
+    .option(...timeoutOption('the port, or, without knocking, for the connection'))
     .option('-c, --config <file>', CONFIG_HELP)
     // Not wrapped by commander: the ssh_config lines stay whole at any terminal width.
     .addHelpText(

@@ -46,12 +46,12 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
     throw new KnockError(
       'knock.usage.sshOption',
       ours
-        ? `knock ssh: ${name} must come before the ssh arguments`
-        : `knock ssh: unknown option ${name}`,
+        ? `${name} must come before the ssh arguments (knock ssh ${name} ... HOST)`
+        : `unknown option ${name} for knock ssh`,
       {
         exitCode: ExitCode.usage,
         hint: ours
-          ? `knock ssh ${long} ... [ssh arguments]`
+          ? 'knock ssh takes its own options first; after them everything belongs to ssh'
           : `knock ssh's own options are ${KNOCK_SSH_OPTIONS.join(', ')}, before the ssh arguments; ssh itself has no long options`,
       },
     );
