@@ -5,6 +5,7 @@ import {
   DEFAULT_VERIFY_TIMEOUT_MS,
   closedError,
   knock,
+  loadProfileFile,
   lookupProfile,
   noProfileError,
 } from '../knock-flow.js';
@@ -118,6 +119,9 @@ async function knockCommand(
             hint: `write --verify=PORT (there is no profile for "${host}" in ${found.file.path})`,
           });
     }
+  } else if (options.config !== undefined) {
+    // Not needed, but named: a -c FILE that does not exist (or is broken) is still an error.
+    await loadProfileFile(deps, options.config);
   }
   const port = verifyPort ?? (options.verify ? profile?.port : undefined);
   if (options.verify && port === undefined) {

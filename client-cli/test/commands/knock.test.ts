@@ -328,6 +328,23 @@ describe('knock --verify', () => {
     expect(stdout).toBe('hitting tcp 192.0.2.2:1228\nport 22 is open on 192.0.2.2 (after 0.3 s)\n');
   });
 
+  // issue 9 item 10
+  it('-c naming a file that does not exist is exit 3, also when the ports are given', async () => {
+    for (const argv of [
+      ['-c', '/tmp/missing.toml', 'ssh.test'],
+      ['-c', '/tmp/missing.toml', 'ssh.test', '1228'],
+      ['ssh.test', '1228', '--config=/tmp/missing.toml'],
+    ]) {
+      const { code, stderr, f } = await run(argv, { profileFileExists: false });
+      expect(code, argv.join(' ')).toBe(3);
+      expect(stderr).toBe(
+        'knock: the profile file /tmp/missing.toml (named by -c/--config) does not exist\n' +
+          '  hint: check the file name; leave out -c to use the usual profile file (see knock list)\n',
+      );
+      expect(f.sends).toEqual([]);
+    }
+  });
+
   // issue 9 item 13
   it('--verify takes a service name as its value: --verify ssh 127.0.0.1 1228', async () => {
     const { code, f } = await run(['--verify', 'ssh', '127.0.0.1', '1228']);
