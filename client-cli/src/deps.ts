@@ -4,6 +4,7 @@ import type { GenerateOtsOptions, Issue, Knock, Profile } from '@knock/shared';
 import type {
   AddressFamily,
   KnockProgress,
+  OtsFileOptions,
   SendOptions,
   VerifyOptions,
   VerifyResult,
@@ -68,6 +69,7 @@ export interface CliDeps {
   takeOneTimeSequence(
     path: string,
     use: (knocks: Knock[]) => Promise<void>,
+    options?: OtsFileOptions,
   ): Promise<{ used: Knock[]; remaining: number }>;
   /** `knock ots generate`: writes a new one-time-sequence file. */
   generateOtsFile(

@@ -62,7 +62,8 @@ export function nodeDeps(): CliDeps {
     verifyOpen: async (options) => (await net()).verifyOpen(options),
     loadProfiles: async (options) => (await shared()).loadProfiles(options),
     findProfile,
-    takeOneTimeSequence: async (path, use) => (await shared()).takeOneTimeSequence(path, use),
+    takeOneTimeSequence: async (path, use, options) =>
+      (await shared()).takeOneTimeSequence(path, use, options),
     generateOtsFile: async (file, options) => {
       const { force, ...generate } = options;
       const { generateOts } = await import('@knock/shared');
@@ -148,8 +149,10 @@ async function writeNewFile(file: string, text: string, force: boolean): Promise
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw new KnockError('knock.ots.write', `cannot write ${file}: ${(error as Error).message}`, {
+    const { fsReason } = await shared();
+    throw new KnockError('knock.ots.write', `cannot write ${file}: ${fsReason(error)}`, {
       exitCode: ExitCode.otsFile,
+      hint: 'choose a file in a folder that exists and that you can write to',
       cause: error,
     });
   }
