@@ -1,14 +1,17 @@
 // Test doubles for the two UIs (the TUI in client-cli, the tray in client-desktop): two
 // profiles, an in-memory profile file and a knock service driven by hand. One copy,
 // imported by both packages' tests.
-import type { Profile } from '@knock/shared';
+import { serializeProfiles, type Profile } from '@knock/shared';
 import type {
   KnockOutcome,
   KnockService,
   KnockServiceProgress,
+  ProfileChange,
   ProfileStore,
   StoredProfiles,
 } from '@knock/shared/node';
+import { applyProfileChange } from '@knock/shared/profile-edit';
+import { parseProfiles } from '@knock/shared/profiles';
 
 export const PATH = '/home/ada/.config/knock/config.toml';
 
@@ -31,29 +34,56 @@ export const lab: Profile = {
   delayMs: 100,
 };
 
-/** An in-memory profile file; `saves` records every write, `failSave` makes the next one fail. */
+/**
+ * An in-memory profile file with the real editor: `text` is the file, `update` applies a
+ * change with applyProfileChange (so conflicts are refused as on disk). `saves` records the
+ * profiles after every write, `changes` the changes; `failSave` makes the next write fail.
+ */
 export class FakeStore implements ProfileStore {
+  text: string;
   saves: Profile[][] = [];
+  changes: ProfileChange[] = [];
   loads = 0;
   failSave: Error | undefined;
   failLoad: Error | undefined;
   constructor(
-    public profiles: Profile[] = [],
+    profiles: Profile[] = [],
     public exists = profiles.length > 0,
     readonly path = PATH,
-  ) {}
+  ) {
+    this.text = serializeProfiles(profiles);
+  }
+  /** The profiles the file holds; setting them rewrites the file (as another program would). */
+  get profiles(): Profile[] {
+    return parseProfiles(this.text, this.path).profiles;
+  }
+  set profiles(profiles: Profile[]) {
+    this.text = serializeProfiles(profiles);
+  }
+  #loaded(): StoredProfiles {
+    const parsed = parseProfiles(this.text, this.path);
+    return {
+      path: this.path,
+      profiles: parsed.profiles,
+      exists: this.exists,
+      warnings: parsed.issues.filter((i) => i.severity === 'warning'),
+      invalid: parsed.invalid,
+    };
+  }
   async load(): Promise<StoredProfiles> {
     this.loads += 1;
     if (this.failLoad) throw this.failLoad;
-    return { path: this.path, profiles: structuredClone(this.profiles), exists: this.exists };
+    return this.#loaded();
   }
-  async save(profiles: Profile[]): Promise<void> {
+  async update(change: ProfileChange): Promise<StoredProfiles> {
     const error = this.failSave;
     this.failSave = undefined;
     if (error) throw error;
-    this.saves.push(structuredClone(profiles));
-    this.profiles = structuredClone(profiles);
+    this.text = applyProfileChange(this.text, change, { file: this.path });
+    this.changes.push(structuredClone(change));
+    this.saves.push(this.profiles);
     this.exists = true;
+    return this.#loaded();
   }
 }
 
