@@ -1,4 +1,10 @@
-import { ExitCode, KnockError, formatIssue, type Knock } from '@knock/shared/core';
+import {
+  ExitCode,
+  KnockError,
+  formatIssue,
+  invalidProfileError,
+  type Knock,
+} from '@knock/shared/core';
 import type { AddressFamily, KnockProgress, VerifyResult } from '@knock/shared/node';
 import { formatEndpoint } from './endpoint.js';
 import type { CliDeps, Out, Profile, ProfileFile } from './deps.js';
@@ -17,7 +23,11 @@ export async function lookupProfile(
     configPath === undefined ? { env: deps.env } : { path: configPath, env: deps.env },
   );
   for (const issue of file.warnings ?? []) warn?.write(`knock: ${formatIssue(issue)}\n`);
-  return { file, profile: deps.findProfile(file.profiles, host) };
+  const profile = deps.findProfile(file.profiles, host);
+  // A profile with errors is not "no profile": say what is wrong with it (ExitCode.config).
+  const broken = profile ? undefined : invalidProfileError(file, host);
+  if (broken) throw broken;
+  return { file, profile };
 }
 
 export function noProfileError(host: string, file: ProfileFile, alternative: string): KnockError {

@@ -1,3 +1,5 @@
+import { formatIssue, KnockError, type Issue } from './errors.js';
+import { ExitCode } from './exit-codes.js';
 import { formatSequence, type Knock } from './sequence.js';
 
 // The dependency-free half of profiles. parseProfiles (toml-eslint-parser) is exported from
@@ -99,4 +101,38 @@ export function findProfile(profiles: readonly Profile[], host: string): Profile
   if (exact) return exact;
   const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
   return profiles.find((p) => norm(p.host) === norm(host));
+}
+
+/** A profile that is in the file but cannot be used; the others still can. */
+export interface InvalidProfile {
+  host: string;
+  /** Where its table (or its first key) starts: 1-based. */
+  line: number;
+  /** Its errors, each with file:line:col (at least one). */
+  issues: Issue[];
+}
+
+/** The error for knocking a profile that is in the file but has errors (ExitCode.config). */
+export function invalidProfileError(
+  file: { path: string; invalid?: readonly InvalidProfile[] },
+  host: string,
+): KnockError | undefined {
+  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
+  const broken =
+    file.invalid?.find((i) => i.host === host) ??
+    file.invalid?.find((i) => norm(i.host) === norm(host));
+  if (!broken) return undefined;
+  const lines = broken.issues.map((issue) => {
+    const plain: Issue = { ...issue };
+    delete plain.hint;
+    return `  ${formatIssue(plain)}`;
+  });
+  return new KnockError(
+    'profile.invalid',
+    `the profile for ${broken.host} in ${file.path} cannot be used:\n${lines.join('\n')}`,
+    {
+      exitCode: ExitCode.config,
+      hint: broken.issues[0]?.hint ?? 'fix the profile (knock check-profiles lists every problem)',
+    },
+  );
 }

@@ -6,12 +6,12 @@ import {
   validateDraft,
   type DraftErrors,
   type DraftField,
+  type InvalidProfile,
   type Knock,
   type Profile,
   type ProfileDraft,
 } from '@knock/shared';
 import type {
-  InvalidProfile,
   KnockOutcome,
   KnockServiceProgress,
   ProfileChange,

@@ -10,4 +10,4 @@ export * from './profiles.js';
 export * from './knock-service.js';
 export * from './profile-store.js';
 export type { EditOptions } from './profile-edit.js';
-export type { InvalidProfile, ProfilesParse } from './profiles-parse.js';
+export type { ProfilesParse } from './profiles-parse.js';

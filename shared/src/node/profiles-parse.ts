@@ -1,6 +1,14 @@
 import { parseTOML, ParseError, type AST } from 'toml-eslint-parser';
 import type { Issue } from '../errors.js';
-import { PROFILE_KEYS, profileTable, tomlString, type Profile } from '../profile.js';
+import {
+  PROFILE_KEYS,
+  profileTable,
+  tomlString,
+  type InvalidProfile,
+  type Profile,
+} from '../profile.js';
+
+export type { InvalidProfile } from '../profile.js';
 import { parseSequence, type Knock } from '../sequence.js';
 
 // Pure (no I/O): exported from @knock/shared/node (and '@knock/shared/profiles') only so that
@@ -10,15 +18,6 @@ import { parseSequence, type Knock } from '../sequence.js';
 // range of every table, key, value and comment. Every issue points at its key or value
 // (file:line:col), and the same tree tells the profile editor (profile-edit.ts) which bytes
 // belong to which profile, so a save changes only the profile it edits.
-
-/** A profile that is in the file but cannot be used; the others still can. */
-export interface InvalidProfile {
-  host: string;
-  /** Where its table (or its first key) starts: 1-based. */
-  line: number;
-  /** Its errors, each with file:line:col (at least one). */
-  issues: Issue[];
-}
 
 export interface ProfilesParse {
   /** The valid profiles, in file order. */

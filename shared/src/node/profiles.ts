@@ -3,9 +3,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { formatIssue, KnockError, type Issue } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { Profile } from '../profile.js';
+import type { InvalidProfile, Profile } from '../profile.js';
 import { expandHome } from './ots-file.js';
-import type { InvalidProfile, ProfilesParse } from './profiles-parse.js';
+import type { ProfilesParse } from './profiles-parse.js';
 
 export { findProfile } from '../profile.js';
 
@@ -86,31 +86,6 @@ export function loadedFromParse(
   };
 }
 
-/** The error for knocking a profile that is in the file but has errors (ExitCode.config). */
-export function invalidProfileError(
-  file: { path: string; invalid?: readonly InvalidProfile[] },
-  host: string,
-): KnockError | undefined {
-  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
-  const broken =
-    file.invalid?.find((i) => i.host === host) ??
-    file.invalid?.find((i) => norm(i.host) === norm(host));
-  if (!broken) return undefined;
-  const lines = broken.issues.map((issue) => {
-    const plain: Issue = { ...issue };
-    delete plain.hint;
-    return `  ${formatIssue(plain)}`;
-  });
-  return new KnockError(
-    'profile.invalid',
-    `the profile for ${broken.host} in ${file.path} cannot be used:\n${lines.join('\n')}`,
-    {
-      exitCode: ExitCode.config,
-      hint: broken.issues[0]?.hint ?? 'fix the profile (knock check-profiles lists every problem)',
-    },
-  );
-}
-
 /** Reads the file's text; undefined when it does not exist. Other failures: ExitCode.config. */
 export async function readProfileText(path: string): Promise<string | undefined> {
   try {
@@ -146,4 +121,33 @@ export async function loadProfiles(
   // Loaded on demand: the TOML parser costs start-up time that a knock with ports never needs.
   const { parseProfiles } = await import('./profiles-parse.js');
   return loadedFromParse(path, parseProfiles(text, path), env);
+}
+
+/** Every problem of a profile file, for `knock check-profiles`. */
+export interface ProfileCheck {
+  path: string;
+  exists: boolean;
+  /** Every issue (errors and warnings), each with file:line:col, by line. */
+  issues: Issue[];
+  /** How many profiles are usable, and how many have errors. */
+  usable: number;
+  invalid: number;
+}
+
+/** Reads the profile file and lists every problem in it (a missing file: exists false). */
+export async function checkProfileFile(
+  options: { path?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProfileCheck> {
+  const path = options.path ?? profilesPath(options.env ?? process.env);
+  const text = await readProfileText(path);
+  if (text === undefined) return { path, exists: false, issues: [], usable: 0, invalid: 0 };
+  const { parseProfiles } = await import('./profiles-parse.js');
+  const parsed = parseProfiles(text, path);
+  return {
+    path,
+    exists: true,
+    issues: parsed.issues,
+    usable: parsed.profiles.length,
+    invalid: parsed.invalid.length,
+  };
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExitCode, KnockError } from '@knock/shared';
-import { findProfile, invalidProfileError, loadProfiles, profilesPath } from '@knock/shared/node';
+import { ExitCode, KnockError, invalidProfileError } from '@knock/shared';
+import { findProfile, loadProfiles, profilesPath } from '@knock/shared/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'knock-profiles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

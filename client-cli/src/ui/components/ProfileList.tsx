@@ -1,5 +1,4 @@
-import { describeSequence, type Profile } from '@knock/shared';
-import type { InvalidProfile } from '@knock/shared/node';
+import { describeSequence, type InvalidProfile, type Profile } from '@knock/shared';
 import { Box, Text, useStdout } from 'ink';
 import { useTheme } from '../theme.js';
 
