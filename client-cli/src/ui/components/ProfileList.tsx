@@ -12,7 +12,7 @@ export interface Props {
 }
 
 const PORT_WIDTH = 6;
-const FAMILY_WIDTH = 6;
+const FAMILY_WIDTH = 7;
 
 /** Column widths for a terminal `columns` wide: every row stays on one line. */
 export function columns(width: number): { host: number; sequence: number } {
@@ -22,10 +22,10 @@ export function columns(width: number): { host: number; sequence: number } {
 }
 
 function sequenceText(profile: Profile, left: number | undefined): string {
-  if (profile.oneTimeSequences === undefined) return describeSequence(profile);
-  return left === undefined
-    ? describeSequence(profile)
-    : `${describeSequence(profile)} (${left} left)`;
+  if (profile.oneTimeSequences === undefined || left === undefined)
+    return describeSequence(profile);
+  // The count first: a long path is cut at the end, the count stays visible.
+  return `one-time (${left} left): ${profile.oneTimeSequences}`;
 }
 
 /** One row per profile: host, sequence (or one-time file and how many are left), port, family. */
