@@ -90,10 +90,15 @@ export class TrayController {
     try {
       const loaded = await this.#ports.store.load();
       const { loadError: _, ...rest } = this.#state;
-      this.#state = { ...rest, path: loaded.path, profiles: loaded.profiles };
+      this.#state = {
+        ...rest,
+        path: loaded.path,
+        profiles: loaded.profiles,
+        invalid: loaded.invalid.map((i) => i.host),
+      };
     } catch (error) {
       const text = describeError(error).text;
-      this.#state = { ...this.#state, profiles: [], loadError: text };
+      this.#state = { ...this.#state, profiles: [], invalid: [], loadError: text };
       this.#ports.notify('knock: cannot read the profiles', text);
     }
     this.#render();

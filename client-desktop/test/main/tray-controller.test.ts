@@ -32,6 +32,19 @@ describe('TrayController', () => {
     expect(controller.state.path).toBe(PATH);
   });
 
+  it('keeps the good profiles in the menu when another one has errors', async () => {
+    const store = new FakeStore([maths]);
+    store.text += '\n[hosts.broken]\nsequence = "1,,2"\n';
+    const { controller, labels } = setup(store);
+    await controller.start();
+    expect(labels()).toEqual([
+      'ssh.maths.fr',
+      'broken — has errors (knock check-profiles)',
+      'Edit profiles…',
+      'Quit knock',
+    ]);
+  });
+
   it('knocks on click, shows the progress, and notifies "open"', async () => {
     const { controller, log, labels, knocker, clock } = await started();
     const done = controller.handle({ type: 'knock', host: 'ssh.maths.fr' });
