@@ -330,7 +330,8 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return state.notice?.id === action.id && !state.saving ? withoutNotice(state) : state;
     }
     case 'ots-left':
-      if (state.otsLeft[action.path] === action.left) return state;
+      if (Object.hasOwn(state.otsLeft, action.path) && state.otsLeft[action.path] === action.left)
+        return state;
       return { ...state, otsLeft: { ...state.otsLeft, [action.path]: action.left } };
   }
 }

@@ -325,3 +325,16 @@ describe('App: saving keeps what others wrote (issue 9, item 1)', () => {
     expect(store.text).not.toContain('ssh.maths.fr');
   });
 });
+
+describe('App: names like Object.prototype properties (issue 9, item 16)', () => {
+  it('lists hosts and one-time files named constructor or __proto__ as plain names', async () => {
+    const store = new FakeStore([
+      { ...maths, host: 'constructor' },
+      { host: '__proto__', oneTimeSequences: 'constructor', family: 'any', delayMs: 0 },
+    ]);
+    const { frame } = await start(store);
+    await eventually(() => expect(frame()).toMatch(/❯ constructor\s+1228,1227\s+22\s+any/));
+    await eventually(() => expect(frame()).toMatch(/ {2}__proto__\s+one-time: constructor\s/));
+    expect(frame()).not.toContain('native code');
+  });
+});

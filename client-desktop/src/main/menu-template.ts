@@ -87,7 +87,8 @@ export function menuTemplate(state: TrayState, now: number): MenuItem[] {
     });
   }
   for (const profile of state.profiles) {
-    const run = state.runs[profile.host];
+    // A host may be named like an Object.prototype property (`constructor`): own keys only.
+    const run = Object.hasOwn(state.runs, profile.host) ? state.runs[profile.host] : undefined;
     const suffix = status(run, now);
     items.push({
       type: 'normal',

@@ -122,7 +122,7 @@ export class TrayController {
   /** Knocks one profile and verifies its port; a second click while it runs is ignored. */
   async knock(host: string): Promise<KnockOutcome | undefined> {
     const profile = this.#state.profiles.find((p) => p.host === host);
-    const current = this.#state.runs[host];
+    const current = Object.hasOwn(this.#state.runs, host) ? this.#state.runs[host] : undefined;
     if (!profile || current?.phase === 'knocking' || current?.phase === 'verifying') return;
     this.#setRun(host, { phase: 'knocking', since: this.#ports.clock.now() });
     const outcome = await this.#ports.knock.knock(profile, (event) => {

@@ -80,6 +80,15 @@ describe('menuTemplate', () => {
     ]);
   });
 
+  it('handles hosts named like Object.prototype properties', () => {
+    const profiles = ['constructor', 'toString', '__proto__'].map((host) => ({ ...maths, host }));
+    expect(labels(menuTemplate(state({ profiles }), NOW)).slice(0, 3)).toEqual([
+      'constructor',
+      'toString',
+      '__proto__',
+    ]);
+  });
+
   it('says how to add a profile when there is none', () => {
     expect(labels(menuTemplate(state({ profiles: [] }), NOW))[0]).toBe(
       'No profiles yet: add one with Edit profiles… (disabled)',

@@ -55,8 +55,9 @@ export default function ProfileList({ profiles, invalid = [], selected, otsLeft 
       </Box>
       {profiles.map((profile, i) => {
         const active = i === selected;
-        const left =
-          profile.oneTimeSequences === undefined ? undefined : otsLeft[profile.oneTimeSequences];
+        const path = profile.oneTimeSequences;
+        // Own keys only: a path may be named like an Object.prototype property.
+        const left = path !== undefined && Object.hasOwn(otsLeft, path) ? otsLeft[path] : undefined;
         return (
           <Box key={profile.host}>
             <Text color={paint('cyan')}>{active ? '❯ ' : '  '}</Text>
