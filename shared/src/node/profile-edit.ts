@@ -216,6 +216,16 @@ function verify(
     a.every((p, i) => b[i] !== undefined && same(p, b[i], options.home)) &&
     JSON.stringify(othersInvalid(before)) === JSON.stringify(othersInvalid(after));
   if (change.type === 'put') {
+    const broken = after.invalid.find((i) => i.host === change.profile.host);
+    if (broken && after.syntaxOk) {
+      // The profile itself is not valid (the UIs check drafts first; a caller may not).
+      const [problem] = broken.issues;
+      throw refuse(
+        'profile.edit.invalidProfile',
+        `the profile for ${change.profile.host} would not be valid: ${problem?.message ?? 'invalid'}`,
+        problem?.hint ?? 'fix the profile (nothing was written)',
+      );
+    }
     const written = after.profiles.find((p) => p.host === change.profile.host);
     ok &&= written !== undefined && same(written, change.profile, options.home);
   } else ok &&= findHost(after, change.host) === undefined;

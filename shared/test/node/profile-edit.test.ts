@@ -168,6 +168,9 @@ describe('applyProfileChange', () => {
     expect(refused(put(null, { ...a, host: 'n' }), `${file}[oops\n`).message).toMatch(
       /^cannot save: c\.toml:17:\d+: error: TOML syntax error/,
     );
+    expect(refused(put(null, { ...a, host: 'two words' })).message).toBe(
+      'the profile for two words would not be valid: [hosts."two words"]: "two words" is not a host name or address',
+    );
     // A profile written as dotted keys is left to an editor.
     const h = parseProfiles('hosts.h.sequence = "1"\n').profiles[0] as Profile;
     expect(refused(put('h', { ...h, port: 22 }, h), 'hosts.h.sequence = "1"\n').code).toBe(
