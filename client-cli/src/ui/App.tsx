@@ -85,6 +85,7 @@ export default function App({
             invalid={state.invalid}
             selected={state.selected}
             otsLeft={state.otsLeft}
+            otherProblems={state.otherProblems}
           />
         ) : null}
         {screen.kind === 'form' ? (

@@ -7,6 +7,7 @@ import {
   type DraftErrors,
   type DraftField,
   type InvalidProfile,
+  type Issue,
   type Knock,
   type Profile,
   type ProfileDraft,
@@ -56,6 +57,8 @@ export interface TuiState {
   profiles: Profile[];
   /** Profiles of the file that have errors: shown, not usable (the others are). */
   invalid: InvalidProfile[];
+  /** Other problems of the file (unknown keys, errors outside any profile). */
+  otherProblems: number;
   selected: number;
   screen: Screen;
   run?: KnockRun;
@@ -76,6 +79,7 @@ export type Action =
       profiles: Profile[];
       exists: boolean;
       invalid?: InvalidProfile[];
+      warnings?: Issue[];
     }
   | { type: 'load-failed'; message: string }
   | { type: 'reload' }
@@ -111,6 +115,7 @@ export const initialState = (
   exists: false,
   profiles: [],
   invalid: [],
+  otherProblems: 0,
   selected: 0,
   screen: { kind: 'list' },
   otsLeft: {},
@@ -142,6 +147,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
         exists: action.exists,
         profiles: action.profiles,
         invalid: action.invalid ?? [],
+        otherProblems: others(action.warnings),
         selected: kept >= 0 ? kept : clamp(state.selected, action.profiles.length),
       };
     }
@@ -284,6 +290,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
           ...rest,
           profiles,
           invalid: action.loaded?.invalid ?? state.invalid,
+          otherProblems: action.loaded ? others(action.loaded.warnings) : state.otherProblems,
           exists: true,
           selected: clamp(index, profiles.length),
           screen: { kind: 'list' },
@@ -335,6 +342,10 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return { ...state, otsLeft: { ...state.otsLeft, [action.path]: action.left } };
   }
 }
+
+/** Problems that are not the one-line summary of an unusable profile. */
+const others = (warnings: readonly Issue[] | undefined): number =>
+  (warnings ?? []).filter((w) => w.code !== 'profile.unusable').length;
 
 /** The draft checked as the CLI will read it back (with the other profiles, for a duplicate host). */
 function check(state: TuiState, draft: ProfileDraft, original: string | null) {

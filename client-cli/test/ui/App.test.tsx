@@ -316,9 +316,13 @@ describe('App: saving keeps what others wrote (issue 9, item 1)', () => {
 
   it('lists a broken profile as unusable, and still edits the others', async () => {
     const store = new FakeStore([maths]);
-    store.text += '\n[hosts.broken]\nsequence = "1"\nport = 0\n';
+    store.text +=
+      '\n[hosts.broken]\nsequence = "1"\nport = 0\n\n[hosts.typo]\nsequence = "2"\nprot = 22\n';
     const { frame, press } = await start(store);
     await eventually(() => expect(frame()).toMatch(/✗ broken\s+line \d+: .*port must be/));
+    await eventually(() =>
+      expect(frame()).toContain('1 other problem in the file: knock check-profiles lists them'),
+    );
     await press('d', 'y');
     await eventually(() => expect(frame()).toContain('deleted ssh.maths.fr'));
     expect(store.text).toContain('[hosts.broken]');

@@ -2,13 +2,14 @@
 // profiles, an in-memory profile file and a knock service driven by hand. One copy,
 // imported by both packages' tests.
 import { serializeProfiles, type Profile } from '@knock/shared';
-import type {
-  KnockOutcome,
-  KnockService,
-  KnockServiceProgress,
-  ProfileChange,
-  ProfileStore,
-  StoredProfiles,
+import {
+  loadedFromParse,
+  type KnockOutcome,
+  type KnockService,
+  type KnockServiceProgress,
+  type ProfileChange,
+  type ProfileStore,
+  type StoredProfiles,
 } from '@knock/shared/node';
 import { applyProfileChange } from '@knock/shared/profile-edit';
 import { parseProfiles } from '@knock/shared/profiles';
@@ -61,14 +62,9 @@ export class FakeStore implements ProfileStore {
     this.text = serializeProfiles(profiles);
   }
   #loaded(): StoredProfiles {
-    const parsed = parseProfiles(this.text, this.path);
-    return {
-      path: this.path,
-      profiles: parsed.profiles,
-      exists: this.exists,
-      warnings: parsed.issues.filter((i) => i.severity === 'warning'),
-      invalid: parsed.invalid,
-    };
+    // What the real store answers for this text (a file nothing can be used of throws).
+    const loaded = loadedFromParse(this.path, parseProfiles(this.text, this.path), {});
+    return { ...loaded, exists: this.exists };
   }
   async load(): Promise<StoredProfiles> {
     this.loads += 1;

@@ -9,6 +9,8 @@ export interface Props {
   selected: number;
   /** Unused sequences left, by one-time file path. */
   otsLeft?: Readonly<Record<string, number>>;
+  /** Other problems in the file (unknown keys…): counted, listed by knock check-profiles. */
+  otherProblems?: number;
 }
 
 const PORT_WIDTH = 6;
@@ -29,7 +31,13 @@ function sequenceText(profile: Profile, left: number | undefined): string {
 }
 
 /** One row per profile: host, sequence (or one-time file and how many are left), port, family. */
-export default function ProfileList({ profiles, invalid = [], selected, otsLeft = {} }: Props) {
+export default function ProfileList({
+  profiles,
+  invalid = [],
+  selected,
+  otsLeft = {},
+  otherProblems = 0,
+}: Props) {
   const { stdout } = useStdout();
   const { paint, dim } = useTheme();
   const width = columns(stdout.columns || 80);
@@ -84,6 +92,12 @@ export default function ProfileList({ profiles, invalid = [], selected, otsLeft 
       {invalid.length > 0 ? (
         <Text dimColor={dim} wrap="truncate-end">
           ✗ cannot be used until fixed in an editor (knock check-profiles lists every problem)
+        </Text>
+      ) : null}
+      {otherProblems > 0 ? (
+        <Text dimColor={dim} wrap="truncate-end">
+          {otherProblems === 1 ? '1 other problem' : `${otherProblems} other problems`} in the file:
+          knock check-profiles lists them
         </Text>
       ) : null}
     </Box>
