@@ -3,7 +3,12 @@ import { dirname } from 'node:path';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic-file.js';
 import { withFileLock, type LockOptions } from './lock.js';
 import type { ProfileChange } from './profile-edit.js';
-import { homeDir, loadedFromParse, readProfileText, type LoadedProfiles } from './profiles.js';
+import {
+  profilesHomeDir,
+  loadedFromParse,
+  readProfileText,
+  type LoadedProfiles,
+} from './profiles.js';
 
 export type { ProfileChange } from './profile-edit.js';
 
@@ -64,7 +69,7 @@ export function createProfileStore(path: string, options: ProfileStoreOptions = 
           const before = await readProfileText(path);
           const after = applyProfileChange(before ?? '', change, {
             file: path,
-            home: homeDir(env),
+            home: profilesHomeDir(env),
           });
           const fs = options.fs ? { fs: options.fs } : {};
           if (before !== undefined) await writeFileAtomic(backupPath(path), before, fs);

@@ -9,7 +9,7 @@ import type { ProfilesParse } from './profiles-parse.js';
 
 export { findProfile } from '../profile.js';
 
-export const homeDir = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
+export const profilesHomeDir = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
 
 /** The profile file: $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml, else ~/.config/knock/config.toml. */
 export function profilesPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -17,7 +17,7 @@ export function profilesPath(env: NodeJS.ProcessEnv = process.env): string {
   // The XDG spec ignores a relative XDG_CONFIG_HOME.
   if (env.XDG_CONFIG_HOME?.startsWith('/'))
     return join(env.XDG_CONFIG_HOME, 'knock', 'config.toml');
-  return join(homeDir(env), '.config', 'knock', 'config.toml');
+  return join(profilesHomeDir(env), '.config', 'knock', 'config.toml');
 }
 
 export interface LoadedProfiles {
@@ -72,7 +72,7 @@ export function loadedFromParse(
     });
   }
   warnings.sort((a, b) => a.line - b.line);
-  const dir = homeDir(env);
+  const dir = profilesHomeDir(env);
   return {
     path,
     exists: true,
