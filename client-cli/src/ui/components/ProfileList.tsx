@@ -80,7 +80,9 @@ export default function ProfileList({
       })}
       {invalid.map((broken) => (
         <Box key={`invalid:${broken.host}`}>
-          <Text color={paint('red')}>{'✗ '}</Text>
+          <Box width={2} flexShrink={0}>
+            <Text color={paint('red')}>✗</Text>
+          </Box>
           {cell(width.host, broken.host)}
           <Box flexShrink={1}>
             <Text color={paint('red')} wrap="truncate-end">
