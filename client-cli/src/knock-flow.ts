@@ -1,4 +1,4 @@
-import { ExitCode, KnockError, formatIssue } from '@knock/shared/core';
+import { ExitCode, KnockError, formatIssue, invalidProfileError } from '@knock/shared/core';
 import type { KnockRequest, KnockSent, LockHolder, VerifyResult } from '@knock/shared/node';
 import { formatEndpoint } from './endpoint.js';
 import type { CliDeps, Out, Profile, ProfileFile } from './deps.js';
@@ -48,7 +48,11 @@ export async function lookupProfile(
   warn: Out | undefined = deps.stderr,
 ): Promise<{ file: ProfileFile; profile: Profile | undefined }> {
   const file = await loadProfileFile(deps, configPath, warn);
-  return { file, profile: deps.findProfile(file.profiles, host) };
+  const profile = deps.findProfile(file.profiles, host);
+  // A profile with errors is not "no profile": say what is wrong with it (ExitCode.config).
+  const broken = profile ? undefined : invalidProfileError(file, host);
+  if (broken) throw broken;
+  return { file, profile };
 }
 
 export function noProfileError(host: string, file: ProfileFile, alternative: string): KnockError {

@@ -61,6 +61,7 @@ export function nodeDeps(): CliDeps {
     sendKnocks: async (options) => (await net()).sendKnocks(options),
     verifyOpen: async (options) => (await net()).verifyOpen(options),
     loadProfiles: async (options) => (await shared()).loadProfiles(options),
+    checkProfiles: async (options) => (await shared()).checkProfileFile(options),
     findProfile,
     takeOneTimeSequence: async (path, use, options) =>
       (await shared()).takeOneTimeSequence(path, use, options),

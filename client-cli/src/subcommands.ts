@@ -8,6 +8,7 @@ import {
 } from '@knock/shared/core';
 import type { Knock } from '@knock/shared/core';
 import type { CliDeps, SubcommandFactory } from './deps.js';
+import { checkProfilesCommand } from './commands/check-profiles.js';
 import type { OtsGenerateOptions } from './commands/ots.js';
 import type { ProxyOptions } from './commands/proxy.js';
 import type { SshOptions } from './commands/ssh.js';
@@ -214,4 +215,5 @@ function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
 export function addSubcommands(program: Command, deps: CliDeps, sub: SubcommandFactory): void {
   for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand])
     program.addCommand(make(deps, sub));
+  program.addCommand(checkProfilesCommand(deps, sub));
 }

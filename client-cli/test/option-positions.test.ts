@@ -35,11 +35,17 @@ const BASE: Record<string, string[]> = {
   'knock ssh': ['h.test'],
   'knock proxy': ['h.test', 'PORT'],
   'knock ui': [],
+  'knock check-profiles': [],
 };
 
 /** Options that only act together with another one: what to add to the base for them. */
 const NEEDS: Record<string, string[]> = {
   'knock --timeout': ['--verify'],
+};
+
+/** Options whose whole point is a failing exit status on the base arguments. */
+const EXIT_CODE: Record<string, number> = {
+  'knock check-profiles --strict': 3,
 };
 
 /** Commands whose options end at their first argument (the rest is passed on to ssh). */
@@ -62,6 +68,10 @@ afterAll(() => server.close());
 async function observe(args: readonly string[]) {
   const f: Fake = fake({
     profiles: [profile('h.test', { sequence: [tcp(1228), tcp(1227)], port: 22 })],
+    // check-profiles reads the file's text: one unknown key, so --strict has a warning to fail on.
+    ...(args.includes('check-profiles')
+      ? { profileText: '[hosts."h.test"]\nsequence = "1228,1227"\nport = 22\ncolour = "blue"\n' }
+      : {}),
     addresses: { 'h.test': ['127.0.0.1'] },
     sshG: { code: 0, stdout: 'host h.test\nhostname h.test\nport 22\naddressfamily any\n' },
   });
@@ -189,7 +199,7 @@ describe('every option of every knock command, in every position', () => {
 
       // The option right after its command, long form: it must change what happens.
       const canonical = await observe([...path, ...needs, ...(forms[0] ?? []), ...rest]);
-      expect(canonical.code, canonical.stderr).toBe(0);
+      expect(canonical.code, canonical.stderr).toBe(EXIT_CODE[`${command} ${long}`] ?? 0);
       expect(canonical, `${command} ${long} does nothing`).not.toEqual(baseline);
 
       const positions: [string, string[]][] = [];

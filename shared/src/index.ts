@@ -9,4 +9,5 @@ export * from './config/serialize.js';
 export * from './ots.js';
 export * from './profile.js';
 export * from './profile-draft.js';
+export * from './services.js';
 export * from './ip-text.js';

@@ -141,9 +141,15 @@ describe('the knock binary', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`${file}:2`);
     expect(result.stderr).not.toMatch(/^\s+at /m);
-    // knock list says the same.
+    // knock list still works (the other profiles would be listed) and warns about it;
+    // knock check-profiles lists every problem and fails.
     const list = await knock(['list'], { env: { ...process.env, KNOCK_CONFIG: file } });
-    expect(list.code).toBe(3);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain(`${file}:2:`);
+    expect(list.stderr).toContain('knock check-profiles');
+    const check = await knock(['check-profiles'], { env: { ...process.env, KNOCK_CONFIG: file } });
+    expect(check.code).toBe(3);
+    expect(check.stdout).toContain(`${file}:2:`);
   });
 
   it('knock list shows a real profile file', async () => {
