@@ -17,6 +17,7 @@ import {
   type Issue,
   type KnockdConfig,
 } from '@knock/shared';
+import { leafOptions } from './leaf-options.js';
 
 export interface CheckDeps {
   stdout: (text: string) => void;
@@ -115,8 +116,23 @@ export function checkCommand(deps: CheckDeps): Command {
   return new Command('check')
     .description('validate a config file: print every problem with file:line:col; exit 0 or 1')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_FILE)
+    .option('--strict', 'exit 1 on warnings too (what can never work as written)')
     .allowExcessArguments(false)
-    .action(async (opts: { config: string }) => {
+    .addHelpText(
+      'after',
+      `
+Checks what the daemon checks when it starts and needs no root: the config, the
+Trusted_File, One_Time_Sequences files, the LogFile directory, the Interface. "OK"
+means knock-server will start with this config. A check that cannot run here (an
+interface of another host) is named, not passed.
+
+Examples:
+  knock-server check                         /etc/knockd.conf
+  knock-server check -c ./knockd.conf        another file; exit 1 on errors
+  knock-server check --strict -c knockd.conf exit 1 on warnings too (for CI)`,
+    )
+    .action(async (_opts, command: Command) => {
+      const opts = leafOptions<{ config: string }>(command);
       const { config, issues } = await validateConfigFile(opts.config);
       for (const issue of issues) deps.stdout(`${formatIssue(issue)}\n`);
       const errors = issues.filter((i) => i.severity === 'error').length;

@@ -67,7 +67,15 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
 }
 
 export function otsCommand(deps: OtsDeps): Command {
-  const ots = new Command('ots').description('one-time-sequence files (One_Time_Sequences)');
+  const examples = `
+Examples:
+  knock-server ots generate --count 50 --length 3 /etc/knockd/ssh.ots
+  knock-server ots generate --count 20 --length 4 --udp-ratio 0.5 --min-port 2000 ssh.ots
+Then in a door:  One_Time_Sequences = /etc/knockd/ssh.ots
+and on the client (profile):  one_time_sequences = "~/.config/knock/ssh.ots" (a copy)`;
+  const ots = new Command('ots')
+    .description('one-time-sequence files (One_Time_Sequences)')
+    .addHelpText('after', examples);
   ots
     .command('generate')
     .description('write a new one-time-sequence file for a door and its clients')
@@ -79,6 +87,7 @@ export function otsCommand(deps: OtsDeps): Command {
     .option('--max-port <port>', 'highest port', wholeNumber('--max-port', 1, 65535), 65535)
     .option('--force', 'replace an existing file', false)
     .allowExcessArguments(false)
+    .addHelpText('after', examples)
     .action(
       (
         file: string,

@@ -169,5 +169,41 @@ export function createProgram(deps: ProgramDeps): Command {
   program.addCommand(otsCommand(deps));
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
   applySeams(program, deps);
+  program.hook('preAction', (_program, leaf) => refuseDaemonOptions(program, leaf));
+  for (const leaf of leaves(program)) markRequired(leaf);
   return program;
+}
+
+/** Every command that runs an action, the program included. */
+export function leaves(command: Command): Command[] {
+  const below = command.commands.flatMap(leaves);
+  return command.commands.length === 0 ? [command] : below;
+}
+
+/** commander's help does not say which options are required: say it in each description. */
+function markRequired(command: Command): void {
+  for (const option of command.options)
+    if (option.mandatory && !option.description.endsWith('(required)'))
+      option.description += ' (required)';
+}
+
+/**
+ * `knock-server -d check`: an option of the daemon given before a subcommand would be
+ * silently ignored; refuse it. `-c` before a subcommand that reads a config is taken.
+ */
+function refuseDaemonOptions(program: Command, leaf: Command): void {
+  if (leaf === program) return;
+  const leafKeys = new Set(leaf.options.map((o) => o.attributeName()));
+  for (const option of program.options) {
+    const key = option.attributeName();
+    const source = program.getOptionValueSource(key);
+    if (source === undefined || source === 'default' || leafKeys.has(key)) continue;
+    const path = [];
+    for (let c: Command | null = leaf; c && c !== program; c = c.parent) path.unshift(c.name());
+    program.error(
+      `knock-server: ${option.flags.split(/[ ,]+/)[0] ?? option.long ?? ''} is an option of the daemon, not of \`knock-server ${path.join(' ')}\`: ` +
+        `write it after the subcommand if \`knock-server ${path.join(' ')} --help\` lists it`,
+      { exitCode: ExitCode.usage, code: 'knock-server.daemonOption' },
+    );
+  }
 }

@@ -6,6 +6,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE, ExitCode, KnockError } from '@knock/shared';
+import { leafOptions } from '../cli/leaf-options.js';
 import { showArgv, systemExec } from './exec.js';
 import type { Exec } from './types.js';
 
@@ -49,7 +50,9 @@ export function installServiceCommand(deps: ServiceDeps = {}): Command {
     )
     .option('-c, --config <file>', 'the config the service runs with', DEFAULT_CONFIG_FILE)
     .option('--dry-run', 'print the unit and where it would go; change nothing')
-    .action(async (opts: { config: string; dryRun?: boolean }) => {
+    .allowExcessArguments(false)
+    .action(async (_opts, command: Command) => {
+      const opts = leafOptions<{ config: string; dryRun?: boolean }>(command);
       const unitDir = deps.unitDir ?? '/etc/systemd/system';
       const target = `${unitDir}/knock-server.service`;
       const execStart = deps.execStart ?? [process.execPath, fileURLToPath(BIN)];
