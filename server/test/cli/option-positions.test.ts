@@ -7,7 +7,8 @@
  * `install-service` commands), so a new subcommand or option is covered without editing
  * this file, except for a sample value (the test fails until one is given).
  */
-import { Command, CommanderError, type Option } from 'commander';
+import type { Command } from 'commander';
+import { CommanderError, type Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError } from '@knock/shared';
 import { createProgram, leaves } from '../../src/cli/program.js';
