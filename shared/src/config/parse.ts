@@ -859,7 +859,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       const partColumn = column + offset + leadingSpace(part);
       offset += part.length + 1;
       const item = cTrim(part);
-      const m = /^(\d{1,5})(?:\s*\/\s*([A-Za-z]+))?$/.exec(item);
+      const m = /^(\d{1,5})(?:[ \t\v\f\r]*\/[ \t\v\f\r]*([A-Za-z]+))?$/.exec(item);
       const proto = m?.[2]?.toLowerCase() ?? 'tcp';
       const port = m ? Number(m[1]) : NaN;
       if (!m || (proto !== 'tcp' && proto !== 'udp') || port < 1 || port > 65535) {
