@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './sequence.js';
 export * from './config/types.js';
 export * from './config/parse.js';
+export * from './config/lint.js';
 export * from './config/serialize.js';
 export * from './ots.js';
 export * from './profile.js';
