@@ -10,6 +10,7 @@ import { linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, KnockError, generateOts } from '@knock/shared';
+import { namingTarget } from '@knock/shared/node';
 
 export interface OtsDeps {
   stdout: (text: string) => void;
@@ -39,10 +40,11 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
   try {
     writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    throw new KnockError('ots.write', `cannot write ${path}: ${(error as Error).message}`, {
-      exitCode: ExitCode.otsFile,
-      hint: 'check that the directory exists and is writable',
-    });
+    throw new KnockError(
+      'ots.write',
+      `cannot write ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
+      { exitCode: ExitCode.otsFile, hint: 'check that the directory exists and is writable' },
+    );
   }
   try {
     if (force) renameSync(temp, path);
@@ -54,9 +56,11 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
         exitCode: ExitCode.otsFile,
         hint: 'add --force to replace it (sequences still in it will stop working)',
       });
-    throw new KnockError('ots.write', `cannot write ${path}: ${(error as Error).message}`, {
-      exitCode: ExitCode.otsFile,
-    });
+    throw new KnockError(
+      'ots.write',
+      `cannot write ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
+      { exitCode: ExitCode.otsFile },
+    );
   } finally {
     try {
       unlinkSync(temp);

@@ -150,12 +150,16 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
     const kind: FirewallKind =
       opts.backend ?? config?.options.firewall ?? (await (deps.detect ?? detectFirewall)());
     if (kind === 'none') {
+      // `Firewall = none` is a choice: the tools may well be installed.
+      const chosen = opts.backend === undefined && config?.options.firewall === 'none';
       throw new KnockError(
         'firewall.none',
-        `no firewall backend: ${config?.options.firewall === 'none' ? `Firewall = none in ${opts.config}` : 'neither nft nor iptables is installed'}`,
+        `no firewall backend: ${chosen ? `Firewall = none in ${opts.config}` : 'neither nft nor iptables is installed'}`,
         {
           exitCode: ExitCode.firewall,
-          hint: 'install nftables (apt-get install nftables), or pass --backend nftables|iptables',
+          hint: chosen
+            ? `the daemon runs door commands only; to use the built-in firewall, write Firewall = nftables (or iptables) in ${opts.config}, or pass --backend nftables|iptables`
+            : 'install nftables (apt-get install nftables), or pass --backend nftables|iptables',
         },
       );
     }
