@@ -281,6 +281,17 @@ export class Detector {
       if (door.sequence.length > 255) {
         throw new RangeError(`door ${door.name}: ${door.sequence.length} knocks (at most 255)`);
       }
+      // A NaN or infinite timeout would leave its attempts in the queue for ever.
+      if (!Number.isFinite(door.timeoutMs) || door.timeoutMs < 0)
+        throw new RangeError(`door ${door.name}: timeout ${door.timeoutMs} ms is not a time`);
+      for (const knock of door.sequence)
+        if (
+          knock.port >>> 0 !== knock.port ||
+          knock.port < 1 ||
+          knock.port > 65535 ||
+          (knock.protocol !== 'tcp' && knock.protocol !== 'udp')
+        )
+          throw new RangeError(`door ${door.name}: ${knock.port}:${knock.protocol} is not a port`);
     }
     const fresh = doors.map(plan);
     const oldPlans = this.plans;
@@ -367,10 +378,24 @@ export class Detector {
     this.maybeShrink();
   }
 
-  /** Feeds one captured packet seen at `now` (ms); appends what happened to `out`. */
+  /**
+   * Feeds one captured packet seen at `now` (ms); appends what happened to `out`.
+   * The event is checked at this boundary: a port that is not a whole number from 0
+   * to 65535, a protocol or family that is not one of ours, a source that is not text,
+   * or an IPv4 key that is not a uint32 is not a knock, and is ignored (a decoder bug
+   * must not corrupt the table). `now` must be a finite time (RangeError otherwise).
+   */
   feed(event: KnockEvent, now: number, out: DetectorAction[]): void {
+    if (!Number.isFinite(now))
+      throw new RangeError(`the time of a packet must be finite (got ${now})`);
     this.expire(now, out);
-    const key = keyOf(event.protocol, event.dstPort);
+    const port = event.dstPort;
+    // (x >>> 0) === x: a whole number from 0 to 2^32-1 (false for NaN, fractions, negatives).
+    if (port >>> 0 !== port || port > 65535) return;
+    const protocol = event.protocol;
+    if (protocol !== 'tcp' && protocol !== 'udp') return;
+    if ((event.family !== 4 && event.family !== 6) || typeof event.src !== 'string') return;
+    const key = keyOf(protocol, port);
     const indexed = this.keyIndex[key]!;
     if (indexed === 0) return;
     const containing = this.containing[indexed - 1]!;
@@ -390,7 +415,9 @@ export class Detector {
     if (!visible) return;
 
     const src = event.src;
-    const v4 = event.srcV4 ?? parseIPv4(src);
+    const given = event.srcV4;
+    const v4 =
+      given !== undefined && (given === -1 || given >>> 0 === given) ? given : parseIPv4(src);
     const first = this.getHead(v4, src);
     const seq = event.seq >>> 0;
     let touchedCount = 0;
@@ -476,6 +503,8 @@ export class Detector {
    * one call (the caller comes back at once for the rest, letting packets in between).
    */
   expire(now: number, out: DetectorAction[], limit = Infinity): void {
+    // NaN would compare false with every deadline (nothing expires, silently).
+    if (Number.isNaN(now)) throw new RangeError('expire(NaN): the time must be a number');
     let done = 0;
     while (done < limit) {
       let slot = NONE;

@@ -94,6 +94,31 @@ describe('Daemon: knocks', () => {
     ]);
   });
 
+  it('a throw on the expiry path is logged, never reaches the fatal handler, and expiry goes on (issue 9 item 21)', async () => {
+    let broken = true;
+    const lookup = new HostLookup({ reverse: () => Promise.resolve([]) });
+    const nameOf = lookup.nameOf.bind(lookup);
+    lookup.nameOf = (address: string) => {
+      if (broken) throw new Error('lookup exploded');
+      return nameOf(address);
+    };
+    const t = setup(SSH, { lookup });
+    await t.daemon.start();
+    broken = false;
+    t.send('192.0.2.1', 7000);
+    broken = true;
+    // The timer fires inside advance(): a throw would fail this await.
+    await t.clock.advance(5000);
+    expect(t.memory.messages.at(-1)).toMatch(
+      /^internal error while expiring attempts: lookup exploded \(a bug in knock-server/,
+    );
+    broken = false;
+    t.send('192.0.2.2', 7000);
+    await t.clock.advance(6000);
+    expect(t.memory.messages.at(-1)).toBe('192.0.2.2: openSSH: sequence timeout (stage 1)');
+    await t.daemon.stop();
+  });
+
   it('logs a sequence timeout when it happens, without waiting for another packet', async () => {
     const t = setup();
     await t.daemon.start();
