@@ -15,7 +15,12 @@ import {
 } from '@knock/shared';
 import { checkCommand, type CheckDeps } from './check.js';
 import { otsCommand, type OtsDeps } from './ots.js';
-import { DEFAULT_MAX_ATTEMPTS, defaultServerOptions, type ServerOptions } from './options.js';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  MAX_MAX_ATTEMPTS,
+  defaultServerOptions,
+  type ServerOptions,
+} from './options.js';
 
 export interface ProgramDeps extends CheckDeps, OtsDeps {
   version: string;
@@ -45,9 +50,11 @@ export function applySeams(command: Command, deps: Pick<ProgramDeps, 'stdout' | 
   for (const sub of command.commands) applySeams(sub, deps);
 }
 
-const positiveInt = (flag: string) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
-    throw new InvalidArgumentError(`${flag} takes a whole number of at least 1 (got "${value}")`);
+const wholeNumber = (flag: string, max: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
+    throw new InvalidArgumentError(
+      `${flag} takes a whole number from 1 to ${max} (got "${value}")`,
+    );
   return Number(value);
 };
 
@@ -139,8 +146,8 @@ export function createProgram(deps: ProgramDeps): Command {
     )
     .option(
       '--max-attempts <n>',
-      'most knock attempts tracked at once (oldest evicted first)',
-      positiveInt('--max-attempts'),
+      `most knock attempts tracked at once, 1 to ${MAX_MAX_ATTEMPTS} (oldest evicted first)`,
+      wholeNumber('--max-attempts', MAX_MAX_ATTEMPTS),
       DEFAULT_MAX_ATTEMPTS,
     )
     .allowExcessArguments(false)

@@ -62,6 +62,15 @@ const secondsOption = (value: string): number => {
   return n;
 };
 
+/** iptables chain names hold 28 characters; the longest suffix is `_trusted`. */
+const chainPrefixOption = (value: string): string => {
+  if (!/^[A-Za-z][\w-]{0,19}$/.test(value))
+    throw new InvalidArgumentError(
+      `"${value}" cannot start iptables chain names: use 1 to 20 letters, digits, _ or -, starting with a letter`,
+    );
+  return value;
+};
+
 const showPort = (p: PortSpec) => `${p.port}/${p.protocol}`;
 
 /** `4m57s`, `1h0m5s`, `forever`. */
@@ -117,6 +126,7 @@ export function fwCommand(deps: FwDeps = {}): Command {
       .option(
         '--chain-prefix <name>',
         "iptables chain names <name>_filter… ('ssh' gives the seed's ssh_*)",
+        chainPrefixOption,
         'knock',
       )
       .option('--dry-run', 'print the exact nft text / iptables commands instead of running them');
