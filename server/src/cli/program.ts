@@ -9,6 +9,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_CONFIG_FILE,
+  DEFAULT_PID_FILE,
   ExitCode,
   exitCodeDescriptions,
   type ExitCodeName,
@@ -128,7 +129,7 @@ export function createProgram(deps: ProgramDeps): Command {
     .helpOption('-h, --help', 'show this help and exit')
     .option(
       '-i, --interface <if[,if…]>',
-      'interface(s) to listen on (overrides Interface)',
+      'interface(s) to listen on (overrides Interface; default: Interface, else the interface of the default route)',
       interfaceList,
     )
     .option('-d, --daemon', 'run in the background and write the pidfile')
@@ -136,8 +137,11 @@ export function createProgram(deps: ProgramDeps): Command {
     .option('-D, --debug', 'print debug lines on stdout')
     .option('-v, --verbose', 'print what happens on stdout')
     .option('-l, --lookup', 'add reverse-DNS names to log lines (never to commands)')
-    .option('-p, --pidfile <file>', 'pidfile (PidFile in the config wins)')
-    .option('-g, --logfile <file>', 'log file (LogFile in the config wins)')
+    .option(
+      '-p, --pidfile <file>',
+      `pidfile (PidFile in the config wins; default: ${DEFAULT_PID_FILE} with -d, none without)`,
+    )
+    .option('-g, --logfile <file>', 'log file (LogFile in the config wins; default: none)')
     .option('-4, --only-ip-v4', 'ignore IPv6 knocks')
     .addOption(
       new Option('--log-format <format>', 'log file and -v format')

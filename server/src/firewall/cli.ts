@@ -120,7 +120,7 @@ export function fwCommand(deps: FwDeps = {}): Command {
       .addOption(
         new Option(
           '--backend <kind>',
-          'firewall backend (default: Firewall in the config, else nftables if nft exists, else iptables)',
+          'firewall backend (default: Firewall in the config, else nftables if nft exists, else iptables if iptables and ip6tables exist)',
         ).choices(['nftables', 'iptables']),
       )
       .option(

@@ -237,3 +237,21 @@ describe('fw -c FILE reads FILE wherever it is written (issue 9 item 2)', () => 
     expect(out.join('')).toContain('tcp . 2222');
   });
 });
+
+describe('help states the real defaults', () => {
+  it('the daemon: -i, -p, -g say what happens without them', async () => {
+    const help = (await run(['--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('default: Interface, else the interface of the default route');
+    expect(help).toContain('default: /var/run/knockd.pid with -d, none without');
+    expect(help).toMatch(
+      /-g, --logfile <file> log file \(LogFile in the config wins; default: none\)/,
+    );
+  });
+
+  it('fw --backend names the whole detection order', async () => {
+    const r = await run(['fw', 'setup', '--help']);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      'else nftables if nft exists, else iptables if iptables and ip6tables exist',
+    );
+  });
+});
