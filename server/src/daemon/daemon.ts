@@ -492,6 +492,16 @@ export class Daemon {
     previous: RunningDoor[] | undefined,
   ): Promise<RunningDoor[]> {
     const doors: RunningDoor[] = [];
+    // An unchanged door (name and knocks) keeps its id: the previous doors by that key,
+    // in order, each used once (a scan per door made a reload of thousands of doors slow).
+    const unchanged = new Map<string, RunningDoor[]>();
+    for (const p of previous ?? []) {
+      if (p.disabled) continue;
+      const key = doorKey(p.door.name, p.detector.sequence);
+      const list = unchanged.get(key);
+      if (list) list.push(p);
+      else unchanged.set(key, [p]);
+    }
     for (const door of config.doors) {
       let sequence: readonly Knock[] = door.sequence;
       let disabled = false;
@@ -518,13 +528,7 @@ export class Daemon {
         ...(door.target !== undefined ? { target: door.target } : {}),
       };
       // An unchanged door keeps its id, so nothing about it looks new.
-      const same = previous?.find(
-        (p) =>
-          !p.disabled &&
-          !doors.some((d) => d.detector.id === p.detector.id) &&
-          p.door.name === door.name &&
-          sameKnocks(p.detector.sequence, sequence),
-      );
+      const same = unchanged.get(doorKey(door.name, sequence))?.shift();
       if (same) detector.id = same.detector.id;
       doors.push({ detector, door, rotating: false, disabled });
     }
@@ -686,6 +690,6 @@ function describePacket(e: KnockEvent): string {
   return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
 
-const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>
-  a.length === b.length &&
-  a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);
+/** Equal for two doors that are the same door across a reload: name and knocks. */
+const doorKey = (name: string, knocks: readonly Knock[]): string =>
+  `${name}\0${knocks.map((k) => `${k.port}:${k.protocol}`).join(',')}`;

@@ -133,13 +133,9 @@ function plan(door: DetectorDoor): Omit<Plan, 'queue'> {
   };
 }
 
-const samePlan = (a: Omit<Plan, 'queue'>, b: Omit<Plan, 'queue'>): boolean =>
-  a.door.name === b.door.name &&
-  a.setMask === b.setMask &&
-  a.clearMask === b.clearMask &&
-  a.targetCanonical === b.targetCanonical &&
-  a.keys.length === b.keys.length &&
-  a.keys.every((k, i) => k === b.keys[i]);
+/** Equal for two plans whose attempts carry over a reload: name, flags, target, steps. */
+const signature = (p: Omit<Plan, 'queue'>): string =>
+  `${p.door.name}\0${p.setMask}\0${p.clearMask}\0${p.targetCanonical ?? ''}\0${p.keys.join(',')}`;
 
 function shardOf(text: string): number {
   let h = text.length;
@@ -296,20 +292,27 @@ export class Detector {
     const fresh = doors.map(plan);
     const oldPlans = this.plans;
     const doorMap = new Int32Array(oldPlans.length).fill(NONE);
-    const taken = new Uint8Array(fresh.length);
+    // Each old door keeps its attempts in the first new door that is the same plan: one
+    // map lookup per door (a scan per door was quadratic on a reload of 16,889 doors).
+    const bySignature = new Map<string, number[]>();
+    fresh.forEach((p, k) => {
+      const key = signature(p);
+      const list = bySignature.get(key);
+      if (list) list.push(k);
+      else bySignature.set(key, [k]);
+    });
     oldPlans.forEach((old, i) => {
-      const j = fresh.findIndex((p, k) => taken[k] === 0 && samePlan(old, p));
-      if (j !== NONE) {
-        doorMap[i] = j;
-        taken[j] = 1;
-      }
+      const j = bySignature.get(signature(old))?.shift();
+      if (j !== undefined) doorMap[i] = j;
     });
 
     // New queues, one per distinct timeout.
     const queueTimeout: number[] = [];
+    const queueOf = new Map<number, number>();
     const plans: Plan[] = fresh.map((p) => {
-      let queue = queueTimeout.indexOf(p.timeoutMs);
-      if (queue === NONE) queue = queueTimeout.push(p.timeoutMs) - 1;
+      let queue = queueOf.get(p.timeoutMs);
+      if (queue === undefined)
+        queueOf.set(p.timeoutMs, (queue = queueTimeout.push(p.timeoutMs) - 1));
       return { ...p, queue };
     });
 

@@ -317,6 +317,28 @@ describe('Daemon: SIGHUP', () => {
     expect(t.capture.source.filters.at(-1)).toContain('9000/tcp,8000/tcp,7000/tcp');
   });
 
+  it(
+    'a reload of thousands of doors is linear: unchanged doors found by key, not by scans (issue 9 item 19)',
+    { timeout: 60_000 },
+    async () => {
+      const many = (n: number) =>
+        Array.from(
+          { length: n },
+          (_, i) =>
+            `[d${i}]\n  sequence = ${(i % 60000) + 1},${(i % 7) + 60001}\n  command = true\n`,
+        ).join('');
+      const t = setup(many(5000));
+      await t.daemon.start();
+      t.send('192.0.2.1', 4999 + 1);
+      const started = performance.now();
+      await t.daemon.reload();
+      // The cubic matching took hours here; the linear one well under a second.
+      expect(performance.now() - started).toBeLessThan(15_000);
+      t.send('192.0.2.1', 60001 + (4999 % 7));
+      expect(t.actions.opened.map((o) => o.door)).toEqual(['d4999']);
+    },
+  );
+
   it("a changed door's attempts are dropped (its sequence is not the one they started)", async () => {
     const t = setup();
     await t.daemon.start();
