@@ -197,6 +197,8 @@ interface DoorState {
   openTimeoutLine?: number;
   /** Set even when the value had errors: what depends on it is not reported again. */
   openPortsLine?: number;
+  /** A One_Time_Sequences line whose value had errors (no "empty knock sequence" then). */
+  otsFailedLine?: number;
   banLine?: number;
 }
 
@@ -715,7 +717,10 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         return;
       }
       case 'One_Time_Sequences': {
-        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) return;
+        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) {
+          state.otsFailedLine = line;
+          return;
+        }
         const previous = state.otsLine ?? state.sequenceLine;
         if (previous !== undefined) {
           warning(
@@ -965,7 +970,11 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
   function finishDoor(state: DoorState): void {
     const door = state.door;
-    if (state.sequenceLine === undefined && state.otsLine === undefined) {
+    if (
+      state.sequenceLine === undefined &&
+      state.otsLine === undefined &&
+      state.otsFailedLine === undefined
+    ) {
       error(
         'config.door.emptySequence',
         door.line,

@@ -94,6 +94,11 @@ describe('a value that failed to parse causes no second, wrong issue', () => {
     expect(parsed.config.doors[0]?.openPorts).toEqual([{ port: 22, protocol: 'tcp' }]);
   });
 
+  it('One_Time_Sequences with no value: its own error, not also "an empty knock sequence"', () => {
+    const parsed = parseConfig('[otp]\n  One_Time_Sequences =\n  Command = true\n');
+    expect(parsed.issues.map((i) => i.code)).toEqual(['config.value.empty']);
+  });
+
   it('Open_Ports that is wrong: its own error only', () => {
     const parsed = door('  Open_Ports = 22:tcp\n  Open_Timeout = 300\n');
     expect(parsed.issues.map((i) => i.code)).toEqual(['config.openPorts.invalid']);
