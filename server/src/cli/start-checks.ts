@@ -8,6 +8,7 @@ import { readdir, readFile as fsReadFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { KnockError, type Issue, type KnockdConfig } from '@knock/shared';
 import { needsFirewall } from '../daemon/actions-port.js';
+import { detectFirewall, onPath } from '../firewall/create.js';
 import { loadTrusted, type Lookup } from '../firewall/load-trusted.js';
 
 export interface StartCheckDeps {
@@ -17,6 +18,8 @@ export interface StartCheckDeps {
   interfaceNames?: () => Promise<ReadonlySet<string> | undefined>;
   /** 'directory', 'other', or 'missing'. */
   pathKind?: (path: string) => Promise<'directory' | 'other' | 'missing'>;
+  /** Whether a program (nft, iptables, ip6tables) is installed (default: on PATH). */
+  has?: (program: string) => Promise<boolean>;
 }
 
 export interface StartChecks {
@@ -90,6 +93,7 @@ export async function runStartChecks(
       );
     }
   }
+  if (needsFirewall(config)) issues.push(...(await firewallTools(config, text, configFile, deps)));
   if (needsFirewall(config))
     notChecked.push(
       `setting up the firewall (needs root: knock-server fw setup --dry-run -c ${configFile} prints the rules)`,
@@ -126,4 +130,63 @@ export async function runStartChecks(
       );
   }
   return { issues, notChecked };
+}
+
+/**
+ * The backend the start would set up, and whether its tools are here: a named backend
+ * without its tool stops the start; no backend at all leaves Open_Ports and Ban doors
+ * running their commands only (the daemon logs it at every start).
+ */
+async function firewallTools(
+  config: KnockdConfig,
+  text: string,
+  configFile: string,
+  deps: StartCheckDeps,
+): Promise<Issue[]> {
+  const has = deps.has ?? ((program: string) => onPath(program));
+  const named = config.options.firewall;
+  const kind = named ?? (await detectFirewall({ has }));
+  const line = named === undefined ? 0 : directiveLine(text, 'Firewall');
+  const issue = (severity: Issue['severity'], message: string, hint: string): Issue => ({
+    severity,
+    code: 'check.firewall',
+    message,
+    hint,
+    file: configFile,
+    line,
+    column: 0,
+  });
+  const missing =
+    kind === 'nftables'
+      ? (await has('nft'))
+        ? []
+        : ['nft']
+      : kind === 'iptables'
+        ? [
+            ...((await has('iptables')) ? [] : ['iptables']),
+            ...((await has('ip6tables')) ? [] : ['ip6tables']),
+          ]
+        : [];
+  if (missing.length > 0)
+    return [
+      issue(
+        'error',
+        `Firewall = ${kind}, but ${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not installed: knock-server would not start`,
+        kind === 'nftables' ? 'apt-get install nftables' : 'apt-get install iptables',
+      ),
+    ];
+  const firewallDoors = config.doors.filter(
+    (d) => d.openPorts !== undefined || d.ban !== undefined,
+  );
+  if (kind === 'none' && firewallDoors.length > 0)
+    return [
+      issue(
+        'warning',
+        `${named === 'none' ? 'Firewall = none' : 'neither nft nor iptables is installed'}: door${firewallDoors.length === 1 ? '' : 's'} ${firewallDoors.map((d) => `'${d.name}'`).join(', ')} would open no port and ban no one (Open_Ports, Ban), only run commands`,
+        named === 'none'
+          ? 'remove Firewall = none, or the Open_Ports and Ban lines'
+          : 'apt-get install nftables',
+      ),
+    ];
+  return [];
 }

@@ -20,6 +20,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const HOST: StartCheckDeps = {
   interfaceNames: async () => new Set(['lo', 'eth0']),
   lookup: async (name) => (name === 'ssh.example' ? ['192.0.2.9'] : []),
+  has: async () => true,
 };
 
 async function check(conf: string, args: string[] = [], deps: StartCheckDeps = HOST) {
@@ -117,6 +118,29 @@ describe('check runs the checks of the start', () => {
     }
     const ok = await check(`[options]\n  LogFile = ${dir}/k.log\n${DOOR}`);
     expect(ok.code).toBe(0);
+  });
+
+  it('a firewall backend whose tool is missing is an error; none at all a warning', async () => {
+    const only = (...programs: string[]) => ({
+      ...HOST,
+      has: async (p: string) => programs.includes(p),
+    });
+    const GRANT = '[ssh]\n  Sequence = 1228\n  Open_Ports = 22/tcp\n';
+    const nft = await check(`[options]\n  Firewall = nftables\n${GRANT}`, [], only('iptables'));
+    expect(nft.code).toBe(ExitCode.failure);
+    expect(nft.out).toContain(
+      `${nft.file}:2: error: Firewall = nftables, but nft is not installed`,
+    );
+    const ipt = await check(`[options]\n  Firewall = iptables\n${GRANT}`, [], only('iptables'));
+    expect(ipt.out).toContain('but ip6tables is not installed');
+    const none = await check(GRANT, [], only());
+    expect(none.code).toBe(0);
+    expect(none.out).toContain(
+      "warning: neither nft nor iptables is installed: door 'ssh' would open no port",
+    );
+    const chosen = await check(`[options]\n  Firewall = none\n${GRANT}`, [], only('nft'));
+    expect(chosen.out).toContain("warning: Firewall = none: door 'ssh' would open no port");
+    expect((await check(GRANT, [], only('nft'))).out).not.toMatch(/warning|error/);
   });
 
   it('a config with a firewall door says the firewall setup was not checked', async () => {

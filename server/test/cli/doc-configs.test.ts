@@ -72,6 +72,7 @@ describe('the config blocks of the documentation', () => {
       },
       lookup: async () => ['192.0.2.10'],
       interfaceNames: async () => undefined,
+      has: async () => true,
     });
     expect(issues.map(formatIssue)).toEqual([]);
   });
