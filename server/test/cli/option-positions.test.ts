@@ -179,6 +179,26 @@ describe('--help of every subcommand', () => {
   });
 });
 
+describe('a repeatable option written on both sides of the action', () => {
+  it('keeps every value, in the order written', async () => {
+    const r = await run([
+      'fw',
+      '--port',
+      '22/tcp',
+      'setup',
+      '--port',
+      '443/tcp',
+      '--port',
+      '53/udp',
+    ]);
+    expect(r.seen[0]?.options.port).toEqual([
+      { port: 22, protocol: 'tcp' },
+      { port: 443, protocol: 'tcp' },
+      { port: 53, protocol: 'udp' },
+    ]);
+  });
+});
+
 describe('options of the daemon before a subcommand', () => {
   it('-c before a subcommand that reads a config is taken', async () => {
     for (const path of [['check'], ['fw', 'setup'], ['install-service']]) {
