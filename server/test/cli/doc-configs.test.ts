@@ -29,7 +29,35 @@ interface Block {
   text: string;
 }
 
+/** A man page's example blocks (.EX/.EE, .nf/.fi), roff escapes undone. */
+function roffBlocks(path: string): Block[] {
+  const found: Block[] = [];
+  let open: { line: number; body: string[] } | undefined;
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, index) => {
+      if (/^\.(EX|nf)\b/.test(line)) open = { line: index + 1, body: [] };
+      else if (open && /^\.(EE|fi)\b/.test(line)) {
+        found.push({
+          where: `${relative(ROOT, path)}:${open.line}`,
+          lang: '',
+          text: open.body.join('\n') + '\n',
+        });
+        open = undefined;
+      } else if (open && !line.startsWith('.') && !line.startsWith("'"))
+        open.body.push(
+          line
+            .replace(/\\-/g, '-')
+            .replace(/\\\(aq/g, "'")
+            .replace(/\\&/g, '')
+            .replace(/\\e/g, '\\'),
+        );
+    });
+  return found;
+}
+
 function blocks(path: string): Block[] {
+  if (/\.[1-8]$/.test(path)) return roffBlocks(path);
   const found: Block[] = [];
   const lines = readFileSync(path, 'utf8').split('\n');
   let open: { lang: string; line: number; body: string[]; indent: number } | undefined;
