@@ -125,12 +125,16 @@ describe('every documented option of every subcommand, in every position', () =>
       .flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]);
     const tail = [...(ARGS[path] ?? []), ...required];
     const expected = SAMPLES[key]!.value;
-    // Position i: right after the i-th word of `knock-server fw setup`, or after everything.
-    for (let i = 0; i <= names.length; i++) {
-      const args =
-        i < names.length
-          ? [...names.slice(0, i), ...tokens, ...names.slice(i), ...tail]
-          : [...names, ...tail, ...tokens];
+    // Right before each word of `knock-server fw setup`, right after the last one (before
+    // the arguments), and after everything.
+    const positions: string[][] = names.map((_, i) => [
+      ...names.slice(0, i),
+      ...tokens,
+      ...names.slice(i),
+      ...tail,
+    ]);
+    positions.push([...names, ...tokens, ...tail], [...names, ...tail, ...tokens]);
+    for (const [i, args] of positions.entries()) {
       const r = await run(args);
       const where = `knock-server ${args.join(' ')}`;
       if (r.seen.length === 1) {
