@@ -127,6 +127,8 @@ export function createProgram(deps: ProgramDeps): Command {
       'print the version and exit',
     )
     .helpOption('-h, --help', 'show this help and exit')
+    // commander adds `help [command]` only to programs without an action of their own.
+    .helpCommand('help [command]', 'show the help of a command (knock-server help check)')
     .option(
       '-i, --interface <if[,if…]>',
       'interface(s) to listen on (overrides Interface; default: Interface, else the interface of the default route)',

@@ -175,6 +175,12 @@ describe('--help of every subcommand', () => {
     expect(ots.stdout).toMatch(/--length <l>.*\(required\)/);
   });
 
+  it('`knock-server help check` is `knock-server check --help`', async () => {
+    const viaHelp = await run(['help', 'check']);
+    expect(viaHelp.code).toBe(0);
+    expect(viaHelp.stdout).toBe((await run(['check', '--help'])).stdout);
+  });
+
   it('check and ots have examples', async () => {
     for (const path of [['check'], ['ots'], ['ots', 'generate']]) {
       const r = await run([...path, '--help']);
