@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import {
@@ -93,6 +93,13 @@ export function sandboxWarnings(unit: string, configPath: string, config: Knockd
       });
   const warnings: string[] = [];
   for (const file of files) {
+    if (!isAbsolute(file.path)) {
+      // systemd starts the service in /: a relative path names another file there.
+      warnings.push(
+        `${file.what} ${file.path} is a relative path: the service runs in /, where it is /${file.path.replace(/^\.\//, '')}; write the absolute path`,
+      );
+      continue;
+    }
     const path = resolve(file.path);
     const dir = hidden.find((d) => under(path, d));
     if (dir !== undefined)

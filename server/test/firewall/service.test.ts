@@ -144,6 +144,20 @@ describe('install-service and the config it runs (issue 9 item 6)', () => {
     expect(clean.stderr).toBe('');
   });
 
+  it('warns about relative paths in the config: the service runs in /', async () => {
+    const r = await install(['--dry-run'], false, [], {
+      '/etc/knockd.conf':
+        '[options]\n  LogFile = knock.log\n[ssh]\n  One_Time_Sequences = ./ssh.ots\n  Command = true\n',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'LogFile knock.log is a relative path: the service runs in /, where it is /knock.log',
+    );
+    expect(r.stderr).toContain(
+      'One_Time_Sequences of [ssh] (marked as used) ./ssh.ots is a relative path',
+    );
+  });
+
   it("names knock-server's own documentation, not knockd's", async () => {
     const r = await install(['--dry-run'], false);
     expect(r.stdout).not.toContain('man:knockd');
