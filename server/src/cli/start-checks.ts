@@ -16,6 +16,8 @@ export interface StartCheckDeps {
   lookup?: Lookup;
   /** The interfaces of this host, or undefined when it cannot tell (default /sys/class/net). */
   interfaceNames?: () => Promise<ReadonlySet<string> | undefined>;
+  /** Whether an interface is up (IFF_UP), undefined when unknown (default /sys/class/net/IF/flags). */
+  interfaceUp?: (name: string) => Promise<boolean | undefined>;
   /** 'directory', 'other', or 'missing'. */
   pathKind?: (path: string) => Promise<'directory' | 'other' | 'missing'>;
   /** Whether a program (nft, iptables, ip6tables) is installed (default: on PATH). */
@@ -31,6 +33,17 @@ export interface StartChecks {
 const systemInterfaces = async (): Promise<ReadonlySet<string> | undefined> => {
   try {
     return new Set(await readdir('/sys/class/net'));
+  } catch {
+    return undefined;
+  }
+};
+
+const systemInterfaceUp = async (name: string): Promise<boolean | undefined> => {
+  try {
+    // IFF_UP is bit 0 of the interface flags.
+    return (
+      (Number.parseInt(await fsReadFile(`/sys/class/net/${name}/flags`, 'utf8'), 16) & 1) === 1
+    );
   } catch {
     return undefined;
   }
@@ -104,12 +117,20 @@ export async function runStartChecks(
     const present = await (deps.interfaceNames ?? systemInterfaces)();
     if (present === undefined) notChecked.push(`Interface ${wanted.join(',')} (no /sys/class/net)`);
     else
-      for (const name of wanted.filter((n) => !present.has(n)))
-        error(
-          'Interface',
-          `Interface ${name}: no such interface on this host: knock-server would not start`,
-          `\`ip link\` lists the interfaces (here: ${[...present].sort().join(', ')}); -i IF overrides Interface`,
-        );
+      for (const name of wanted) {
+        if (!present.has(name))
+          error(
+            'Interface',
+            `Interface ${name}: no such interface on this host: knock-server would not start`,
+            `\`ip link\` lists the interfaces (here: ${[...present].sort().join(', ')}); -i IF overrides Interface`,
+          );
+        else if ((await (deps.interfaceUp ?? systemInterfaceUp)(name)) === false)
+          error(
+            'Interface',
+            `Interface ${name} is down: knock-server would not start`,
+            `bring it up (ip link set ${name} up), or listen elsewhere with -i IF`,
+          );
+      }
   }
 
   for (const [directive, path, consequence] of [

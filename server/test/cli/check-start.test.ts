@@ -18,9 +18,10 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const HOST: StartCheckDeps = {
-  interfaceNames: async () => new Set(['lo', 'eth0']),
+  interfaceNames: async () => new Set(['lo', 'eth0', 'eth1']),
   lookup: async (name) => (name === 'ssh.example' ? ['192.0.2.9'] : []),
   has: async () => true,
+  interfaceUp: async (name) => name !== 'eth1',
 };
 
 async function check(conf: string, args: string[] = [], deps: StartCheckDeps = HOST) {
@@ -96,7 +97,15 @@ describe('check runs the checks of the start', () => {
     const r = await check(`[options]\n  Interface = eth0,wlan9\n${DOOR}`);
     expect(r.code).toBe(ExitCode.failure);
     expect(r.out).toContain(`${r.file}:2: error: Interface wlan9: no such interface on this host`);
-    expect(r.out).toContain('here: eth0, lo');
+    expect(r.out).toContain('here: eth0, eth1, lo');
+  });
+
+  it('an Interface that is down is an error (the start would fail)', async () => {
+    const r = await check(`[options]\n  Interface = eth1\n${DOOR}`);
+    expect(r.code).toBe(ExitCode.failure);
+    expect(r.out).toContain(
+      `${r.file}:2: error: Interface eth1 is down: knock-server would not start`,
+    );
   });
 
   it('an Interface this host cannot look up is named as not checked', async () => {
