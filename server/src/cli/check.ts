@@ -149,9 +149,10 @@ export function checkCommand(deps: CheckDeps): Command {
       'after',
       `
 Checks what the daemon checks when it starts and needs no root: the config, the
-Trusted_File, One_Time_Sequences files, the LogFile directory, the Interface. "OK"
-means knock-server will start with this config. A check that cannot run here (an
-interface of another host) is named, not passed.
+Trusted_File, One_Time_Sequences files, the LogFile and PidFile directories, the
+Interface (exists, is up), the Firewall backend's tool. "OK" means knock-server will
+start with this config; what needs root (opening the capture, setting up the
+firewall) is named as not checked.
 
 Examples:
   knock-server check                         /etc/knockd.conf
