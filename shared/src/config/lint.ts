@@ -1,6 +1,7 @@
 /**
  * Warnings about configs that parse but can never work as written (knockd runs them
- * silently): a door that does nothing, two doors with the same sequence, TCPFlags on a
+ * silently): a door that does nothing, two doors with the same sequence (or the same
+ * one-time-sequences file), TCPFlags on a
  * door whose knocks are all UDP, door names that differ only in case, [options] twice.
  * `knock-server check` reports them; `check --strict` fails on them. Linear in the size
  * of the config (one map lookup per door).
@@ -33,6 +34,7 @@ export function lintConfig(text: string, config: KnockdConfig, file?: string): I
 
   const byFoldedName = new Map<string, Door>();
   const bySequence = new Map<string, Door>();
+  const byOtsFile = new Map<string, Door>();
   for (const door of config.doors) {
     const folded = door.name.toLowerCase();
     const sameName = byFoldedName.get(folded);
@@ -62,6 +64,18 @@ export function lintConfig(text: string, config: KnockdConfig, file?: string): I
           door.line,
           `TCPFlags has no effect in door '${door.name}': every knock of its sequence is UDP`,
           'remove TCPFlags, or knock over TCP',
+        );
+    }
+
+    if (door.oneTimeSequences !== undefined) {
+      const same = byOtsFile.get(door.oneTimeSequences);
+      if (same === undefined) byOtsFile.set(door.oneTimeSequences, door);
+      else
+        warn(
+          'config.door.sameOneTimeFile',
+          door.line,
+          `door '${door.name}' uses the one-time-sequences file of door '${same.name}' (line ${same.line}), ${door.oneTimeSequences}: the same knocks open both, and each use marks the line for both`,
+          'give each door its own file (knock-server ots generate)',
         );
     }
 
