@@ -39,7 +39,7 @@ const program = createProgram({
       },
       await systemPorts(),
     ),
-  extraCommands: [fwCommand({ stdout, stderr }), installServiceCommand({ stdout })],
+  extraCommands: [fwCommand({ stdout, stderr }), installServiceCommand({ stdout, stderr })],
 });
 
 let ranDaemon = false;

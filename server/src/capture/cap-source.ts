@@ -157,7 +157,8 @@ export function openError(
       `no permission to capture on "${name}": ${stripCode(message)}`,
       {
         exitCode: ExitCode.permission,
-        hint: 'run knock-server as root, or give node CAP_NET_RAW and CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")")',
+        // Never suggest setcap on node: every Node script on the host would get raw sockets.
+        hint: 'run knock-server as root, or as the systemd service (knock-server install-service), whose unit gives CAP_NET_RAW and CAP_NET_ADMIN to knock-server alone (AmbientCapabilities)',
       },
     );
   if (/parse filter|syntax error|filter expression|illegal|unknown host|bogus/i.test(message))

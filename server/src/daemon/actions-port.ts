@@ -43,7 +43,7 @@ const showPorts = (ports: readonly PortSpec[]) =>
   ports.map((p) => `${p.port}/${p.protocol}`).join(',');
 
 /** Whether any door asks for the built-in firewall. */
-const needsFirewall = (config: KnockdConfig): boolean =>
+export const needsFirewall = (config: KnockdConfig): boolean =>
   config.doors.some((d) => (d.openPorts?.length ?? 0) > 0 || d.ban !== undefined) ||
   config.options.trustedFile !== undefined;
 

@@ -71,6 +71,8 @@ let nextDoorId = 1;
 
 /** Attempts expired per timer turn; the timer comes back at once for the rest. */
 const EXPIRE_BATCH = 2_000;
+/** After an error on the expiry path, the next try (ms). */
+const EXPIRE_RETRY_MS = 1000;
 /**
  * After the attempt table grew past this many slots and then shrank to a quarter of
  * its peak, memory is given back to the system (capture.releaseMemory) once
@@ -292,7 +294,8 @@ export class Daemon {
     if (!detector || this.#stopping) return;
     const out = this.#out;
     out.length = 0;
-    const now = event.time > 0 ? event.time : this.#clock.now();
+    // A capture time that is not a finite positive number (a decoder bug): use the clock.
+    const now = event.time > 0 && event.time < Infinity ? event.time : this.#clock.now();
     if (this.#log.debugEnabled) this.#log.debug(describePacket(event));
     try {
       detector.feed(event, now, out);
@@ -315,9 +318,21 @@ export class Daemon {
     if (!detector || this.#stopping) return;
     const out = this.#out;
     out.length = 0;
-    // Bounded work per turn: a flood's worth of expiries never stalls the capture.
-    detector.expire(this.#clock.now(), out, EXPIRE_BATCH);
-    if (out.length > 0) this.#handle(out);
+    try {
+      // Bounded work per turn: a flood's worth of expiries never stalls the capture.
+      detector.expire(this.#clock.now(), out, EXPIRE_BATCH);
+      if (out.length > 0) this.#handle(out);
+    } catch (error) {
+      // A timer callback that throws would reach the process's fatal handler: log, go on.
+      this.#log.error(
+        'error',
+        `internal error while expiring attempts: ${(error as Error).message} (a bug in knock-server: please report it)`,
+      );
+      // Try again in a second, not in a tight loop if the error repeats.
+      this.#timerAt = this.#clock.now() + EXPIRE_RETRY_MS;
+      this.#timer = this.#clock.setTimer(() => this.#expire(), EXPIRE_RETRY_MS);
+      return;
+    }
     this.#armTimer();
     this.#watchMemory(detector);
   }
@@ -346,7 +361,11 @@ export class Daemon {
     // Keep a timer that fires no later than needed: under a flood the oldest attempt
     // changes with almost every packet, and re-arming each time would cost more than
     // the knock itself. A timer that fires early finds nothing and re-arms.
-    if (deadline === undefined || (this.#timerAt !== undefined && this.#timerAt <= deadline))
+    if (
+      deadline === undefined ||
+      !Number.isFinite(deadline) ||
+      (this.#timerAt !== undefined && this.#timerAt <= deadline)
+    )
       return;
     this.#timer?.cancel();
     this.#timerAt = deadline;
@@ -473,6 +492,16 @@ export class Daemon {
     previous: RunningDoor[] | undefined,
   ): Promise<RunningDoor[]> {
     const doors: RunningDoor[] = [];
+    // An unchanged door (name and knocks) keeps its id: the previous doors by that key,
+    // in order, each used once (a scan per door made a reload of thousands of doors slow).
+    const unchanged = new Map<string, RunningDoor[]>();
+    for (const p of previous ?? []) {
+      if (p.disabled) continue;
+      const key = doorKey(p.door.name, p.detector.sequence);
+      const list = unchanged.get(key);
+      if (list) list.push(p);
+      else unchanged.set(key, [p]);
+    }
     for (const door of config.doors) {
       let sequence: readonly Knock[] = door.sequence;
       let disabled = false;
@@ -499,13 +528,7 @@ export class Daemon {
         ...(door.target !== undefined ? { target: door.target } : {}),
       };
       // An unchanged door keeps its id, so nothing about it looks new.
-      const same = previous?.find(
-        (p) =>
-          !p.disabled &&
-          !doors.some((d) => d.detector.id === p.detector.id) &&
-          p.door.name === door.name &&
-          sameKnocks(p.detector.sequence, sequence),
-      );
+      const same = unchanged.get(doorKey(door.name, sequence))?.shift();
       if (same) detector.id = same.detector.id;
       doors.push({ detector, door, rotating: false, disabled });
     }
@@ -667,6 +690,6 @@ function describePacket(e: KnockEvent): string {
   return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
 
-const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>
-  a.length === b.length &&
-  a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);
+/** Equal for two doors that are the same door across a reload: name and knocks. */
+const doorKey = (name: string, knocks: readonly Knock[]): string =>
+  `${name}\0${knocks.map((k) => `${k.port}:${k.protocol}`).join(',')}`;

@@ -68,10 +68,15 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): Timer;
 }
 
+/** setTimeout's ceiling (2^31-1 ms, about 24.8 days): longer delays fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
-    const handle = setTimeout(fn, ms);
+    // A Seq_Timeout of years must not become a 1 ms timer (and a busy loop of re-arming):
+    // fire at the ceiling instead; the caller finds nothing due yet and re-arms.
+    const handle = setTimeout(fn, ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0);
     return { cancel: () => clearTimeout(handle) };
   },
 };

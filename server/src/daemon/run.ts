@@ -225,10 +225,13 @@ async function startServer(
       await daemon.start();
       if (settings.pidFile) writePidfile(settings.pidFile);
     } catch (error) {
+      // Why, before the "shutting down" that stop() logs.
+      logStartFailure(log, error);
       await daemon.stop().catch(() => undefined);
       throw error;
     }
   } catch (error) {
+    logStartFailure(log, error);
     unlisten();
     log.close();
     throw error;
@@ -242,6 +245,18 @@ async function startServer(
     void daemon.reload();
   }
   await stopped;
+}
+
+const loggedFailures = new WeakSet<object>();
+
+/** A start that fails says why in the log (once), not only on the terminal that may be gone. */
+function logStartFailure(log: Logger, error: unknown): void {
+  if (typeof error === 'object' && error !== null) {
+    if (loggedFailures.has(error)) return;
+    loggedFailures.add(error);
+  }
+  const { text } = describeError(error);
+  log.error('error', `knock-server did not start: ${text.replace(/\n\s*/g, ' ')}`);
 }
 
 /**

@@ -133,13 +133,9 @@ function plan(door: DetectorDoor): Omit<Plan, 'queue'> {
   };
 }
 
-const samePlan = (a: Omit<Plan, 'queue'>, b: Omit<Plan, 'queue'>): boolean =>
-  a.door.name === b.door.name &&
-  a.setMask === b.setMask &&
-  a.clearMask === b.clearMask &&
-  a.targetCanonical === b.targetCanonical &&
-  a.keys.length === b.keys.length &&
-  a.keys.every((k, i) => k === b.keys[i]);
+/** Equal for two plans whose attempts carry over a reload: name, flags, target, steps. */
+const signature = (p: Omit<Plan, 'queue'>): string =>
+  `${p.door.name}\0${p.setMask}\0${p.clearMask}\0${p.targetCanonical ?? ''}\0${p.keys.join(',')}`;
 
 function shardOf(text: string): number {
   let h = text.length;
@@ -281,24 +277,42 @@ export class Detector {
       if (door.sequence.length > 255) {
         throw new RangeError(`door ${door.name}: ${door.sequence.length} knocks (at most 255)`);
       }
+      // A NaN or infinite timeout would leave its attempts in the queue for ever.
+      if (!Number.isFinite(door.timeoutMs) || door.timeoutMs < 0)
+        throw new RangeError(`door ${door.name}: timeout ${door.timeoutMs} ms is not a time`);
+      for (const knock of door.sequence)
+        if (
+          knock.port >>> 0 !== knock.port ||
+          knock.port < 1 ||
+          knock.port > 65535 ||
+          (knock.protocol !== 'tcp' && knock.protocol !== 'udp')
+        )
+          throw new RangeError(`door ${door.name}: ${knock.port}:${knock.protocol} is not a port`);
     }
     const fresh = doors.map(plan);
     const oldPlans = this.plans;
     const doorMap = new Int32Array(oldPlans.length).fill(NONE);
-    const taken = new Uint8Array(fresh.length);
+    // Each old door keeps its attempts in the first new door that is the same plan: one
+    // map lookup per door (a scan per door was quadratic on a reload of 16,889 doors).
+    const bySignature = new Map<string, number[]>();
+    fresh.forEach((p, k) => {
+      const key = signature(p);
+      const list = bySignature.get(key);
+      if (list) list.push(k);
+      else bySignature.set(key, [k]);
+    });
     oldPlans.forEach((old, i) => {
-      const j = fresh.findIndex((p, k) => taken[k] === 0 && samePlan(old, p));
-      if (j !== NONE) {
-        doorMap[i] = j;
-        taken[j] = 1;
-      }
+      const j = bySignature.get(signature(old))?.shift();
+      if (j !== undefined) doorMap[i] = j;
     });
 
     // New queues, one per distinct timeout.
     const queueTimeout: number[] = [];
+    const queueOf = new Map<number, number>();
     const plans: Plan[] = fresh.map((p) => {
-      let queue = queueTimeout.indexOf(p.timeoutMs);
-      if (queue === NONE) queue = queueTimeout.push(p.timeoutMs) - 1;
+      let queue = queueOf.get(p.timeoutMs);
+      if (queue === undefined)
+        queueOf.set(p.timeoutMs, (queue = queueTimeout.push(p.timeoutMs) - 1));
       return { ...p, queue };
     });
 
@@ -367,10 +381,24 @@ export class Detector {
     this.maybeShrink();
   }
 
-  /** Feeds one captured packet seen at `now` (ms); appends what happened to `out`. */
+  /**
+   * Feeds one captured packet seen at `now` (ms); appends what happened to `out`.
+   * The event is checked at this boundary: a port that is not a whole number from 0
+   * to 65535, a protocol or family that is not one of ours, a source that is not text,
+   * or an IPv4 key that is not a uint32 is not a knock, and is ignored (a decoder bug
+   * must not corrupt the table). `now` must be a finite time (RangeError otherwise).
+   */
   feed(event: KnockEvent, now: number, out: DetectorAction[]): void {
+    if (!Number.isFinite(now))
+      throw new RangeError(`the time of a packet must be finite (got ${now})`);
     this.expire(now, out);
-    const key = keyOf(event.protocol, event.dstPort);
+    const port = event.dstPort;
+    // (x >>> 0) === x: a whole number from 0 to 2^32-1 (false for NaN, fractions, negatives).
+    if (port >>> 0 !== port || port > 65535) return;
+    const protocol = event.protocol;
+    if (protocol !== 'tcp' && protocol !== 'udp') return;
+    if ((event.family !== 4 && event.family !== 6) || typeof event.src !== 'string') return;
+    const key = keyOf(protocol, port);
     const indexed = this.keyIndex[key]!;
     if (indexed === 0) return;
     const containing = this.containing[indexed - 1]!;
@@ -390,7 +418,9 @@ export class Detector {
     if (!visible) return;
 
     const src = event.src;
-    const v4 = event.srcV4 ?? parseIPv4(src);
+    const given = event.srcV4;
+    const v4 =
+      given !== undefined && (given === -1 || given >>> 0 === given) ? given : parseIPv4(src);
     const first = this.getHead(v4, src);
     const seq = event.seq >>> 0;
     let touchedCount = 0;
@@ -476,6 +506,8 @@ export class Detector {
    * one call (the caller comes back at once for the rest, letting packets in between).
    */
   expire(now: number, out: DetectorAction[], limit = Infinity): void {
+    // NaN would compare false with every deadline (nothing expires, silently).
+    if (Number.isNaN(now)) throw new RangeError('expire(NaN): the time must be a number');
     let done = 0;
     while (done < limit) {
       let slot = NONE;

@@ -62,6 +62,16 @@ export const EXTENSION_DIRECTIVES = [
   'Ban',
 ] as const;
 
+/** Values run by /bin/sh, where `# …` is the shell's comment: not an inline comment of the file. */
+const COMMAND_DIRECTIVES: ReadonlySet<string> = new Set([
+  'Start_Command',
+  'Command',
+  'Start_Command_6',
+  'Command_6',
+  'Stop_Command',
+  'Stop_Command_6',
+]);
+
 /** knockd reads lines with fgets(…, PATH_MAX): a longer line is cut in two. */
 const MAX_LINE_BYTES = 4095;
 /** knockd keeps 127 bytes of a door name. */
@@ -185,6 +195,10 @@ interface DoorState {
   stopCommandLine?: number;
   stopCommand6Line?: number;
   openTimeoutLine?: number;
+  /** Set even when the value had errors: what depends on it is not reported again. */
+  openPortsLine?: number;
+  /** A One_Time_Sequences line whose value had errors (no "empty knock sequence" then). */
+  otsFailedLine?: number;
   banLine?: number;
 }
 
@@ -201,6 +215,8 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   const options: Options = { useSyslog: false };
   const doors: Door[] = [];
   const states: DoorState[] = [];
+  // Door name → first door of that name: one lookup per header, however many doors.
+  const byName = new Map<string, Door>();
 
   const report = (
     severity: Issue['severity'],
@@ -300,13 +316,13 @@ export function parseConfig(text: string, file?: string): ConfigParse {
           'use a shorter name',
         );
       }
-      const same = states.find((s) => s.door.name === name);
+      const same = byName.get(name);
       if (same) {
         warning(
           'config.door.duplicate',
           lineNo,
           lead + 1,
-          `door '${name}' is also defined at line ${same.door.line}: the two are separate doors with the same name in the logs`,
+          `door '${name}' is also defined at line ${same.line}: the two are separate doors with the same name in the logs`,
           'rename one of them',
         );
       }
@@ -319,9 +335,17 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         cmdTimeout: DEFAULT_CMD_TIMEOUT,
       };
       const state: DoorState = { door };
+      if (!same) byName.set(name, door);
       doors.push(door);
       states.push(state);
       section = state;
+      return;
+    }
+
+    // `[ssh]   # comment`: knockd reads the whole line as a directive and rejects it.
+    const header = /^\[[^\]]*\]([ \t\v\f\r]*)#/.exec(content);
+    if (header) {
+      inlineComment(lineNo, lead + header[0].length, 'a section header');
       return;
     }
 
@@ -343,6 +367,25 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     const key = asciiUpper(keyText);
 
     if (eq < 0) {
+      // `UseSyslog   # comment`
+      const bare = /^(.*?)[ \t\v\f\r]+#/.exec(keyText);
+      const bareKey = bare ? asciiUpper(cTrim(bare[1] ?? '')) : undefined;
+      if (
+        bare &&
+        bareKey !== undefined &&
+        (bareKey === 'USESYSLOG' ||
+          canonicalKey(bareKey, [...OPTIONS_DIRECTIVES, ...DOOR_DIRECTIVES]))
+      ) {
+        inlineComment(
+          lineNo,
+          keyColumn + (bare[0]?.length ?? 1) - 1,
+          canonicalKey(bareKey, OPTIONS_DIRECTIVES) ??
+            canonicalKey(bareKey, DOOR_DIRECTIVES) ??
+            'UseSyslog',
+        );
+        if (bareKey === 'USESYSLOG') options.useSyslog = true;
+        return;
+      }
       if (key === 'USESYSLOG') {
         options.useSyslog = true;
         return;
@@ -364,7 +407,16 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
     const rawValue = content.slice(eq + 1);
     const valueColumn = lead + eq + 2 + leadingSpace(rawValue);
-    const value = cTrim(rawValue);
+    let value = cTrim(rawValue);
+    // `Open_Ports = 22/tcp   # ssh`: knockd takes the comment as part of the value. Said once,
+    // for every directive but the commands (where the shell reads # as a comment); the value
+    // before it is then used, so nothing else on the line is reported twice.
+    const known = canonicalKey(key, section === 'options' ? OPTIONS_DIRECTIVES : DOOR_DIRECTIVES);
+    const hash = /(?:^|[ \t\v\f\r])#/.exec(value);
+    if (known !== undefined && hash && !COMMAND_DIRECTIVES.has(known)) {
+      inlineComment(lineNo, valueColumn + hash.index + hash[0].length - 1, known);
+      value = cTrim(value.slice(0, hash.index));
+    }
 
     if (key === 'USESYSLOG') {
       error(
@@ -378,7 +430,6 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     }
 
     if (section === 'options') {
-      const known = canonicalKey(key, OPTIONS_DIRECTIVES);
       if (!known) {
         unknownDirective(keyText, key, lineNo, keyColumn, false);
         return;
@@ -387,7 +438,6 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       return;
     }
 
-    const known = canonicalKey(key, DOOR_DIRECTIVES);
     if (!known) {
       unknownDirective(keyText, key, lineNo, keyColumn, false);
       return;
@@ -402,6 +452,16 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   return { config: { options, doors }, issues };
 
   // -------------------------------------------------------------------------------------------
+
+  function inlineComment(line: number, column: number, what: string): void {
+    error(
+      'config.inlineComment',
+      line,
+      column,
+      `knockd.conf has no inline comments: knockd reads this # and what follows as part of ${what === 'a section header' ? what : `the ${what} line`}`,
+      'put the comment on its own line, starting with #',
+    );
+  }
 
   function unknownDirective(
     keyText: string,
@@ -657,7 +717,10 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         return;
       }
       case 'One_Time_Sequences': {
-        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) return;
+        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) {
+          state.otsFailedLine = line;
+          return;
+        }
         const previous = state.otsLine ?? state.sequenceLine;
         if (previous !== undefined) {
           warning(
@@ -753,6 +816,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         return;
       }
       case 'Open_Ports':
+        state.openPortsLine = line;
         openPorts(door, value, line, column);
         return;
       case 'Open_Timeout': {
@@ -809,11 +873,22 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     };
     const fixable = tokens.every((t) => flagOf(t.replace(/[ \t\v\f\r\n]+/g, '')) !== undefined);
     let offset = 0;
+    const here = new Map<TcpFlag, boolean>();
     for (const token of tokens) {
       const tokenColumn = column + offset;
       offset += token.length + 1;
       const exact = flagOf(token);
+      const said = exact && here.get(exact.flag);
+      if (exact && said !== undefined && said !== exact.set)
+        warning(
+          'config.tcpFlags.contradiction',
+          line,
+          tokenColumn,
+          `TCPFlags asks for ${exact.flag} both set and not set: no packet can be both, so this door can never open`,
+          `keep one of ${exact.flag} and !${exact.flag}`,
+        );
       if (exact) {
+        here.set(exact.flag, exact.set);
         door.tcpFlags[exact.flag] = exact.set;
         continue;
       }
@@ -859,7 +934,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       const partColumn = column + offset + leadingSpace(part);
       offset += part.length + 1;
       const item = cTrim(part);
-      const m = /^(\d{1,5})(?:\s*\/\s*([A-Za-z]+))?$/.exec(item);
+      const m = /^(\d{1,5})(?:[ \t\v\f\r]*\/[ \t\v\f\r]*([A-Za-z]+))?$/.exec(item);
       const proto = m?.[2]?.toLowerCase() ?? 'tcp';
       const port = m ? Number(m[1]) : NaN;
       if (!m || (proto !== 'tcp' && proto !== 'udp') || port < 1 || port > 65535) {
@@ -895,7 +970,11 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
   function finishDoor(state: DoorState): void {
     const door = state.door;
-    if (state.sequenceLine === undefined && state.otsLine === undefined) {
+    if (
+      state.sequenceLine === undefined &&
+      state.otsLine === undefined &&
+      state.otsFailedLine === undefined
+    ) {
       error(
         'config.door.emptySequence',
         door.line,
@@ -907,7 +986,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       );
     }
     if (door.openPorts && door.openTimeout === undefined) door.openTimeout = DEFAULT_OPEN_TIMEOUT;
-    if (state.openTimeoutLine !== undefined && !door.openPorts) {
+    if (state.openTimeoutLine !== undefined && state.openPortsLine === undefined) {
       warning(
         'config.openTimeout.unused',
         state.openTimeoutLine,

@@ -30,6 +30,19 @@ const isNotFound = (error: unknown): boolean =>
   (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
 /**
+ * An error about the temporary file, told about the file the caller asked for:
+ * `ENOENT: no such file or directory, open '/etc/k.pid'`, never `'/etc/.k.pid.9252.….tmp'`.
+ */
+export function namingTarget(error: unknown, temp: string, path: string): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = error.message.replaceAll(temp, path);
+  const errno = error as NodeJS.ErrnoException & { dest?: string };
+  if (errno.path === temp) errno.path = path;
+  if (errno.dest === temp) errno.dest = path;
+  return error;
+}
+
+/**
  * Replaces `path` with `data` so that a crash at any moment leaves either the whole old
  * file or the whole new one: write a temporary file in the same directory, fsync it,
  * rename it over the target, fsync the directory. A symlink is followed (its target is
@@ -76,6 +89,8 @@ export async function writeFileAtomic(
     }
     await fs.rename(temp, target);
     renamed = true;
+  } catch (error) {
+    throw namingTarget(error, temp, path);
   } finally {
     if (!renamed) await fs.unlink(temp).catch(() => undefined);
   }

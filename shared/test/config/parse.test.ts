@@ -244,10 +244,12 @@ describe('parseConfig: knockd 0.8 quirks (reference §1)', () => {
     // knockd reads "1 # c" as port 1 by accident; "1:tcp # c" fails. Both are errors here.
     const inline = door('sequence = 1 # open ssh');
     expect(errors(inline.issues)).toMatchObject([
-      { code: 'sequence.trailingText', line: 2, column: 12 },
+      { code: 'config.inlineComment', line: 2, column: 14 },
     ]);
-    expect(inline.issues[0]?.hint).toMatch(/no inline comments/);
-    expect(codes(errors(door('sequence = 1:tcp # c').issues))).toEqual(['sequence.trailingText']);
+    expect(inline.issues[0]?.message).toMatch(/^knockd.conf has no inline comments/);
+    expect(codes(errors(door('sequence = 1:tcp # c').issues))).toEqual(['config.inlineComment']);
+    // Text after a port that is not a comment is still the sequence's own error.
+    expect(codes(errors(door('sequence = 1 2').issues))).toEqual(['sequence.trailingText']);
   });
 
   it('matches [options] exactly: [Options] is a door, and its LogFile line says so', () => {
@@ -388,7 +390,7 @@ describe('parseConfig: knockd 0.8 quirks (reference §1)', () => {
       ['-5', 'config.seconds.negative', 'e.g. Seq_Timeout = 25'],
       ['', 'config.value.empty', 'Seq_Timeout = 25'],
       ['99999999999', 'config.seconds.range', 'at most'],
-      ['15 # seconds', 'config.seconds.trailing', 'write Seq_Timeout = 15'],
+      ['15 # seconds', 'config.inlineComment', 'put the comment on its own line'],
     ];
     for (const [value, code, hint] of cases) {
       const { issues } = door(`sequence = 1\nseq_timeout = ${value}`);

@@ -84,4 +84,14 @@ describe('writeFileAtomic', () => {
       code: 'ENOENT',
     });
   });
+
+  it('an error names the file asked for, not the temporary file (issue 9 item 13)', async () => {
+    const path = join(dir, 'no/such/dir/k.pid');
+    const error = (await writeFileAtomic(path, '1\n').catch(
+      (e: unknown) => e,
+    )) as NodeJS.ErrnoException;
+    expect(error.code).toBe('ENOENT');
+    expect(error.message).toBe(`ENOENT: no such file or directory, open '${path}'`);
+    expect(error.path).toBe(path);
+  });
 });
