@@ -5,6 +5,7 @@ import { runKnock, type KnockOptions } from './commands/knock.js';
 import { DEFAULT_VERIFY_TIMEOUT_MS } from './knock-flow.js';
 import { parseDelay, parseSeconds } from './ports.js';
 import { addSubcommands, familyOptions } from './subcommands.js';
+import { completionCommand } from './completion.js';
 
 // Built when --help asks for it, not at every start.
 const exitCodeHelp = () =>
@@ -68,6 +69,7 @@ export function createProgram(deps: CliDeps): Command {
   // handling. Copied first, so a subcommand can still change its own help option.
   const sub = (name: string) => new Command(name).copyInheritedSettings(program);
   addSubcommands(program, deps, sub);
+  program.addCommand(completionCommand(program, sub, deps.stdout));
   return program;
 }
 

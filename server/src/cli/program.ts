@@ -14,6 +14,7 @@ import {
   type ExitCodeName,
 } from '@knock/shared';
 import { checkCommand, type CheckDeps } from './check.js';
+import { completionCommand } from './completion.js';
 import { otsCommand, type OtsDeps } from './ots.js';
 import { DEFAULT_MAX_ATTEMPTS, defaultServerOptions, type ServerOptions } from './options.js';
 
@@ -168,6 +169,7 @@ export function createProgram(deps: ProgramDeps): Command {
   program.addCommand(checkCommand(deps));
   program.addCommand(otsCommand(deps));
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
+  program.addCommand(completionCommand(program, deps.stdout));
   applySeams(program, deps);
   return program;
 }
