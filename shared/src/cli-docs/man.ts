@@ -8,10 +8,17 @@ import { walkCommands, type CommandSpec, type OptionSpec } from './spec.js';
 
 /** Text for a roff text line: backslashes, and the characters roff would read as markup. */
 export function roffText(text: string): string {
-  return text
-    .replace(/\\/g, '\\e')
-    .replace(/-/g, '\\-')
-    .replace(/^([.'])/gm, '\\&$1');
+  return (
+    text
+      .replace(/\\/g, '\\e')
+      .replace(/-/g, '\\-')
+      // groff reads ASCII: anything else as its Unicode escape (\[u2026] for …).
+      .replace(
+        /[^\t\n -~]/gu,
+        (c) => `\\[u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}]`,
+      )
+      .replace(/^([.'])/gm, '\\&$1')
+  );
 }
 
 /** Markdown inline (`code`, \|, **bold**) to roff. */
@@ -211,12 +218,16 @@ function directiveList(rows: readonly DirectiveRow[], extensions: readonly strin
   const ext = new Set(extensions.map((e) => e.toLowerCase()));
   return rows.flatMap((row) => {
     const isExtension = row.names.some((n) => ext.has(n.toLowerCase()));
-    const meaning = row.meaning.replace(/^extension: /, '').replace(/ \(extension[^)]*\)$/, '');
+    // The mark below says it once, for the directives that are extensions.
+    const meaning = isExtension
+      ? row.meaning.replace(/^extension: /, '').replace(/ \(extension[^)]*\)$/, '')
+      : row.meaning;
     const dflt = row.default.trim();
+    const sentence = /[.!?]$/.test(meaning) ? meaning : `${meaning}.`;
     return [
       '.TP',
       markdownInline(row.term),
-      markdownInline(meaning) +
+      markdownInline(sentence) +
         (dflt && dflt !== 'required' ? ` Default: ${markdownInline(dflt)}.` : '') +
         (dflt === 'required' ? ' Required.' : ''),
       ...(isExtension
