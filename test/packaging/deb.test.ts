@@ -22,8 +22,9 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Netns, netnsSkipReason } from '../helpers/netns.js';
-import { buildAll, root, run, which } from './tools.js';
+import { Netns, netnsSkipReason, waitFor } from '../helpers/netns.js';
+import { RunningDaemon } from '../server/daemon-helpers.js';
+import { buildAll, knockBin, root, run, which } from './tools.js';
 
 const version = (
   JSON.parse(readFileSync(join(root, 'server', 'package.json'), 'utf8')) as { version: string }
@@ -85,6 +86,7 @@ describe.skipIf(dpkgSkip !== undefined)(
         '/usr/sbin/knock-server -> ../lib/knock-server/bin/knock-server.js',
         '/usr/lib/knock-server/dist/bin/knock-server.js',
         '/usr/lib/knock-server/src/actions/runner-main.mjs',
+        '/usr/lib/knock-server/systemd/knock-server.service',
         '/usr/lib/knock-server/node_modules/cap/build/Release/cap.node',
         '/usr/lib/knock-server/node_modules/@knock/shared/dist/index.js',
         '/usr/lib/knock-server/node_modules/commander/package.json',
@@ -181,6 +183,46 @@ describe.skipIf(dpkgSkip !== undefined)(
         );
         expect(left).toBe('');
       });
+
+      it.skipIf(netnsSkipReason !== undefined)(
+        "the installed daemon captures a knock and runs the door's command (the packaged cap.node and runner)",
+        async () => {
+          const dir = fresh();
+          expect((await dpkg(dir, '-i', deb)).code).toBe(0);
+          const conf = join(dir, 'door.conf');
+          const opened = join(dir, 'opened');
+          writeFileSync(
+            conf,
+            `[door]\n  Sequence = 1228,1227:udp\n  Seq_Timeout = 5\n  Start_Command = /usr/bin/touch ${opened}-%IP%\n`,
+          );
+          const ns = new Netns(`kndeb${process.pid.toString(36)}`);
+          execFileSync('ip', ['netns', 'add', ns.name]);
+          try {
+            await ns.sh('ip link set lo up');
+            const daemon = new RunningDaemon(
+              ns.spawn([join(dir, 'usr', 'sbin', 'knock-server'), '-i', 'lo', '-c', conf, '-v']),
+            );
+            try {
+              await daemon.line('starting up, listening on lo', 20_000);
+              const sent = await ns.exec([
+                process.execPath,
+                knockBin,
+                '127.0.0.1',
+                '1228',
+                '1227:udp',
+              ]);
+              expect(sent.code).toBe(0);
+              await daemon.line(/^door: running command: \/usr\/bin\/touch /, 10_000);
+              expect(await waitFor(() => existsSync(`${opened}-127.0.0.1`), 5000)).toBe(true);
+            } finally {
+              await daemon.stop();
+            }
+          } finally {
+            execFileSync('ip', ['netns', 'del', ns.name]);
+          }
+        },
+        60_000,
+      );
 
       it('leaves an existing /etc/knockd.conf alone, also on purge', async () => {
         const dir = fresh();
