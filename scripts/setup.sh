@@ -19,7 +19,7 @@ APT_PACKAGES=(
   knockd openssh-server openssh-client
   hping3 tcpdump tcpreplay netcat-openbsd procps
   tmux chromium
-  lintian groff zsh fish   # packaging tests: lintian, groff -ww for man pages, zsh/fish syntax
+  lintian groff man-db systemd zsh fish   # packaging tests: lintian, man -l/groff -ww, systemd-analyze, zsh/fish
 )
 
 missing=()
