@@ -106,6 +106,31 @@ describe.each(programs)('$name completion', ({ name, bin }) => {
     expect(result.stdout.trim()).toMatch(/^_\w+_completion$/);
   });
 
+  it.skipIf(!which('zsh'))('zsh offers the subcommands, options and choices', async () => {
+    const file = join(dir, `_${name}`);
+    writeFileSync(file, await generate(bin, 'zsh'));
+    // The completion system's functions, stubbed to print what they are given.
+    const stubs = [
+      'compdef() { :; }',
+      '_describe() { local -a arr; arr=("${(@P)4}"); print -l -- "${arr[@]%%:*}"; }',
+      'compadd() { shift; print -l -- "$@"; }',
+      '_files() { print FILES; }',
+      '_hosts() { print HOSTS; }',
+      '_message() { :; }',
+      `source ${file}`,
+      'words=("$@"); CURRENT=$#',
+      `_${name.replace(/-/g, '_')}_completion`,
+    ].join('\n');
+    const offers = async (...words: string[]) =>
+      (await run(['zsh', '-fc', stubs, 'zsh', name, ...words])).stdout.split('\n').filter(Boolean);
+    expect(await offers('')).toEqual(expect.arrayContaining(spec.commands.map((c) => c.name)));
+    expect(await offers('completion', '')).toEqual(['bash', 'zsh', 'fish', 'json']);
+    expect(await offers('-c', '')).toEqual(['FILES']);
+    expect(await offers('-')).toEqual(
+      expect.arrayContaining(spec.options.flatMap((o) => [o.short, o.long]).filter(Boolean)),
+    );
+  });
+
   it.skipIf(!which('fish'))(
     'fish --no-execute accepts it; fish offers the subcommands',
     async () => {
