@@ -192,6 +192,23 @@ describe.skipIf(skip !== undefined)(
       expect(help.stdout).toContain('proxy');
     });
 
+    it('knock completion bash from the install loads in bash; its man page renders', async () => {
+      const script = await knock(['completion', 'bash']);
+      expect(script.code).toBe(0);
+      const file = join(home, 'knock.bash');
+      writeFileSync(file, script.stdout);
+      const loaded = await run(['bash', '-c', `source ${file} && complete -p knock`]);
+      expect(loaded.stdout).toMatch(/^complete -F \w+ knock\n$/);
+      const man = await run(
+        ['man', '--warnings', '-l', join(prefix, 'share', 'man', 'man1', 'knock.1')],
+        {
+          env: { ...process.env, MANWIDTH: '80' },
+        },
+      );
+      expect(man.stderr).toBe('');
+      expect(man.stdout).toMatch(/knock proxy/);
+    });
+
     it('knock list reads $KNOCK_CONFIG, and ~/.config/knock/config.toml by default', async () => {
       const profile = `[hosts."${host}"]\nsequence = "${SEQUENCE}"\nport = 22\n`;
       const file = join(home, 'profiles.toml');
