@@ -12,6 +12,7 @@ export const SUBCOMMAND_NAMES: ReadonlySet<string> = new Set([
   'proxy',
   'ui',
   'check-profiles',
+  'completion',
 ]);
 
 /**

@@ -60,7 +60,7 @@ export interface CliDeps {
   isInteractive: boolean;
   setExitCode(code: number): void;
 
-  /** /etc/services, parsed; undefined when the file cannot be read. */
+  /** The services file, parsed (or the built-in table when it cannot be read); `file` names which. */
   services(): Promise<{ file: string; table: ServiceTable | undefined }>;
   resolveTargets(host: string, family: AddressFamily): Promise<string[]>;
   sendKnocks(options: SendOptions): Promise<void>;

@@ -21,6 +21,7 @@ export const CLIENT_EXIT_CODES: Readonly<Partial<Record<ExitCodeName, string>>> 
   exec: 'could not run ssh',
   internal: 'internal error (a bug: please report it)',
 };
+import { completionCommand } from './completion.js';
 
 // Built when --help asks for it, not at every start.
 const exitCodeHelp = () =>
@@ -91,6 +92,7 @@ export function createProgram(deps: CliDeps): Command {
       .copyInheritedSettings(program)
       .helpOption('-h, --help', 'show this help and exit');
   addSubcommands(program, deps, sub);
+  program.addCommand(completionCommand(program, sub, deps.stdout));
   program.hook('preAction', (_root, action) => passRootOptions(program, action));
   return program;
 }

@@ -1,4 +1,4 @@
-import { ExitCode, lookupService, parseOtsFile, parseServices } from '@knock/shared';
+import { ExitCode, loadServices, lookupService, parseOtsFile, servicesFile } from '@knock/shared';
 import type { KnockPorts, KnockService, ProfileStore } from '@knock/shared/node';
 import { readFile } from 'node:fs/promises';
 import { createElement } from 'react';
@@ -71,8 +71,12 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
       takeOneTimeSequence: port('takeOneTimeSequence'),
     });
   const readText = deps.readText ?? ((path: string) => readFile(path, 'utf8'));
-  const services = await readText('/etc/services').then(parseServices, () => undefined);
-  const servicePort = services ? (name: string) => lookupService(services, name, 'tcp') : undefined;
+  // The platform's services file, else the built-in table (as the command line does).
+  const { table: services } = await loadServices(
+    servicesFile(process.platform, process.env),
+    readText,
+  );
+  const servicePort = (name: string) => lookupService(services, name, 'tcp');
   const countOts = (path: string) =>
     readText(path).then(
       (text) => parseOtsFile(text).entries.length,
@@ -88,7 +92,7 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
       knocker,
       countOts,
       onExit: (c: number) => (code = c),
-      ...(servicePort ? { servicePort } : {}),
+      servicePort,
     });
     const instance = render(
       createElement(ThemeContext.Provider, { value: { color: colorWanted(env) } }, app),

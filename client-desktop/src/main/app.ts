@@ -1,4 +1,4 @@
-import { describeError, lookupService, parseServices } from '@knock/shared';
+import { describeError, loadServices, lookupService, servicesFile } from '@knock/shared';
 import * as sharedNode from '@knock/shared/node';
 import type { KnockService, ProfileStore } from '@knock/shared/node';
 import type * as Electron from 'electron';
@@ -70,9 +70,10 @@ export async function startApp(
   app.on('window-all-closed', () => undefined);
 
   const store = options.store ?? profileFile(options.env);
-  const services = await readFile(options.servicesFile ?? '/etc/services', 'utf8').then(
-    parseServices,
-    () => undefined,
+  // The platform's services file, else the built-in table (as the command line does).
+  const { table: services } = await loadServices(
+    options.servicesFile ?? servicesFile(process.platform, process.env),
+    (path) => readFile(path, 'utf8'),
   );
   const knocker = options.knocker ?? sharedNode.createKnockService(sharedNode);
 
@@ -141,7 +142,7 @@ export async function startApp(
     store,
     onSaved: () => void controller.reload(),
     // Service names for the verify port, as the CLI takes them.
-    servicePort: (name) => (services ? lookupService(services, name, 'tcp') : undefined),
+    servicePort: (name) => lookupService(services, name, 'tcp'),
   });
 
   await controller.start();

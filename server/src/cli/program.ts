@@ -15,6 +15,7 @@ import {
   type ExitCodeName,
 } from '@knock/shared';
 import { checkCommand, type CheckDeps } from './check.js';
+import { completionCommand } from './completion.js';
 import { otsCommand, type OtsDeps } from './ots.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
@@ -181,6 +182,7 @@ export function createProgram(deps: ProgramDeps): Command {
   program.addCommand(checkCommand(deps));
   program.addCommand(otsCommand(deps));
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
+  program.addCommand(completionCommand(program, deps.stdout));
   applySeams(program, deps);
   program.hook('preAction', (_program, leaf) => refuseDaemonOptions(program, leaf));
   for (const leaf of leaves(program)) markRequired(leaf);

@@ -78,9 +78,13 @@ function blocks(path: string): Block[] {
 }
 
 const all = docs(ROOT).flatMap(blocks);
+// An unlabelled block (a man page's) with [hosts."NAME"] tables is a client profile (TOML).
 const isConfig = (b: Block) =>
   ['ini', 'conf', 'knockd'].includes(b.lang) ||
-  (b.lang === '' && /^\s*\[[^\]]+\]\s*$/m.test(b.text) && /^\s*sequence\s*=/im.test(b.text));
+  (b.lang === '' &&
+    /^\s*\[[^\]]+\]\s*$/m.test(b.text) &&
+    /^\s*sequence\s*=/im.test(b.text) &&
+    !/^\s*\[hosts\./m.test(b.text));
 const configs = all.filter(isConfig);
 const trustedExample = all.find((b) => b.text.includes('# let in without knocking'));
 

@@ -24,6 +24,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Injected file operations (tests). */
   fs?: Partial<AtomicFs>;
+  /** Default process.platform: Windows cannot open a directory to fsync it. */
+  platform?: NodeJS.Platform;
 }
 
 const isNotFound = (error: unknown): boolean =>
@@ -94,7 +96,9 @@ export async function writeFileAtomic(
   } finally {
     if (!renamed) await fs.unlink(temp).catch(() => undefined);
   }
-  // Make the rename itself durable.
+  // Make the rename itself durable. Windows cannot open a directory (EISDIR/EPERM); its
+  // rename (MoveFileEx) is journaled by NTFS, so there is nothing to sync there.
+  if ((options.platform ?? process.platform) === 'win32') return;
   const dirHandle = await fs.open(dir, 'r');
   try {
     await dirHandle.sync();

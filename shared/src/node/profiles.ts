@@ -1,24 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { formatIssue, KnockError, type Issue } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { InvalidProfile, Profile } from '../profile.js';
 import { expandHome } from './ots-file.js';
+import { profilesPath } from './profile-path.js';
 import type { ProfilesParse } from './profiles-parse.js';
 
 export { findProfile } from '../profile.js';
 
 export const profilesHomeDir = (env: NodeJS.ProcessEnv): string => env.HOME || homedir();
 
-/** The profile file: $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml, else ~/.config/knock/config.toml. */
-export function profilesPath(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.KNOCK_CONFIG) return env.KNOCK_CONFIG;
-  // The XDG spec ignores a relative XDG_CONFIG_HOME.
-  if (env.XDG_CONFIG_HOME?.startsWith('/'))
-    return join(env.XDG_CONFIG_HOME, 'knock', 'config.toml');
-  return join(profilesHomeDir(env), '.config', 'knock', 'config.toml');
-}
+// The profile file by the platform's conventions ($KNOCK_CONFIG, XDG, macOS, Windows).
+export {
+  profilesPath,
+  profilesPathFor,
+  type AppDirs,
+  type PlatformContext,
+} from './profile-path.js';
 
 export interface LoadedProfiles {
   path: string;
