@@ -159,6 +159,18 @@ const out = [
   ' On Debian systems, the full text of the GNU General Public License version 2 can be',
   ' found in the file /usr/share/common-licenses/GPL-2.',
 ];
+const COMMON_LICENSES = {
+  'Apache-2.0': 'Apache-2.0',
+  'GPL-2.0': 'GPL-2',
+  'GPL-2.0-only': 'GPL-2',
+  'GPL-2.0-or-later': 'GPL-2',
+  'GPL-3.0': 'GPL-3',
+  'GPL-3.0-only': 'GPL-3',
+  'GPL-3.0-or-later': 'GPL-3',
+  'LGPL-2.1': 'LGPL-2.1',
+  'LGPL-3.0': 'LGPL-3',
+  'MPL-2.0': 'MPL-2.0',
+};
 const modules = join(lib, 'node_modules');
 const names = readdirSync(modules).flatMap((n) =>
   n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n],
@@ -171,6 +183,14 @@ for (const name of names.filter((n) => !n.startsWith('@knock/')).sort()) {
   const text = file ? readFileSync(join(dir, file), 'utf8') : '';
   const holder = /^Copyright.*$/im.exec(text)?.[0].replace(/^Copyright\s*(\(c\))?\s*/i, '') ?? manifest.author?.name ?? manifest.author ?? name;
   out.push('', `Files: usr/lib/knock-server/node_modules/${name}/*`, `Copyright: ${holder}`, `License: ${license}`);
+  // A licence Debian ships in /usr/share/common-licenses is referred to, not copied (policy
+  // 12.5; lintian: copyright-file-contains-full-*-license).
+  const common = COMMON_LICENSES[license];
+  if (common) {
+    out.push(` On Debian systems, the full text of the ${license} licence can be found in the`);
+    out.push(` file /usr/share/common-licenses/${common}.`);
+    continue;
+  }
   for (const line of text.trim().split('\n')) out.push(line.trim() === '' ? ' .' : ` ${line.trimEnd()}`);
 }
 process.stdout.write(out.join('\n') + '\n');
