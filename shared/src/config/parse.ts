@@ -1046,16 +1046,23 @@ export function extensionsUsed(config: KnockdConfig): string[] {
 /**
  * What is wrong with a `Metrics_Listen` value, or undefined: an absolute Unix socket
  * path, or HOST:PORT with an IPv4 address or a bracketed IPv6 address and a port
- * 1–65535. (Whether a non-loopback address is allowed is the daemon's business.)
+ * 1–65535, on loopback unless the word `public` follows (metrics on the network are
+ * then what the administrator asked for).
  */
 export function metricsListenProblem(value: string): string | undefined {
   if (value.startsWith('/')) return undefined;
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(value);
+  const [address = '', flag, ...rest] = value.split(/\s+/);
+  if (rest.length > 0 || (flag !== undefined && flag.toLowerCase() !== 'public'))
+    return `unexpected "${[flag, ...rest].join(' ')}" after the address (only the word public may follow it)`;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(address);
   if (match === null) return 'expected ADDRESS:PORT or an absolute socket path';
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return `port ${match[3]} is outside 1-65535`;
   const v4 = match[2];
   if (v4 !== undefined && v4.split('.').some((part) => Number(part) > 255))
     return `${v4} is not an IPv4 address`;
+  const loopback = v4 !== undefined ? v4.startsWith('127.') : match[1] === '::1';
+  if (!loopback && flag === undefined)
+    return `${v4 ?? match[1]} is not a loopback address: anyone on the network could read the metrics (write "${address} public" if that is what you want)`;
   return undefined;
 }

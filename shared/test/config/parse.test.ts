@@ -137,7 +137,17 @@ describe('parseConfig: [options] directives', () => {
     expect(
       parseConfig('[options]\nmetrics_listen = /run/m.sock\n').config.options.metricsListen,
     ).toBe('/run/m.sock');
-    for (const bad of ['localhost:9742', '127.0.0.1', '127.0.0.1:0', '300.0.0.1:80', '[::1]:70000'])
+    expect(parseConfig('[options]\nmetrics_listen = 192.0.2.2:9742 public\n').issues).toEqual([]);
+    for (const bad of [
+      'localhost:9742',
+      '127.0.0.1',
+      '127.0.0.1:0',
+      '300.0.0.1:80',
+      '[::1]:70000',
+      '192.0.2.2:9742',
+      '0.0.0.0:9742',
+      '127.0.0.1:9742 open',
+    ])
       expect(codes(parseConfig(`[options]\nMetrics_Listen = ${bad}\n`).issues)).toEqual([
         'config.metricsListen.invalid',
       ]);
