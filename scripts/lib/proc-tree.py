@@ -65,6 +65,7 @@ def command(pid):
     except OSError:
         return "?"
     text = " ".join(os.path.basename(parts[0]) if i == 0 else p for i, p in enumerate(parts))
+    text = " ".join(text.split())
     return text if len(text) <= 70 else text[:67] + "..."
 
 
