@@ -69,7 +69,7 @@ export interface CommandRunnerOptions {
   killGraceMs?: number;
   /** Told when the supervisor dies and is restarted. */
   onEvent?: (message: string) => void;
-  /** Shells kept ready. Default 2. */
+  /** Shells kept ready. Default 1 (a second command waits a few ms for the next). */
   readyShells?: number;
 }
 
@@ -104,7 +104,7 @@ export function createDirectRunner(options: CommandRunnerOptions = {}): CommandR
 export const directRunner: CommandRunner = createDirectRunner();
 
 /**
- * The supervisor, run as `/bin/sh -c SUPERVISOR knock-runner DIR`. It ignores the
+ * The supervisor, run as `/bin/sh DIR/knock-runner.sh DIR`. It ignores the
  * signals meant for the daemon (a trap, so the shells it starts get the default
  * actions back), ends when the daemon says `quit` or is gone, and then ends the ready
  * shells nobody took.
@@ -234,7 +234,7 @@ class ShellRunner implements CommandRunner {
   private longFiles = 0;
 
   constructor(private readonly options: CommandRunnerOptions) {
-    this.size = Math.max(1, options.readyShells ?? 2);
+    this.size = Math.max(1, options.readyShells ?? 1);
   }
 
   /** The supervisor's pid (tests, diagnostics). */
@@ -259,7 +259,10 @@ class ShellRunner implements CommandRunner {
     const dir = mkdtempSync(join(tmpdir(), 'knock-runner-'));
     return new Promise((resolve, reject) => {
       // Its own session: a Ctrl-C meant for the daemon must not reach it.
-      const child = spawn('/bin/sh', ['-c', SUPERVISOR, 'knock-runner', dir], {
+      // A file, so `ps` shows what it is: sh /tmp/knock-runner-XXXXXX/knock-runner.sh.
+      const script = join(dir, 'knock-runner.sh');
+      writeFileSync(script, SUPERVISOR, { mode: 0o600 });
+      const child = spawn('/bin/sh', [script, dir], {
         stdio: ['pipe', 'pipe', 'inherit'],
         detached: true,
       });

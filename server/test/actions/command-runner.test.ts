@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,7 +158,7 @@ describe('runner process lifecycle', () => {
 
   it('is a small shell script, not a second Node process', async () => {
     const pid = runner.pid!;
-    await until(() => runner.readyPids.length === 2);
+    await until(() => runner.readyPids.length === 1);
     const exe = readlinkSync(`/proc/${pid}/exe`);
     expect(exe).not.toBe(process.execPath);
     expect(exe).toMatch(/\/(dash|bash|sh)$/);
@@ -198,7 +199,7 @@ describe('runner process lifecycle', () => {
   it('keeps shells ready in their own session, and they end with the runner', async () => {
     const other = await startCommandRunner();
     const pid = other.pid!;
-    await until(() => other.readyPids.length === 2);
+    await until(() => other.readyPids.length === 1);
     const shells = other.readyPids;
     for (const shell of shells) {
       const fields = statFields(shell);
@@ -210,7 +211,7 @@ describe('runner process lifecycle', () => {
     const result = await other.run('echo "$$" >&2');
     expect(shells).toContain(Number(result.stderr.trim()));
     await until(
-      () => other.readyPids.length === 2 && !other.readyPids.includes(Number(result.stderr)),
+      () => other.readyPids.length === 1 && !other.readyPids.includes(Number(result.stderr)),
     );
     const ready = other.readyPids;
     await other.close();
@@ -220,7 +221,7 @@ describe('runner process lifecycle', () => {
   it('a command starts with no round trip through the runner (it runs while the runner is stopped)', async () => {
     const other = await startCommandRunner();
     const pid = other.pid!;
-    await until(() => other.readyPids.length === 2);
+    await until(() => other.readyPids.length === 1);
     const file = join(dir, 'while-stopped');
     process.kill(pid, 'SIGSTOP');
     try {
@@ -232,7 +233,7 @@ describe('runner process lifecycle', () => {
       process.kill(pid, 'SIGCONT');
     }
     // A shell killed while ready is skipped, the command still runs.
-    await until(() => other.readyPids.length === 2);
+    await until(() => other.readyPids.length === 1);
     const shells = other.readyPids;
     for (const shell of shells) process.kill(shell, 'SIGKILL');
     await until(() => shells.every((shell) => !alive(shell)));
@@ -249,6 +250,30 @@ describe('runner process lifecycle', () => {
     const sleeper = Number(readFileSync(pidFile, 'utf8'));
     await until(() => !alive(sleeper));
     await other.close();
+  });
+
+  it('the supervisor and its ready shells end when the daemon dies without closing it', async () => {
+    const dist = new URL('../../dist/actions/command-runner.js', import.meta.url).href;
+    const owner = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(dist)});
+         const r = await m.startCommandRunner();
+         while (r.readyPids.length === 0) await new Promise((ok) => setTimeout(ok, 10));
+         console.log(JSON.stringify({ pid: r.pid, shells: r.readyPids }));
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const line = await new Promise<string>((resolve) =>
+      owner.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    const { pid, shells } = JSON.parse(line) as { pid: number; shells: number[] };
+    expect(alive(pid)).toBe(true);
+    owner.kill('SIGKILL');
+    await until(() => !alive(pid) && shells.every((shell) => !alive(shell)), 5000);
   });
 
   it('close() waits for running commands, then the runner exits', async () => {
