@@ -55,7 +55,11 @@ bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
 if [ "$ONLY" = all ] || [ "$ONLY" = status ]; then
   echo "== status polling: the flood with 10 clients asking knock-server status every 10 ms, and without"
   POLLED="knock-server+status-polls=bash $ROOT/scripts/lib/with-status-pollers.sh $(command -v node) $ROOT/server/bin/knock-server.js -i {iface} -c {conf}"
+  export KNOCK_POLL_REPORT="$RESULTS_DIR/status-polls-$(date +%Y%m%d-%H%M%S)-$$.txt"
   bash "$BENCH/flood.sh" "${QUICK[@]}" --daemon "$OURS" --daemon "$POLLED"
+  # The harness's drop column is empty for the polled daemon (each status resets the
+  # socket's kernel counters); the daemon's own counters, one line per run, in run order:
+  cat "$KNOCK_POLL_REPORT"
   bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
 fi
 if [ "$ONLY" = memory ]; then

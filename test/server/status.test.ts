@@ -144,6 +144,7 @@ describe.skipIf(!canUseNetns)(title('knock-server status and metrics, live'), ()
       `[options]
   LogFile        = ${work.file('knockd.log')}
   Control_Socket = ${socket}
+  Metrics_Listen = ${lab.server4}:9742 public
   Firewall       = nftables
 
 [ssh]
@@ -217,6 +218,28 @@ describe.skipIf(!canUseNetns)(title('knock-server status and metrics, live'), ()
     expect(human.stdout).toMatch(/^ssh +7000,8000 +armed +0 +4\/2 +2 +1 +1$/m);
     expect(human.stdout).toMatch(/^ban +7500 +armed +0 +1 +1 +0 +0$/m);
   }, 30_000);
+
+  it('Metrics_Listen ... public: served over HTTP to the network, and said loudly', async () => {
+    await daemon.line(
+      `WARNING: Prometheus metrics are served to the NETWORK on http://${lab.server4}:9742/metrics (Metrics_Listen ... public): anyone who can reach it reads door names and knock counts`,
+    );
+    const fetched = await lab.client.exec(
+      [
+        process.execPath,
+        '-e',
+        `require('node:http').get('http://${lab.server4}:9742/metrics', (r) => { let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => process.stdout.write(r.headers['content-type'] + '\\n' + b)); })`,
+      ],
+      { timeoutMs: 10_000 },
+    );
+    expect(fetched.code, fetched.stderr).toBe(0);
+    const [type, ...body] = fetched.stdout.split('\n');
+    expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
+    const overHttp = new PrometheusText(body.join('\n'));
+    const overSocket = await metrics();
+    for (const name of ['knock_server_bans_total', 'knock_server_commands_run_total'])
+      expect(overHttp.value(name)).toBe(overSocket.value(name));
+    expect(overHttp.value('knock_server_opens_total', { door: 'ssh' })).toBe(2);
+  });
 
   it('no drop in a 20,000-packet flood while ten clients poll the status every 10 ms', async () => {
     const before = await status();
