@@ -127,6 +127,7 @@ slot() {
       s=$?
       kill -0 "$r" 2>/dev/null || break
     done
+    rm -f "$dir/$n.pid"
     echo "exit $n $r $s"
   ) &
 }
