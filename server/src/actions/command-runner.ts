@@ -257,7 +257,18 @@ class ShellRunner implements CommandRunner {
 
   private spawnSupervisor(): Promise<Generation> {
     this.lastStart = Date.now();
-    const dir = mkdtempSync(join(tmpdir(), 'knock-runner-'));
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'knock-runner-'));
+    } catch (error) {
+      return Promise.reject(
+        new KnockError(
+          'runner.start',
+          `cannot start the command runner: no private directory for its FIFOs in ${tmpdir()}: ${(error as Error).message}`,
+          { hint: 'make that directory writable, or point TMPDIR at one that is' },
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       // Its own session: a Ctrl-C meant for the daemon must not reach it.
       // A file, so `ps` shows what it is: sh /tmp/knock-runner-XXXXXX/knock-runner.sh.

@@ -276,6 +276,20 @@ describe('runner process lifecycle', () => {
     await until(() => !alive(pid) && shells.every((shell) => !alive(shell)), 5000);
   });
 
+  it('says what is wrong when it has no directory for its FIFOs', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(dir, 'no-such-dir');
+    try {
+      await expect(startCommandRunner()).rejects.toMatchObject({
+        code: 'runner.start',
+        message: expect.stringMatching(/no private directory for its FIFOs in .*no-such-dir/),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
   it('close() waits for running commands, then the runner exits', async () => {
     const other = await startCommandRunner();
     const pid = other.pid!;
