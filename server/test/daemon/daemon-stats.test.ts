@@ -84,6 +84,19 @@ describe('Daemon: counters for status and metrics', () => {
     expect(t.daemon.snapshot().attempts.inProgress).toBe(0);
   });
 
+  it('refreshes the per-door attempt counts at most every second; the total at once', async () => {
+    const t = setup();
+    await t.daemon.start();
+    t.send('192.0.2.1', 7000);
+    expect(t.daemon.snapshot().doors[0]?.inProgress).toBe(1);
+    t.send('192.0.2.2', 7000);
+    const cached = t.daemon.snapshot();
+    expect(cached.attempts.inProgress).toBe(2);
+    expect(cached.doors[0]?.inProgress).toBe(1);
+    await t.clock.advance(1000);
+    expect(t.daemon.snapshot().doors[0]?.inProgress).toBe(2);
+  });
+
   it('records the first-knock-to-open time in the histogram', async () => {
     const t = setup();
     await t.daemon.start();
