@@ -70,7 +70,7 @@ done
 echo "== idle, seed config ($SETTLE s after ready): every process of each daemon's tree, kB"
 awk -F'\t' 'NR > 1 && $1 == "idle"' "$OUT" | cut -f2- | column -t -s $'\t'
 if [ "$IDLE_ONLY" = 0 ]; then
-  echo "== 1,000,000 sources mid-sequence (scripts/bench-million.sh)"
+  echo "== 1,000,000 sources mid-sequence, 100,000 with --quick (scripts/bench-million.sh)"
   bash "$ROOT/scripts/bench-million.sh" "${MILLION[@]:1}" "${DAEMON_ARGS[@]}"
 fi
 echo "raw results: $OUT"
