@@ -325,6 +325,8 @@ class ShellRunner implements CommandRunner {
     if (this.gen === gen) this.gen = undefined;
     // Ready shells it was preparing will never be reported.
     gen.spawning = 0;
+    // Its directory: the FIFOs of shells in use are open (unlinked) already.
+    rmSync(gen.dir, { recursive: true, force: true });
     if (this.closed) return;
     this.restarts++;
     const quick = Date.now() - this.lastStart < 1000;

@@ -169,6 +169,9 @@ describe('runner process lifecycle', () => {
 
   it('is restarted when it dies and reports it; a command running meanwhile still reports', async () => {
     const pid = runner.pid!;
+    const dirOf = (p: number) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[2]!;
+    const oldDir = dirOf(pid);
+    expect(existsSync(oldDir)).toBe(true);
     const inFlight = runner.run('sleep 0.5; echo done >&2; exit 3');
     await new Promise((resolve) => setTimeout(resolve, 100));
     process.kill(pid, 'SIGKILL');
@@ -179,6 +182,10 @@ describe('runner process lifecycle', () => {
     const after = await runner.run('echo back >&2');
     expect(after).toMatchObject({ code: 0, stderr: 'back\n' });
     expect(runner.pid).not.toBe(pid);
+    // the dead supervisor's directory is gone, the new one's is there
+    expect(existsSync(oldDir)).toBe(false);
+    await until(() => runner.pid !== undefined && runner.pid !== pid);
+    expect(existsSync(dirOf(runner.pid!))).toBe(true);
   });
 
   it('is not killed by the signals meant for the daemon', async () => {
