@@ -327,7 +327,10 @@ class ShellRunner implements CommandRunner {
     gen.spawning = 0;
     // Its directory: the FIFOs of shells in use are open (unlinked) already.
     rmSync(gen.dir, { recursive: true, force: true });
-    if (this.closed) return;
+    if (this.closed) {
+      this.failQueue('the command runner stopped before the command could start');
+      return;
+    }
     this.restarts++;
     const quick = Date.now() - this.lastStart < 1000;
     const delay = quick ? Math.min(30_000, 250 * 2 ** Math.min(this.restarts, 7)) : 0;
@@ -399,7 +402,7 @@ class ShellRunner implements CommandRunner {
       shell.stderr = socket;
     };
     const openScript = (tries: number) => {
-      if (this.closed) {
+      if (this.closed && this.queue.length === 0) {
         closeSync(errFd);
         this.discard(shell);
         return;
@@ -496,8 +499,10 @@ class ShellRunner implements CommandRunner {
   /** Keeps `size` shells ready (or being prepared). */
   private refill(): void {
     const gen = this.gen;
-    if (gen === undefined || this.closed) return;
-    const want = this.size + this.queue.length - this.ready.length - gen.spawning;
+    // Closing: only for the commands still waiting for a shell.
+    if (gen === undefined || (this.closed && this.queue.length === 0)) return;
+    const want =
+      (this.closed ? 0 : this.size) + this.queue.length - this.ready.length - gen.spawning;
     for (let i = 0; i < want; i++) {
       gen.spawning++;
       gen.child.stdin?.write('spawn\n');
@@ -505,7 +510,7 @@ class ShellRunner implements CommandRunner {
   }
 
   private refillSoon(): void {
-    if (this.refillTimer !== undefined || this.closed) return;
+    if (this.refillTimer !== undefined || (this.closed && this.queue.length === 0)) return;
     this.refillTimer = setTimeout(() => {
       this.refillTimer = undefined;
       this.refill();
@@ -652,7 +657,7 @@ class ShellRunner implements CommandRunner {
     if (this.closed) return;
     this.closed = true;
     await this.starting?.catch(() => undefined);
-    this.failQueue('the command runner is closing');
+    // Commands still waiting for a shell get one (close waits for every command).
     await Promise.all(
       [...this.jobs].map(
         (job) =>

@@ -297,6 +297,13 @@ describe('runner process lifecycle', () => {
     }
   });
 
+  it('close() also runs the commands still waiting for a shell', async () => {
+    const other = await startCommandRunner();
+    const results = [1, 2, 3].map((i) => other.run(`exit ${i}`));
+    await other.close();
+    expect((await Promise.all(results)).map((r) => r.code)).toEqual([1, 2, 3]);
+  });
+
   it('close() waits for running commands, then the runner exits', async () => {
     const other = await startCommandRunner();
     const pid = other.pid!;
