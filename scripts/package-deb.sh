@@ -171,12 +171,19 @@ const COMMON_LICENSES = {
   'LGPL-3.0': 'LGPL-3',
   'MPL-2.0': 'MPL-2.0',
 };
-const modules = join(lib, 'node_modules');
-const names = readdirSync(modules).flatMap((n) =>
-  n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n],
-);
+// Every module, nested ones too (a version npm could not hoist: a/node_modules/b).
+const packagesIn = (modules) =>
+  existsSync(modules)
+    ? readdirSync(modules)
+        .filter((n) => !n.startsWith('.'))
+        .flatMap((n) =>
+          n.startsWith('@') ? readdirSync(join(modules, n)).map((s) => `${n}/${s}`) : [n],
+        )
+        .flatMap((n) => [n, ...packagesIn(join(modules, n, 'node_modules')).map((m) => `${n}/node_modules/${m}`)])
+    : [];
+const names = packagesIn(join(lib, 'node_modules'));
 for (const name of names.filter((n) => !n.startsWith('@knock/')).sort()) {
-  const dir = join(modules, name);
+  const dir = join(lib, 'node_modules', name);
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const license = manifest.license ?? manifest.licenses?.[0]?.type ?? 'unknown';
   const file = readdirSync(dir).find((f) => /^licen[cs]e/i.test(f));
@@ -197,7 +204,10 @@ process.stdout.write(out.join('\n') + '\n');
 EOF
 
 # Their licence texts are in the copyright file now (lintian: extra-license-file).
-find "$lib/node_modules" -maxdepth 3 -type f -iname 'licen[cs]e*' -delete
+find "$lib/node_modules" -type f -iname 'licen[cs]e*' -delete
+# npm's housekeeping files and the modules' HTML examples are no use installed (lintian:
+# package-contains-npm-ignore-file, package-contains-documentation-outside-usr-share-doc).
+find "$lib/node_modules" -type f \( -name .npmignore -o -name '*.html' \) -delete
 find "$lib" -type d -empty -delete
 install -D -m 0644 packaging/deb/lintian-overrides "$pkg/usr/share/lintian/overrides/knock-server"
 

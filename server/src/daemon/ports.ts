@@ -5,6 +5,7 @@
 import type { Door, Issue, Knock, KnockdConfig } from '@knock/shared';
 import type { FilterDoor, LocalAddresses } from '../capture/filter.js';
 import type { PacketSource } from '../capture/packet-source.js';
+import type { PendingStop } from '../actions/door-actions.js';
 
 export type { FilterDoor, LocalAddresses };
 
@@ -40,6 +41,8 @@ export interface ActionsPort {
   close(): Promise<void>;
   /** After a successful reload: the new config (firewall ports, trusted hosts). */
   reconfigure?(config: KnockdConfig): Promise<void>;
+  /** The stop commands waiting to run (status). */
+  pendingStops?(): readonly PendingStop[];
 }
 
 export interface OtsRead {

@@ -49,8 +49,8 @@ export interface DetectorDoor {
 export type DetectorAction =
   /** knockd's `IP: DOOR: Stage N` (N is 1-based: the number of knocks taken). */
   | { kind: 'stage'; src: string; family: 4 | 6; door: DetectorDoor; stage: number }
-  /** `IP: DOOR: OPEN SESAME`. */
-  | { kind: 'open'; src: string; family: 4 | 6; door: DetectorDoor }
+  /** `IP: DOOR: OPEN SESAME`; `startedAt`: the first knock's time (ms). */
+  | { kind: 'open'; src: string; family: 4 | 6; door: DetectorDoor; startedAt: number }
   /** `IP: DOOR: sequence timeout (stage N)`. */
   | { kind: 'timeout'; src: string; family: 4 | 6; door: DetectorDoor; stage: number }
   /** A wrong knock ended the attempt after `stage` knocks (knockd logs nothing). */
@@ -258,6 +258,22 @@ export class Detector {
     return this.evicted;
   }
 
+  /**
+   * Attempts in progress per door name. Walks every attempt (O(attempts), about 1 ms
+   * per 100,000): for a status request, never per packet.
+   */
+  attemptsByDoor(): Map<string, number> {
+    const perPlan = new Array<number>(this.plans.length).fill(0);
+    for (let q = 0; q < this.queueHead.length; q++)
+      for (let slot = this.queueHead[q]!; slot !== NONE; slot = this.sQNext[slot]!)
+        perPlan[this.sDoor[slot]!]!++;
+    const byName = new Map<string, number>();
+    this.plans.forEach((plan, d) =>
+      byName.set(plan.door.name, (byName.get(plan.door.name) ?? 0) + perPlan[d]!),
+    );
+    return byName;
+  }
+
   setLocalAddresses(addresses: Iterable<string>): void {
     const local = new Set<string>();
     for (const address of addresses) {
@@ -456,7 +472,13 @@ export class Detector {
           const reached = stage + 1;
           out.push({ kind: 'stage', src, family: event.family, door: p.door, stage: reached });
           if (reached === p.keys.length) {
-            out.push({ kind: 'open', src, family: event.family, door: p.door });
+            out.push({
+              kind: 'open',
+              src,
+              family: event.family,
+              door: p.door,
+              startedAt: this.sStart[slot]!,
+            });
             remove = true;
           } else {
             this.sStage[slot] = reached;
@@ -491,7 +513,7 @@ export class Detector {
       if (!this.accepts(p, dst, tcp, flags)) continue;
       out.push({ kind: 'stage', src, family: event.family, door: p.door, stage: 1 });
       if (p.keys.length === 1) {
-        out.push({ kind: 'open', src, family: event.family, door: p.door });
+        out.push({ kind: 'open', src, family: event.family, door: p.door, startedAt: now });
       } else {
         this.startAttempt(v4, src, d, event, now);
       }

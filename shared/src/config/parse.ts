@@ -31,6 +31,8 @@ export const OPTIONS_DIRECTIVES = [
   'Interface',
   'Firewall',
   'Trusted_File',
+  'Control_Socket',
+  'Metrics_Listen',
 ] as const;
 
 /** The directives of a door, canonical spelling, aliases included, extensions last. */
@@ -57,6 +59,8 @@ export const DOOR_DIRECTIVES = [
 export const EXTENSION_DIRECTIVES = [
   'Firewall',
   'Trusted_File',
+  'Control_Socket',
+  'Metrics_Listen',
   'Open_Ports',
   'Open_Timeout',
   'Ban',
@@ -675,6 +679,33 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       case 'Trusted_File':
         if (nonEmpty(name, value, line, column, '/etc/knockd.trusted')) options.trustedFile = value;
         return;
+      case 'Control_Socket':
+        if (!nonEmpty(name, value, line, column, '/run/knock-server.sock (or none)')) return;
+        if (value.toLowerCase() === 'none') options.controlSocket = 'none';
+        else if (value.startsWith('/')) options.controlSocket = value;
+        else
+          error(
+            'config.controlSocket.invalid',
+            line,
+            column,
+            `Control_Socket = ${value} is not an absolute path`,
+            'write Control_Socket = /run/knock-server.sock, or Control_Socket = none',
+          );
+        return;
+      case 'Metrics_Listen': {
+        if (!nonEmpty(name, value, line, column, '127.0.0.1:9742')) return;
+        const problem = metricsListenProblem(value);
+        if (problem === undefined) options.metricsListen = value;
+        else
+          error(
+            'config.metricsListen.invalid',
+            line,
+            column,
+            `Metrics_Listen = ${value}: ${problem}`,
+            'write Metrics_Listen = 127.0.0.1:9742, [::1]:9742 or /run/knock-server-metrics.sock',
+          );
+        return;
+      }
     }
   }
 
@@ -1080,6 +1111,8 @@ export function extensionsUsed(config: KnockdConfig): string[] {
   const used = new Set<string>();
   if (config.options.firewall !== undefined) used.add('Firewall');
   if (config.options.trustedFile !== undefined) used.add('Trusted_File');
+  if (config.options.controlSocket !== undefined) used.add('Control_Socket');
+  if (config.options.metricsListen !== undefined) used.add('Metrics_Listen');
   if (config.options.interface?.includes(',')) used.add('Interface (several interfaces)');
   for (const door of config.doors) {
     if (door.openPorts !== undefined) used.add('Open_Ports');
@@ -1087,4 +1120,28 @@ export function extensionsUsed(config: KnockdConfig): string[] {
     if (door.ban !== undefined) used.add('Ban');
   }
   return [...used];
+}
+
+/**
+ * What is wrong with a `Metrics_Listen` value, or undefined: an absolute Unix socket
+ * path, or HOST:PORT with an IPv4 address or a bracketed IPv6 address and a port
+ * 1–65535, on loopback unless the word `public` follows (metrics on the network are
+ * then what the administrator asked for).
+ */
+export function metricsListenProblem(value: string): string | undefined {
+  if (value.startsWith('/')) return undefined;
+  const [address = '', flag, ...rest] = value.split(/\s+/);
+  if (rest.length > 0 || (flag !== undefined && flag.toLowerCase() !== 'public'))
+    return `unexpected "${[flag, ...rest].join(' ')}" after the address (only the word public may follow it)`;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(address);
+  if (match === null) return 'expected ADDRESS:PORT or an absolute socket path';
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return `port ${match[3]} is outside 1-65535`;
+  const v4 = match[2];
+  if (v4 !== undefined && v4.split('.').some((part) => Number(part) > 255))
+    return `${v4} is not an IPv4 address`;
+  const loopback = v4 !== undefined ? v4.startsWith('127.') : match[1] === '::1';
+  if (!loopback && flag === undefined)
+    return `${v4 ?? match[1]} is not a loopback address: anyone on the network could read the metrics (write "${address} public" if that is what you want)`;
+  return undefined;
 }
