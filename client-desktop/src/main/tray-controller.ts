@@ -1,4 +1,4 @@
-import { describeError, formatSequence, type Profile } from '@knock/shared';
+import { describeError, formatEndpoint, formatSequence, type Profile } from '@knock/shared';
 import type { KnockOutcome, KnockService, ProfileStore } from '@knock/shared/node';
 import {
   menuTemplate,
@@ -27,9 +27,6 @@ export interface TrayPorts {
   store: ProfileStore;
   quit(): void;
 }
-
-const formatEndpoint = (address: string, port: number): string =>
-  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
 /** The notification for an outcome: "open", or what failed. */
 export function notificationFor(

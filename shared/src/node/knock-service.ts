@@ -1,6 +1,7 @@
 import { describeError, KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { Profile } from '../profile.js';
+import { formatSeconds } from '../format.js';
+import { DEFAULT_VERIFY_TIMEOUT_MS, type Profile } from '../profile.js';
 import type { Knock } from '../sequence.js';
 import type { LockHolder } from './lock.js';
 import type { takeOneTimeSequence } from './ots-file.js';
@@ -135,14 +136,6 @@ export async function knockHost(
     { exitCode: ExitCode.config, hint: 'add sequence = "PORT,PORT" to it' },
   );
 }
-
-/** How long to wait for the port after the last knock when the profile does not say. */
-export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
-
-export const formatSeconds = (ms: number): string => {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-};
 
 /**
  * Knocks every address the profile's host resolves to (for its family), then,
