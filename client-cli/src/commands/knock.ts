@@ -8,7 +8,7 @@ import {
   lookupProfile,
   noProfileError,
 } from '../knock-flow.js';
-import { checkHost, parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../ports.js';
+import { checkHost, parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../args.js';
 import { lookupService } from '../services.js';
 import { reporter } from '../report.js';
 

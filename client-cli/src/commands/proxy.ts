@@ -9,7 +9,7 @@ import {
 } from '@knock/shared/core';
 import type { CliDeps, Profile } from '../deps.js';
 import { closedError, knock, lookupProfile } from '../knock-flow.js';
-import { checkHost, parsePort } from '../ports.js';
+import { checkHost, parsePort } from '../args.js';
 import { relay } from '../relay.js';
 import { reporter } from '../report.js';
 import { familyOf } from './knock.js';
