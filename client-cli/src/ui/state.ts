@@ -167,33 +167,14 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return { ...state, selected: clamp(state.selected + action.by, state.profiles.length) };
     case 'add':
       if (!canEdit(state)) return refuseEdit(state);
-      return {
-        ...withoutNotice(state),
-        screen: {
-          kind: 'form',
-          original: null,
-          draft: emptyDraft(),
-          field: 'host',
-          errors: {},
-          touched: [],
-          submitted: false,
-        },
-      };
+      return { ...withoutNotice(state), screen: freshForm(null, emptyDraft()) };
     case 'edit': {
       const profile = selectedProfile(state);
       if (!canEdit(state)) return refuseEdit(state);
       if (!profile) return notice(state, 'info', 'nothing to edit: press a to add a profile');
       return {
         ...withoutNotice(state),
-        screen: {
-          kind: 'form',
-          original: profile.host,
-          draft: draftFromProfile(profile),
-          field: 'host',
-          errors: {},
-          touched: [],
-          submitted: false,
-        },
+        screen: freshForm(profile.host, draftFromProfile(profile)),
       };
     }
     case 'delete': {
@@ -432,6 +413,17 @@ function withoutNotice(state: TuiState): TuiState {
 }
 
 type FormScreen = Extract<Screen, { kind: 'form' }>;
+
+/** A form as it opens: on the host field, nothing touched, no errors yet. */
+const freshForm = (original: string | null, draft: ProfileDraft): FormScreen => ({
+  kind: 'form',
+  original,
+  draft,
+  field: 'host',
+  errors: {},
+  touched: [],
+  submitted: false,
+});
 
 function updateForm(state: TuiState, change: (form: FormScreen) => FormScreen): TuiState {
   if (state.screen.kind !== 'form' || state.saving) return state;
