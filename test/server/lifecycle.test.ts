@@ -5,9 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
 import { ExitCode } from '@knock/shared';
-import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import {
   buildServer,
   serverLinkReady,
@@ -18,9 +19,7 @@ import {
   Workdir,
 } from './daemon-helpers.js';
 
-const title = (what: string) => `${what}${netnsSkipReason ? ` (skipped: ${netnsSkipReason})` : ''}`;
-
-describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
+describeNetns('knock-server life cycle', () => {
   let lab: Lab;
   let work: Workdir;
   let conf: string;
