@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, knockBin, knockIn, sleep } from './lab-tools.js';
+import { ensureBuilt, knockBin, knockIn, sleep } from '../helpers/lab-tools.js';
 
 const KNOCKD = '/usr/sbin/knockd';
 const skip =

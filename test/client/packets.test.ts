@@ -7,7 +7,14 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
 import { createLab, type Lab } from '../helpers/netns.js';
-import { capture, ensureBuilt, hostsEntry, knockIn, sleep, type Capture } from './lab-tools.js';
+import {
+  capture,
+  ensureBuilt,
+  hostsEntry,
+  knockIn,
+  sleep,
+  type Capture,
+} from '../helpers/lab-tools.js';
 
 describeNetns(`knock on the wire`, () => {
   let lab: Lab;

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { startSshd } from '../e2e/lab-services.js';
-import { ensureBuilt, hostsEntry, knockBin } from './lab-tools.js';
+import { startSshd } from '../helpers/lab-services.js';
+import { ensureBuilt, hostsEntry, knockBin } from '../helpers/lab-tools.js';
 
 const SSHD = '/usr/sbin/sshd';
 const KNOCKD = '/usr/sbin/knockd';

@@ -20,8 +20,8 @@ import {
   startKnockServer,
   Workdir,
   type RunningDaemon,
-} from '../server/daemon-helpers.js';
-import { startListener } from './lab-services.js';
+} from '../helpers/daemon.js';
+import { startListener } from '../helpers/lab-services.js';
 
 const NFT = '/usr/sbin/nft';
 const skip =

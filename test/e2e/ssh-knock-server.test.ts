@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, hostsEntry, knockBin } from '../client/lab-tools.js';
+import { ensureBuilt, hostsEntry, knockBin } from '../helpers/lab-tools.js';
 import {
   buildServer,
   play,
@@ -22,8 +22,8 @@ import {
   sleep,
   startKnockServer,
   type RunningDaemon,
-} from '../server/daemon-helpers.js';
-import { SSHD, startSshd, type Sshd } from './lab-services.js';
+} from '../helpers/daemon.js';
+import { SSHD, startSshd, type Sshd } from '../helpers/lab-services.js';
 
 const skip =
   netnsSkipReason ?? (existsSync(SSHD) ? undefined : 'needs openssh-server (scripts/setup.sh)');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
 import { ExitCode } from '@knock/shared';
-import { createFwLab, runFwCli, withoutExpiry, type FwLab } from './fw-lab.js';
+import { createFwLab, runFwCli, withoutExpiry, type FwLab } from '../helpers/fw-lab.js';
 
 describeNetns(`knock-server fw in a namespace`, () => {
   let fw: FwLab;

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
 import { createFirewall, type Firewall, type FirewallSpec } from '@knock/server';
-import { createFwLab, EXTRA6, PORT, sleep, type FwLab } from './fw-lab.js';
+import { createFwLab, EXTRA6, PORT, sleep, type FwLab } from '../helpers/fw-lab.js';
 
 const SPEC: FirewallSpec = {
   protectedPorts: [{ port: PORT, protocol: 'tcp' }],

@@ -10,7 +10,7 @@ import {
   sleep,
   withoutExpiry,
   type FwLab,
-} from './fw-lab.js';
+} from '../helpers/fw-lab.js';
 
 const SPEC: FirewallSpec = {
   protectedPorts: [{ port: PORT, protocol: 'tcp' }],

@@ -11,7 +11,7 @@ import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
 import { createLab, waitFor, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, hostsEntry, knockBin, knockIn } from '../client/lab-tools.js';
+import { ensureBuilt, hostsEntry, knockBin, knockIn } from '../helpers/lab-tools.js';
 import {
   buildServer,
   record,
@@ -20,8 +20,8 @@ import {
   startKnockServer,
   Workdir,
   type RunningDaemon,
-} from '../server/daemon-helpers.js';
-import { startListener } from '../e2e/lab-services.js';
+} from '../helpers/daemon.js';
+import { startListener } from '../helpers/lab-services.js';
 
 /** Opened by the [verify] door (Open_Ports), closed to everyone else by knock-server's table. */
 const VERIFY_PORT = 9022;

@@ -24,7 +24,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { Netns, netnsSkipReason, waitFor } from '../helpers/netns.js';
-import { RunningDaemon } from '../server/daemon-helpers.js';
+import { RunningDaemon } from '../helpers/daemon.js';
 import { buildAll, knockBin, root, run, which } from './tools.js';
 
 const version = (

@@ -26,9 +26,9 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, type Lab, type Netns } from '../helpers/netns.js';
-import { hostsEntry } from '../client/lab-tools.js';
-import { serverLinkReady, startKnockServer, type RunningDaemon } from '../server/daemon-helpers.js';
-import { SSHD, startSshd } from '../e2e/lab-services.js';
+import { hostsEntry } from '../helpers/lab-tools.js';
+import { serverLinkReady, startKnockServer, type RunningDaemon } from '../helpers/daemon.js';
+import { SSHD, startSshd } from '../helpers/lab-services.js';
 import { buildAll, root, run, which } from './tools.js';
 
 const NOBODY = 65534;

@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { ensureBuilt, root } from '../client/lab-tools.js';
-import { buildServer } from '../server/daemon-helpers.js';
+import { ensureBuilt, root } from '../helpers/lab-tools.js';
+import { buildServer } from '../helpers/daemon.js';
 
 export { root };
 export const knockBin = join(root, 'client-cli', 'bin', 'knock.js');

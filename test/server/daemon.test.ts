@@ -16,7 +16,7 @@ import {
   startKnockServer,
   Workdir,
   type RunningDaemon,
-} from './daemon-helpers.js';
+} from '../helpers/daemon.js';
 
 function configText(work: Workdir, extra = ''): string {
   return `[options]

@@ -18,7 +18,7 @@ import {
   Workdir,
   type RunningDaemon,
   type Step,
-} from './daemon-helpers.js';
+} from '../helpers/daemon.js';
 
 function configFor(work: Workdir): string {
   const door = (name: string, lines: string[]) =>

@@ -17,7 +17,7 @@ import {
   sleep,
   startKnockServer,
   Workdir,
-} from './daemon-helpers.js';
+} from '../helpers/daemon.js';
 
 describeNetns('knock-server life cycle', () => {
   let lab: Lab;
