@@ -200,23 +200,9 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (state.saving) return state;
       return { ...withoutNotice(state), screen: { kind: 'list' } };
     case 'form-type':
-      return updateForm(state, (form) =>
-        form.field === 'family'
-          ? form
-          : edited(state, form, {
-              ...form.draft,
-              [form.field]: form.draft[form.field] + action.text,
-            }),
-      );
+      return editText(state, (text) => text + action.text);
     case 'form-erase':
-      return updateForm(state, (form) =>
-        form.field === 'family'
-          ? form
-          : edited(state, form, {
-              ...form.draft,
-              [form.field]: form.draft[form.field].slice(0, -1),
-            }),
-      );
+      return editText(state, (text) => text.slice(0, -1));
     case 'form-focus':
       return updateForm(state, (form) => {
         const i = DRAFT_FIELDS.indexOf(form.field) + action.by;
@@ -424,6 +410,15 @@ const freshForm = (original: string | null, draft: ProfileDraft): FormScreen => 
   touched: [],
   submitted: false,
 });
+
+/** Changes the text of the focused field (family is a choice, typed text leaves it alone). */
+function editText(state: TuiState, change: (text: string) => string): TuiState {
+  return updateForm(state, (form) =>
+    form.field === 'family'
+      ? form
+      : edited(state, form, { ...form.draft, [form.field]: change(form.draft[form.field]) }),
+  );
+}
 
 function updateForm(state: TuiState, change: (form: FormScreen) => FormScreen): TuiState {
   if (state.screen.kind !== 'form' || state.saving) return state;
