@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, knockBin, knockIn, sleep } from '../helpers/lab-tools.js';
+import { ensureBuilt, generateOts, knockIn, sleep } from '../helpers/lab-tools.js';
 
 const KNOCKD = '/usr/sbin/knockd';
 const skip =
@@ -35,25 +35,7 @@ describeUnless(skip, `knock against Debian knockd`, () => {
     lab = await createLab();
     dir = mkdtempSync(join(tmpdir(), 'knock-interop-'));
     // The one-time file comes from our generator; the server and the client each get a copy.
-    const generated = await lab.client.exec([
-      process.execPath,
-      knockBin,
-      'ots',
-      'generate',
-      '--count',
-      '3',
-      '--length',
-      '3',
-      '--udp-ratio',
-      '0.3',
-      '--min-port',
-      '30000',
-      '--max-port',
-      '39999',
-      join(dir, 'server.ots'),
-    ]);
-    expect(generated.code).toBe(0);
-    writeFileSync(join(dir, 'client.ots'), readFileSync(join(dir, 'server.ots')));
+    await generateOts(lab.client, join(dir, 'server.ots'), 0.3, [join(dir, 'client.ots')]);
     const log = join(dir, 'opened');
     writeFileSync(
       join(dir, 'knockd.conf'),

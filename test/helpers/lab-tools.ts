@@ -5,7 +5,15 @@
  * /etc/hosts is never touched).
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -41,6 +49,36 @@ export async function ensureBuilt(): Promise<void> {
   // tsc -b emits even when another package has type errors; the binary is what matters here.
   await run('npx', ['tsc', '-b', 'client-cli'], { cwd: root }).catch(() => undefined);
   if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build`);
+}
+
+/**
+ * A one-time-sequence file from our own generator (`knock ots generate` run in `ns`): three
+ * sequences of three knocks to ports 30000-39999, a share `udpRatio` of them UDP. Each of
+ * `copies` gets the same bytes (the server's and the client's file).
+ */
+export async function generateOts(
+  ns: Netns,
+  file: string,
+  udpRatio: number,
+  copies: readonly string[] = [],
+): Promise<void> {
+  const generated = await knockIn(ns, [
+    'ots',
+    'generate',
+    '--count',
+    '3',
+    '--length',
+    '3',
+    '--udp-ratio',
+    String(udpRatio),
+    '--min-port',
+    '30000',
+    '--max-port',
+    '39999',
+    file,
+  ]);
+  if (generated.code !== 0) throw new Error(`knock ots generate failed: ${generated.stderr}`);
+  for (const copy of copies) copyFileSync(file, copy);
 }
 
 /** `knock ARGS` inside a namespace. */

@@ -7,11 +7,10 @@
  * test/server/daemon.test.ts (TCP, UDP, mixed, IPv6, one-time sequences).
  */
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
 import { createLab, waitFor, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, hostsEntry, knockBin, knockIn } from '../helpers/lab-tools.js';
+import { ensureBuilt, generateOts, hostsEntry, knockIn } from '../helpers/lab-tools.js';
 import {
   buildServer,
   record,
@@ -50,25 +49,7 @@ describeNetns(`knock against knock-server`, () => {
     host = `knock-server-${lab.id}.test`;
     removeHosts = hostsEntry(lab.client, host, [lab.server6, lab.server4]);
     // One file from our generator, one copy each for the server and the client.
-    const generated = await lab.client.exec([
-      process.execPath,
-      knockBin,
-      'ots',
-      'generate',
-      '--count',
-      '3',
-      '--length',
-      '3',
-      '--udp-ratio',
-      '0.4',
-      '--min-port',
-      '30000',
-      '--max-port',
-      '39999',
-      work.file('server.ots'),
-    ]);
-    expect(generated.code, generated.stderr).toBe(0);
-    copyFileSync(work.file('server.ots'), work.file('client.ots'));
+    await generateOts(lab.client, work.file('server.ots'), 0.4, [work.file('client.ots')]);
     work.write(
       'config.toml',
       [
