@@ -1,10 +1,14 @@
-import { ExitCode, KnockError, formatIssue, invalidProfileError } from '@knock/shared/core';
+import {
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  ExitCode,
+  KnockError,
+  formatEndpoint,
+  formatIssue,
+  formatSeconds,
+  invalidProfileError,
+} from '@knock/shared/core';
 import type { KnockRequest, KnockSent, LockHolder, VerifyResult } from '@knock/shared/node';
-import { formatEndpoint } from './endpoint.js';
 import type { CliDeps, Out, Profile, ProfileFile } from './deps.js';
-import { seconds } from './report.js';
-
-export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
 
 /** How `--timeout` describes its default, in every command that has it. */
 export const TIMEOUT_DEFAULT_HELP = `default: the profile's verify_timeout_ms, else ${DEFAULT_VERIFY_TIMEOUT_MS / 1000}`;
@@ -106,7 +110,7 @@ export function closedError(
   const why = result.state === 'closed' ? 'connection refused' : 'no answer';
   return new KnockError(
     'knock.closed',
-    `knocked ${host}, but ${where} is still closed after ${seconds(timeoutMs)} (${why})`,
+    `knocked ${host}, but ${where} is still closed after ${formatSeconds(timeoutMs)} (${why})`,
     {
       exitCode: ExitCode.closed,
       hint: 'check the sequence (and the one-time file), or wait longer with --timeout SECONDS',

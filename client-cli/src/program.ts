@@ -3,7 +3,7 @@ import { ExitCode, KnockError, type ExitCodeName } from '@knock/shared/core';
 import type { CliDeps } from './deps.js';
 import { runKnock, type KnockOptions } from './commands/knock.js';
 import { TIMEOUT_DEFAULT_HELP } from './knock-flow.js';
-import { MAX_DELAY_MS, parseDelay, parseSeconds } from './ports.js';
+import { MAX_DELAY_MS, parseDelay, parseSeconds } from './args.js';
 import { addSubcommands, CONFIG_HELP, familyOptions } from './subcommands.js';
 
 /** The exit codes `knock` itself can end with (the table in shared also has the server's). */

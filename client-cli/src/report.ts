@@ -1,11 +1,6 @@
 import type { KnockProgress } from '@knock/shared/node';
-import { formatEndpoint } from './endpoint.js';
+import { formatEndpoint, formatSeconds } from '@knock/shared/core';
 import type { Out } from './deps.js';
-
-export const seconds = (ms: number): string => {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-};
 
 /**
  * Turns sender/probe events into lines. `hitting tcp 192.0.2.2:1228` is knockd's -v
@@ -30,17 +25,17 @@ export function reporter(options: {
         break;
       case 'verifying':
         verbose?.write(
-          `waiting up to ${seconds(event.timeoutMs)} for port ${event.port} on ${event.addresses.join(', ')}\n`,
+          `waiting up to ${formatSeconds(event.timeoutMs)} for port ${event.port} on ${event.addresses.join(', ')}\n`,
         );
         break;
       case 'open':
         verbose?.write(
-          `port ${event.port} is open on ${event.address} (after ${seconds(event.elapsedMs)})\n`,
+          `port ${event.port} is open on ${event.address} (after ${formatSeconds(event.elapsedMs)})\n`,
         );
         break;
       case 'closed':
         verbose?.write(
-          `port ${event.port} is still ${event.state === 'closed' ? 'closed (connection refused)' : 'closed (no answer)'} after ${seconds(event.timeoutMs)}\n`,
+          `port ${event.port} is still ${event.state === 'closed' ? 'closed (connection refused)' : 'closed (no answer)'} after ${formatSeconds(event.timeoutMs)}\n`,
         );
         break;
     }

@@ -13,7 +13,7 @@ import type { OtsGenerateOptions } from './commands/ots.js';
 import type { ProxyOptions } from './commands/proxy.js';
 import type { SshOptions } from './commands/ssh.js';
 import { TIMEOUT_DEFAULT_HELP } from './knock-flow.js';
-import { parseSeconds } from './ports.js';
+import { parseSeconds } from './args.js';
 
 // The subcommands as `--help` shows them (names, arguments, options and their parsers),
 // declared here. What each one does is in commands/<name>.ts, imported when it runs:

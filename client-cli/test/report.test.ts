@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError } from '@knock/shared';
-import { reporter, seconds } from '../src/report.js';
+import { reporter } from '../src/report.js';
 
 describe('reporter', () => {
   it('prints knockd-style knock lines and verification lines to verbose, warnings to warn', () => {
@@ -50,10 +50,5 @@ describe('reporter', () => {
     expect(() =>
       on({ type: 'knock', address: 'a', knock: { port: 1, protocol: 'tcp' }, index: 0, count: 1 }),
     ).not.toThrow();
-  });
-
-  it('seconds', () => {
-    expect(seconds(5000)).toBe('5 s');
-    expect(seconds(2500)).toBe('2.5 s');
   });
 });

@@ -12,8 +12,6 @@ export const IpcChannels = {
   remove: 'knock:profiles:remove',
 } as const;
 
-export type IpcChannel = (typeof IpcChannels)[keyof typeof IpcChannels];
-
 /** The profiles as the window shows them: drafts (text fields), plus where they live. */
 export interface ProfilesView {
   path: string;

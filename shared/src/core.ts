@@ -3,6 +3,7 @@
 // one-time-sequence generator, so the client starts fast. All of it is in '@knock/shared' too.
 export * from './exit-codes.js';
 export * from './errors.js';
+export * from './format.js';
 export * from './sequence.js';
 export * from './profile.js';
 export * from './services.js';

@@ -58,6 +58,10 @@ export class KnockError extends Error {
   }
 }
 
+/** The message of any thrown value: an Error's `message`, anything else as a string. */
+export const errorText = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
 /** The text an entry point prints for any thrown value: one line (two with a hint), no stack. */
 export function describeError(error: unknown): { text: string; exitCode: ExitCodeValue } {
   if (error instanceof KnockError) {
@@ -66,9 +70,8 @@ export function describeError(error: unknown): { text: string; exitCode: ExitCod
       exitCode: error.exitCode,
     };
   }
-  const message = error instanceof Error ? error.message : String(error);
   return {
-    text: `internal error: ${message} (this is a bug in knock; please report it)`,
+    text: `internal error: ${errorText(error)} (this is a bug in knock; please report it)`,
     exitCode: ExitCode.internal,
   };
 }

@@ -1,6 +1,7 @@
 // @knock/shared: the pure vocabulary of knock (no node: I/O here; see ./node for that).
 export * from './exit-codes.js';
 export * from './errors.js';
+export * from './format.js';
 export * from './sequence.js';
 export * from './knock-event.js';
 export * from './config/types.js';

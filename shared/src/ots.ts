@@ -1,13 +1,7 @@
 import { cTrim, leadingSpace } from './c-text.js';
 import { KnockError, type Issue } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import {
-  formatSequence,
-  MAX_SEQUENCE_LENGTH,
-  parseSequence,
-  sameSequence,
-  type Knock,
-} from './sequence.js';
+import { formatSequence, MAX_SEQUENCE_LENGTH, parseSequence, type Knock } from './sequence.js';
 
 /**
  * One-time-sequence files in knockd's format (knockd.md §1.5): one sequence per line in
@@ -133,11 +127,6 @@ export function markUsedBytes(bytes: Uint8Array, line: number): Uint8Array {
  */
 export function decodeOts(bytes: Uint8Array): string {
   return new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(bytes);
-}
-
-/** The entry whose knocks equal `knocks` (knockd marks the first such line), if unused. */
-export function findOtsEntry(text: string, knocks: readonly Knock[]): OtsEntry | undefined {
-  return parseOtsFile(text).entries.find((e) => sameSequence(e.knocks, knocks));
 }
 
 export interface GenerateOtsOptions {

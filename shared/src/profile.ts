@@ -31,6 +31,9 @@ export interface Profile {
   verifyTimeoutMs?: number;
 }
 
+/** How long to wait for the port after the last knock when neither the profile nor --timeout says. */
+export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
+
 export const PROFILE_KEYS = [
   'sequence',
   'one_time_sequences',

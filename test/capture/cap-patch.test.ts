@@ -3,8 +3,9 @@
  * big packet by default (stock cap: 65,535), so the kernel ring survives an event-loop
  * pause that a 64 KiB snaplen does not.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import { startProbe, type Probe } from './helpers/probe.js';
 
 /** Sends argv[3] UDP datagrams of argv[4] bytes to argv[1]:argv[2], as fast as it can. */
@@ -17,7 +18,7 @@ for _ in range(int(sys.argv[3])):
     s.sendto(payload, (sys.argv[1], int(sys.argv[2])))
 `;
 
-describe.skipIf(!canUseNetns)(`cap patch on real packets ${netnsSkipReason ?? ''}`, () => {
+describeNetns(`cap patch on real packets`, () => {
   let lab: Lab;
   const probes: Probe[] = [];
 

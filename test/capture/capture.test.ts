@@ -4,12 +4,13 @@
  * /dev/tcp, nc, hping3 (exact flags), Debian's `knock` and Python (an IPv6 SYN with a
  * destination-options header).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
 import { parseSequence } from '@knock/shared';
 import { buildFilter, type FilterDoor } from '../../server/src/capture/filter.js';
 import { LinkTypes } from '../../server/src/capture/decode.js';
 import type { KnockEvent } from '../../server/src/capture/packet-source.js';
-import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import { startProbe, type Probe } from './helpers/probe.js';
 
 const SYN = 0x02;
@@ -38,7 +39,7 @@ except OSError:
     pass
 `;
 
-describe.skipIf(!canUseNetns)(`capture on a veth ${netnsSkipReason ?? ''}`, () => {
+describeNetns(`capture on a veth`, () => {
   let lab: Lab;
   let probe: Probe;
 

@@ -3,11 +3,12 @@
  * asked for), a VLAN sub-interface, its parent carrying tagged frames, and several
  * interfaces in one capture (`-i a,b`).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
 import { parseSequence } from '@knock/shared';
 import { buildFilter } from '../../server/src/capture/filter.js';
 import { LinkTypes } from '../../server/src/capture/decode.js';
-import { canUseNetns, createLab, netnsSkipReason, type Lab } from '../helpers/netns.js';
+import { createLab, type Lab } from '../helpers/netns.js';
 import { startProbe, type Probe } from './helpers/probe.js';
 
 const SYN = 0x02;
@@ -32,7 +33,7 @@ s.bind((sys.argv[1], 0))
 s.send(frame)
 `;
 
-describe.skipIf(!canUseNetns)(`capture link types ${netnsSkipReason ?? ''}`, () => {
+describeNetns(`capture link types`, () => {
   let lab: Lab;
   const probes: Probe[] = [];
   const vlanClient = '198.51.100.1';

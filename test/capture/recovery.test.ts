@@ -3,15 +3,16 @@
  * capturing (an error, then a reopen once it is back), an interface going down,
  * opening a missing or down interface, and no permission to capture.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
 import { ExitCode } from '@knock/shared';
-import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import { startProbe, type Probe, type ProbeError } from './helpers/probe.js';
 
 const FILTER = 'tcp dst port 1228';
 const syn = (host: string) => ['bash', '-c', `exec 3<>/dev/tcp/${host}/1228`];
 
-describe.skipIf(!canUseNetns)(`capture faults ${netnsSkipReason ?? ''}`, () => {
+describeNetns(`capture faults`, () => {
   let lab: Lab;
   const probes: Probe[] = [];
 

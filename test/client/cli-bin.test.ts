@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, knockBin } from './lab-tools.js';
+import { ensureBuilt, knockBin } from '../helpers/lab-tools.js';
 
 interface Run {
   code: number | null;

@@ -7,184 +7,164 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, knockBin, knockIn, sleep } from './lab-tools.js';
+import { ensureBuilt, generateOts, knockIn, sleep } from '../helpers/lab-tools.js';
 
 const KNOCKD = '/usr/sbin/knockd';
 const skip =
   netnsSkipReason ?? (existsSync(KNOCKD) ? undefined : 'needs Debian knockd (scripts/setup.sh)');
 
-describe.skipIf(skip !== undefined)(
-  `knock against Debian knockd${skip ? ` (skipped: ${skip})` : ''}`,
-  () => {
-    let lab: Lab;
-    let dir: string;
-    let knockd: ChildProcess;
-    let knockdOut = '';
-    const opened = () =>
-      existsSync(join(dir, 'opened'))
-        ? readFileSync(join(dir, 'opened'), 'utf8').trim().split('\n')
-        : [];
-    const waitOpened = async (count: number) => {
-      await waitFor(() => opened().length >= count, 3000);
-      return opened();
-    };
+describeUnless(skip, `knock against Debian knockd`, () => {
+  let lab: Lab;
+  let dir: string;
+  let knockd: ChildProcess;
+  let knockdOut = '';
+  const opened = () =>
+    existsSync(join(dir, 'opened'))
+      ? readFileSync(join(dir, 'opened'), 'utf8').trim().split('\n')
+      : [];
+  const waitOpened = async (count: number) => {
+    await waitFor(() => opened().length >= count, 3000);
+    return opened();
+  };
 
-    beforeAll(async () => {
-      await ensureBuilt();
-      lab = await createLab();
-      dir = mkdtempSync(join(tmpdir(), 'knock-interop-'));
-      // The one-time file comes from our generator; the server and the client each get a copy.
-      const generated = await lab.client.exec([
-        process.execPath,
-        knockBin,
-        'ots',
-        'generate',
-        '--count',
-        '3',
-        '--length',
-        '3',
-        '--udp-ratio',
-        '0.3',
-        '--min-port',
-        '30000',
-        '--max-port',
-        '39999',
-        join(dir, 'server.ots'),
-      ]);
-      expect(generated.code).toBe(0);
-      writeFileSync(join(dir, 'client.ots'), readFileSync(join(dir, 'server.ots')));
-      const log = join(dir, 'opened');
-      writeFileSync(
-        join(dir, 'knockd.conf'),
-        [
-          '[options]',
-          `  LogFile = ${join(dir, 'knockd.log')}`,
-          '[tcp]',
-          '  sequence = 1228,1227',
-          '  seq_timeout = 10',
-          `  command = echo "tcp %IP%" >> ${log}`,
-          '[udp]',
-          '  sequence = 4000:udp,4001:udp,4002:udp',
-          `  command = echo "udp %IP%" >> ${log}`,
-          '[mixed]',
-          '  sequence = 2100,4003:udp,2101',
-          `  command = echo "mixed %IP%" >> ${log}`,
-          '[ots]',
-          `  one_time_sequences = ${join(dir, 'server.ots')}`,
-          `  command = echo "ots %IP%" >> ${log}`,
-          '',
-        ].join('\n'),
-      );
-      writeFileSync(
-        join(dir, 'config.toml'),
-        [
-          `[hosts."${lab.server4}"]`,
-          `one_time_sequences = "${join(dir, 'client.ots')}"`,
-          'family = "ipv4"',
-          '',
-        ].join('\n'),
-      );
-      knockd = lab.server.spawn([KNOCKD, '-v', '-i', lab.serverIf, '-c', join(dir, 'knockd.conf')]);
-      knockd.stdout?.on('data', (d: Buffer) => (knockdOut += d.toString()));
-      knockd.stderr?.on('data', (d: Buffer) => (knockdOut += d.toString()));
-      if (!(await waitFor(() => knockdOut.includes('listening on'), 10_000)))
-        throw new Error(`knockd did not start: ${knockdOut}`);
-    });
-    afterAll(async () => {
-      knockd?.kill();
-      await lab?.destroy();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+  beforeAll(async () => {
+    await ensureBuilt();
+    lab = await createLab();
+    dir = mkdtempSync(join(tmpdir(), 'knock-interop-'));
+    // The one-time file comes from our generator; the server and the client each get a copy.
+    await generateOts(lab.client, join(dir, 'server.ots'), 0.3, [join(dir, 'client.ots')]);
+    const log = join(dir, 'opened');
+    writeFileSync(
+      join(dir, 'knockd.conf'),
+      [
+        '[options]',
+        `  LogFile = ${join(dir, 'knockd.log')}`,
+        '[tcp]',
+        '  sequence = 1228,1227',
+        '  seq_timeout = 10',
+        `  command = echo "tcp %IP%" >> ${log}`,
+        '[udp]',
+        '  sequence = 4000:udp,4001:udp,4002:udp',
+        `  command = echo "udp %IP%" >> ${log}`,
+        '[mixed]',
+        '  sequence = 2100,4003:udp,2101',
+        `  command = echo "mixed %IP%" >> ${log}`,
+        '[ots]',
+        `  one_time_sequences = ${join(dir, 'server.ots')}`,
+        `  command = echo "ots %IP%" >> ${log}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'config.toml'),
+      [
+        `[hosts."${lab.server4}"]`,
+        `one_time_sequences = "${join(dir, 'client.ots')}"`,
+        'family = "ipv4"',
+        '',
+      ].join('\n'),
+    );
+    knockd = lab.server.spawn([KNOCKD, '-v', '-i', lab.serverIf, '-c', join(dir, 'knockd.conf')]);
+    knockd.stdout?.on('data', (d: Buffer) => (knockdOut += d.toString()));
+    knockd.stderr?.on('data', (d: Buffer) => (knockdOut += d.toString()));
+    if (!(await waitFor(() => knockdOut.includes('listening on'), 10_000)))
+      throw new Error(`knockd did not start: ${knockdOut}`);
+  });
+  afterAll(async () => {
+    knockd?.kill();
+    await lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-    it('opens a TCP door over IPv4', async () => {
-      const before = opened().length;
-      expect((await knockIn(lab.client, [lab.server4, '1228', '1227'])).code).toBe(0);
-      expect((await waitOpened(before + 1)).slice(before)).toEqual(['tcp 192.0.2.1']);
-    });
+  it('opens a TCP door over IPv4', async () => {
+    const before = opened().length;
+    expect((await knockIn(lab.client, [lab.server4, '1228', '1227'])).code).toBe(0);
+    expect((await waitOpened(before + 1)).slice(before)).toEqual(['tcp 192.0.2.1']);
+  });
 
-    it('opens a UDP door', async () => {
-      const before = opened().length;
-      expect(
-        (await knockIn(lab.client, [lab.server4, '4000:udp', '4001:udp', '4002:udp'])).code,
-      ).toBe(0);
-      expect((await waitOpened(before + 1)).slice(before)).toEqual(['udp 192.0.2.1']);
-    });
+  it('opens a UDP door', async () => {
+    const before = opened().length;
+    expect(
+      (await knockIn(lab.client, [lab.server4, '4000:udp', '4001:udp', '4002:udp'])).code,
+    ).toBe(0);
+    expect((await waitOpened(before + 1)).slice(before)).toEqual(['udp 192.0.2.1']);
+  });
 
-    it('opens a UDP door with -u', async () => {
-      const before = opened().length;
-      expect((await knockIn(lab.client, ['-u', lab.server4, '4000', '4001', '4002'])).code).toBe(0);
-      expect((await waitOpened(before + 1)).slice(before)).toEqual(['udp 192.0.2.1']);
-    });
+  it('opens a UDP door with -u', async () => {
+    const before = opened().length;
+    expect((await knockIn(lab.client, ['-u', lab.server4, '4000', '4001', '4002'])).code).toBe(0);
+    expect((await waitOpened(before + 1)).slice(before)).toEqual(['udp 192.0.2.1']);
+  });
 
-    it('opens a mixed door, with a delay between knocks', async () => {
-      const before = opened().length;
-      const result = await knockIn(lab.client, [
-        '-d',
-        '100',
-        lab.server4,
-        '2100',
-        '4003:udp',
-        '2101',
-      ]);
-      expect(result.code).toBe(0);
-      expect((await waitOpened(before + 1)).slice(before)).toEqual(['mixed 192.0.2.1']);
-    });
+  it('opens a mixed door, with a delay between knocks', async () => {
+    const before = opened().length;
+    const result = await knockIn(lab.client, [
+      '-d',
+      '100',
+      lab.server4,
+      '2100',
+      '4003:udp',
+      '2101',
+    ]);
+    expect(result.code).toBe(0);
+    expect((await waitOpened(before + 1)).slice(before)).toEqual(['mixed 192.0.2.1']);
+  });
 
-    it('opens doors over IPv6', async () => {
-      const before = opened().length;
-      expect((await knockIn(lab.client, ['-6', lab.server6, '1228', '1227'])).code).toBe(0);
-      expect((await knockIn(lab.client, [lab.server6, '2100', '4003:udp', '2101'])).code).toBe(0);
-      expect((await waitOpened(before + 2)).slice(before)).toEqual([
-        'tcp 2001:db8::1',
-        'mixed 2001:db8::1',
-      ]);
-    });
+  it('opens doors over IPv6', async () => {
+    const before = opened().length;
+    expect((await knockIn(lab.client, ['-6', lab.server6, '1228', '1227'])).code).toBe(0);
+    expect((await knockIn(lab.client, [lab.server6, '2100', '4003:udp', '2101'])).code).toBe(0);
+    expect((await waitOpened(before + 2)).slice(before)).toEqual([
+      'tcp 2001:db8::1',
+      'mixed 2001:db8::1',
+    ]);
+  });
 
-    it('one-time sequences: each knock uses the next line, both files mark the same lines', async () => {
-      const env = { ...process.env, KNOCK_CONFIG: join(dir, 'config.toml') };
-      const before = opened().length;
-      expect((await knockIn(lab.client, [lab.server4], { env })).code).toBe(0);
-      expect((await waitOpened(before + 1)).slice(before), knockdOut).toEqual(['ots 192.0.2.1']);
-      expect((await knockIn(lab.client, [lab.server4], { env })).code).toBe(0);
-      expect((await waitOpened(before + 2)).slice(before)).toEqual([
-        'ots 192.0.2.1',
-        'ots 192.0.2.1',
-      ]);
-      const used = (text: string) =>
-        text
-          .split('\n')
-          .filter((l) => /^#\d/.test(l))
-          .map((l) => l.slice(1));
-      const client = readFileSync(join(dir, 'client.ots'), 'utf8');
-      const server = readFileSync(join(dir, 'server.ots'), 'utf8');
-      expect(used(client)).toHaveLength(2);
-      expect(used(client)).toEqual(used(server));
-      // A used sequence replayed by hand does not open the door again.
-      const replay =
-        client
-          .split('\n')
-          .find((l) => /^#\d/.test(l))
-          ?.slice(1) ?? '';
-      const ports = replay.split(',').map((p) => p.trim());
-      expect((await knockIn(lab.client, [lab.server4, ...ports])).code).toBe(0);
-      await sleep(1000);
-      expect(opened().length).toBe(before + 2);
-      // The last one is knocked with a warning; after it the client says the file is used up.
-      const last = await knockIn(lab.client, [lab.server4], { env });
-      expect(last.code).toBe(0);
-      expect(last.stderr).toContain('that was the last unused sequence');
-      const none = await knockIn(lab.client, [lab.server4], { env });
-      expect(none.code).toBe(8);
-    });
-    // Last: knockd keeps the half-done attempt (1228 started the tcp door), and a packet
-    // that does not fit it is not tried as the first knock of another door (knockd.md §3.4).
-    it('a wrong order opens nothing', async () => {
-      const before = opened().length;
-      expect((await knockIn(lab.client, [lab.server4, '1227', '1228'])).code).toBe(0);
-      await sleep(1000);
-      expect(opened().length).toBe(before);
-    });
-  },
-);
+  it('one-time sequences: each knock uses the next line, both files mark the same lines', async () => {
+    const env = { ...process.env, KNOCK_CONFIG: join(dir, 'config.toml') };
+    const before = opened().length;
+    expect((await knockIn(lab.client, [lab.server4], { env })).code).toBe(0);
+    expect((await waitOpened(before + 1)).slice(before), knockdOut).toEqual(['ots 192.0.2.1']);
+    expect((await knockIn(lab.client, [lab.server4], { env })).code).toBe(0);
+    expect((await waitOpened(before + 2)).slice(before)).toEqual([
+      'ots 192.0.2.1',
+      'ots 192.0.2.1',
+    ]);
+    const used = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => /^#\d/.test(l))
+        .map((l) => l.slice(1));
+    const client = readFileSync(join(dir, 'client.ots'), 'utf8');
+    const server = readFileSync(join(dir, 'server.ots'), 'utf8');
+    expect(used(client)).toHaveLength(2);
+    expect(used(client)).toEqual(used(server));
+    // A used sequence replayed by hand does not open the door again.
+    const replay =
+      client
+        .split('\n')
+        .find((l) => /^#\d/.test(l))
+        ?.slice(1) ?? '';
+    const ports = replay.split(',').map((p) => p.trim());
+    expect((await knockIn(lab.client, [lab.server4, ...ports])).code).toBe(0);
+    await sleep(1000);
+    expect(opened().length).toBe(before + 2);
+    // The last one is knocked with a warning; after it the client says the file is used up.
+    const last = await knockIn(lab.client, [lab.server4], { env });
+    expect(last.code).toBe(0);
+    expect(last.stderr).toContain('that was the last unused sequence');
+    const none = await knockIn(lab.client, [lab.server4], { env });
+    expect(none.code).toBe(8);
+  });
+  // Last: knockd keeps the half-done attempt (1228 started the tcp door), and a packet
+  // that does not fit it is not tried as the first knock of another door (knockd.md §3.4).
+  it('a wrong order opens nothing', async () => {
+    const before = opened().length;
+    expect((await knockIn(lab.client, [lab.server4, '1227', '1228'])).code).toBe(0);
+    await sleep(1000);
+    expect(opened().length).toBe(before);
+  });
+});

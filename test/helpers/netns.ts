@@ -11,6 +11,7 @@
 import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { promisify } from 'node:util';
+import { runProcess } from './run.js';
 
 const run = promisify(execFile);
 
@@ -50,27 +51,10 @@ export class Netns {
     argv: readonly string[],
     opts: { timeoutMs?: number; input?: string; env?: NodeJS.ProcessEnv } = {},
   ): Promise<ExecResult> {
-    return new Promise((resolve) => {
-      const child = spawn('ip', ['netns', 'exec', this.name, ...argv], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: opts.env ?? process.env,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
-      child.on('error', (error) => {
-        clearTimeout(timer);
-        resolve({ code: 127, stdout, stderr: stderr + String(error) });
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-      });
-      // A child that exits without reading its stdin must not fail the run with EPIPE.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(opts.input ?? '');
+    return runProcess(['ip', 'netns', 'exec', this.name, ...argv], {
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      ...(opts.env !== undefined ? { env: opts.env } : {}),
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
     });
   }
 

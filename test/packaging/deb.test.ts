@@ -22,8 +22,9 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeUnless } from '../helpers/describe.js';
 import { Netns, netnsSkipReason, waitFor } from '../helpers/netns.js';
-import { RunningDaemon } from '../server/daemon-helpers.js';
+import { RunningDaemon } from '../helpers/daemon.js';
 import { buildAll, knockBin, root, run, which } from './tools.js';
 
 const version = (
@@ -40,9 +41,7 @@ const work = mkdtempSync(join(tmpdir(), 'knock-deb-'));
 let deb = '';
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe.skipIf(dpkgSkip !== undefined)(
-  `knock-server .deb${dpkgSkip ? ` (skipped: ${dpkgSkip})` : ''}`,
-  () => {
+describeUnless(dpkgSkip, `knock-server .deb`, () => {
     beforeAll(async () => {
       await buildAll();
       const result = await run([
@@ -66,9 +65,7 @@ describe.skipIf(dpkgSkip !== undefined)(
         .map((line) => line.split(/\s+/).slice(5).join(' ').replace(/^\./, ''));
 
     it(`is knock-server_${version}_amd64.deb with honest Depends`, () => {
-      expect(deb).toMatch(
-        new RegExp(`/knock-server_${version.replace(/\./g, '\\.')}_amd64\\.deb$`),
-      );
+    expect(deb).toMatch(new RegExp(`/knock-server_${version.replace(/\./g, '\\.')}_amd64\\.deb$`));
       expect(field('Package')).toBe('knock-server');
       expect(field('Version')).toBe(version);
       expect(field('Architecture')).toBe('amd64');
@@ -239,13 +236,10 @@ describe.skipIf(dpkgSkip !== undefined)(
         const purge = await dpkg(dir, '--purge', 'knock-server');
         expect(purge.stdout).toContain('kept as /etc/knockd.conf.dpkg-bak');
         expect(existsSync(join(dir, 'etc', 'knockd.conf'))).toBe(false);
-        expect(readFileSync(join(dir, 'etc', 'knockd.conf.dpkg-bak'), 'utf8')).toMatch(
-          /# edited\n$/,
-        );
+      expect(readFileSync(join(dir, 'etc', 'knockd.conf.dpkg-bak'), 'utf8')).toMatch(/# edited\n$/);
       });
     });
-  },
-);
+});
 
 /** nodejs as a Debian package that satisfies Depends (bookworm's own nodejs is 18). */
 function nodejsPackageOk(): boolean {
@@ -284,9 +278,7 @@ const realSkip =
         ? "this machine's nodejs package does not satisfy nodejs (>= 20~) (bookworm's is 18: NodeSource's or trixie's is needed)"
         : undefined);
 
-describe.skipIf(realSkip !== undefined)(
-  `a real apt-get install on this machine, then purge${realSkip ? ` (skipped: ${realSkip})` : ''}`,
-  () => {
+describeUnless(realSkip, `a real apt-get install on this machine, then purge`, () => {
     const ns = new Netns(`knpkg${process.pid.toString(36)}`);
     const apt = (...args: string[]) =>
       ns.exec(
@@ -387,5 +379,4 @@ describe.skipIf(realSkip !== undefined)(
       expect(snapshot()).toEqual(before);
       expect(alreadyInstalled()).toBe(false);
     }, 330_000);
-  },
-);
+});

@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { describeUnless } from '../helpers/describe.js';
 
 const setup = resolve(import.meta.dirname, '../../scripts/setup.sh');
 const skip = process.getuid?.() !== 0 ? 'needs root (the apt step runs only as root)' : undefined;
 
-describe.skipIf(skip !== undefined)(`setup.sh apt step${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describeUnless(skip, `setup.sh apt step`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'knock-setup-'));
   const policy = join(dir, 'policy-rc.d');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

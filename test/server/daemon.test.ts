@@ -4,8 +4,9 @@
  * sequences until used up, SIGHUP mid-sequence, a bad config on reload, commands that
  * fail or hang, a log file on a full disk, SIGTERM.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import {
   buildServer,
   serverLinkReady,
@@ -15,9 +16,7 @@ import {
   startKnockServer,
   Workdir,
   type RunningDaemon,
-} from './daemon-helpers.js';
-
-const title = (what: string) => `${what}${netnsSkipReason ? ` (skipped: ${netnsSkipReason})` : ''}`;
+} from '../helpers/daemon.js';
 
 function configText(work: Workdir, extra = ''): string {
   return `[options]
@@ -66,7 +65,7 @@ function configText(work: Workdir, extra = ''): string {
 ${extra}`;
 }
 
-describe.skipIf(!canUseNetns)(title('knock-server in a network namespace'), () => {
+describeNetns('knock-server in a network namespace', () => {
   let lab: Lab;
   let work: Workdir;
   let daemon: RunningDaemon;

@@ -5,8 +5,9 @@
  * must be the same, except where knock-server fixes a documented knockd bug
  * (README.md, "Differences from knockd 0.8"), which is asserted explicitly.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canUseNetns, createLab, netnsSkipReason, type Lab } from '../helpers/netns.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
+import { createLab, type Lab } from '../helpers/netns.js';
 import {
   buildServer,
   serverLinkReady,
@@ -17,7 +18,7 @@ import {
   Workdir,
   type RunningDaemon,
   type Step,
-} from './daemon-helpers.js';
+} from '../helpers/daemon.js';
 
 function configFor(work: Workdir): string {
   const door = (name: string, lines: string[]) =>
@@ -152,68 +153,65 @@ async function runAgainst(
   return { fired: work.lines('fired').sort(), lab, daemon, work };
 }
 
-describe.skipIf(!canUseNetns)(
-  `knockd 0.8 and knock-server fire the same commands${netnsSkipReason ? ` (skipped: ${netnsSkipReason})` : ''}`,
-  () => {
-    const cleanup: (() => Promise<void>)[] = [];
-    let knockd: Awaited<ReturnType<typeof runAgainst>>;
-    let ours: Awaited<ReturnType<typeof runAgainst>>;
+describeNetns(`knockd 0.8 and knock-server fire the same commands`, () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  let knockd: Awaited<ReturnType<typeof runAgainst>>;
+  let ours: Awaited<ReturnType<typeof runAgainst>>;
 
-    beforeAll(async () => {
-      await buildServer();
-      [knockd, ours] = await Promise.all([runAgainst('knockd'), runAgainst('knock-server')]);
-      for (const run of [knockd, ours])
-        cleanup.push(async () => {
-          await run.lab.destroy();
-          run.work.remove();
-        });
-    }, 90_000);
+  beforeAll(async () => {
+    await buildServer();
+    [knockd, ours] = await Promise.all([runAgainst('knockd'), runAgainst('knock-server')]);
+    for (const run of [knockd, ours])
+      cleanup.push(async () => {
+        await run.lab.destroy();
+        run.work.remove();
+      });
+  }, 90_000);
 
-    afterAll(async () => {
-      await Promise.all(cleanup.map((c) => c()));
-    });
+  afterAll(async () => {
+    await Promise.all(cleanup.map((c) => c()));
+  });
 
-    it('the same commands fired for the same sources (apart from the bug below)', () => {
-      const withoutConcurrent = (fired: string[], lab: Lab) => {
-        const fixes = lab.extraClient4.slice(9);
-        return fired.filter((l) => !fixes.some((a) => l.endsWith(` ${a}`)));
-      };
-      expect(withoutConcurrent(knockd.fired, knockd.lab), knockd.daemon.lines.join('\n')).toEqual(
-        EXPECTED(knockd.lab),
+  it('the same commands fired for the same sources (apart from the bug below)', () => {
+    const withoutConcurrent = (fired: string[], lab: Lab) => {
+      const fixes = lab.extraClient4.slice(9);
+      return fired.filter((l) => !fixes.some((a) => l.endsWith(` ${a}`)));
+    };
+    expect(withoutConcurrent(knockd.fired, knockd.lab), knockd.daemon.lines.join('\n')).toEqual(
+      EXPECTED(knockd.lab),
+    );
+    expect(withoutConcurrent(ours.fired, ours.lab), ours.daemon.lines.join('\n')).toEqual(
+      EXPECTED(ours.lab),
+    );
+  });
+
+  it('documented fix: a source finishing never drops another source mid-sequence', () => {
+    const [, , , , , , , , , j, k] = knockd.lab.extraClient4;
+    const kd = knockd.daemon.lines.join('\n');
+    const us = ours.daemon.lines.join('\n');
+    expect(knockd.fired, kd).toContain(`open seq3 ${j}`);
+    expect(knockd.fired, kd).not.toContain(`open seq3 ${k}`); // knockd 0.8 lost it
+    expect(ours.fired, us).toContain(`open seq3 ${j}`);
+    expect(ours.fired, us).toContain(`open seq3 ${k}`);
+  });
+
+  it('documented fix: a retransmitted SYN is not a wrong knock', () => {
+    const r = knockd.lab.extraClient4[11];
+    expect(knockd.fired).not.toContain(`open seq3 ${r}`); // knockd 0.8 reset the attempt
+    expect(ours.fired).toContain(`open seq3 ${ours.lab.extraClient4[11]}`);
+  });
+
+  it('both logged the same texts for the same events', () => {
+    const texts = (d: RunningDaemon) =>
+      d.lines.filter(
+        (l) => /: (Stage \d+|OPEN SESAME)$/.test(l) && l.startsWith(`${knockd.lab.client4}:`),
       );
-      expect(withoutConcurrent(ours.fired, ours.lab), ours.daemon.lines.join('\n')).toEqual(
-        EXPECTED(ours.lab),
-      );
-    });
-
-    it('documented fix: a source finishing never drops another source mid-sequence', () => {
-      const [, , , , , , , , , j, k] = knockd.lab.extraClient4;
-      const kd = knockd.daemon.lines.join('\n');
-      const us = ours.daemon.lines.join('\n');
-      expect(knockd.fired, kd).toContain(`open seq3 ${j}`);
-      expect(knockd.fired, kd).not.toContain(`open seq3 ${k}`); // knockd 0.8 lost it
-      expect(ours.fired, us).toContain(`open seq3 ${j}`);
-      expect(ours.fired, us).toContain(`open seq3 ${k}`);
-    });
-
-    it('documented fix: a retransmitted SYN is not a wrong knock', () => {
-      const r = knockd.lab.extraClient4[11];
-      expect(knockd.fired).not.toContain(`open seq3 ${r}`); // knockd 0.8 reset the attempt
-      expect(ours.fired).toContain(`open seq3 ${ours.lab.extraClient4[11]}`);
-    });
-
-    it('both logged the same texts for the same events', () => {
-      const texts = (d: RunningDaemon) =>
-        d.lines.filter(
-          (l) => /: (Stage \d+|OPEN SESAME)$/.test(l) && l.startsWith(`${knockd.lab.client4}:`),
-        );
-      expect(texts(ours.daemon)).toEqual(texts(knockd.daemon));
-      expect(texts(ours.daemon)).toEqual([
-        '192.0.2.1: seq3: Stage 1',
-        '192.0.2.1: seq3: Stage 2',
-        '192.0.2.1: seq3: Stage 3',
-        '192.0.2.1: seq3: OPEN SESAME',
-      ]);
-    });
-  },
-);
+    expect(texts(ours.daemon)).toEqual(texts(knockd.daemon));
+    expect(texts(ours.daemon)).toEqual([
+      '192.0.2.1: seq3: Stage 1',
+      '192.0.2.1: seq3: Stage 2',
+      '192.0.2.1: seq3: Stage 3',
+      '192.0.2.1: seq3: OPEN SESAME',
+    ]);
+  });
+});

@@ -5,9 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNetns } from '../helpers/describe.js';
 import { ExitCode } from '@knock/shared';
-import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import {
   buildServer,
   serverLinkReady,
@@ -16,11 +17,9 @@ import {
   sleep,
   startKnockServer,
   Workdir,
-} from './daemon-helpers.js';
+} from '../helpers/daemon.js';
 
-const title = (what: string) => `${what}${netnsSkipReason ? ` (skipped: ${netnsSkipReason})` : ''}`;
-
-describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
+describeNetns('knock-server life cycle', () => {
   let lab: Lab;
   let work: Workdir;
   let conf: string;

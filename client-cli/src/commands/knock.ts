@@ -1,17 +1,16 @@
-import { ExitCode, KnockError } from '@knock/shared/core';
+import { DEFAULT_VERIFY_TIMEOUT_MS, ExitCode, KnockError, formatSeconds } from '@knock/shared/core';
 import type { AddressFamily } from '@knock/shared/node';
 import type { CliDeps, Profile } from '../deps.js';
 import {
-  DEFAULT_VERIFY_TIMEOUT_MS,
   closedError,
   knock,
   loadProfileFile,
   lookupProfile,
   noProfileError,
 } from '../knock-flow.js';
-import { checkHost, parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../ports.js';
+import { checkHost, parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../args.js';
 import { lookupService } from '../services.js';
-import { reporter, seconds } from '../report.js';
+import { reporter } from '../report.js';
 
 export interface KnockOptions {
   udp?: boolean;
@@ -165,6 +164,6 @@ async function knockCommand(
   if (result.state !== 'open') throw closedError(host, port, outcome.addresses, result, timeoutMs);
   if (!options.verbose)
     deps.stdout.write(
-      `port ${port} is open on ${result.address} (after ${seconds(result.elapsedMs)})\n`,
+      `port ${port} is open on ${result.address} (after ${formatSeconds(result.elapsedMs)})\n`,
     );
 }

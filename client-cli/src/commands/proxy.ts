@@ -1,9 +1,15 @@
-import { ExitCode, KnockError, type Knock } from '@knock/shared/core';
-import { formatEndpoint } from '../endpoint.js';
+import {
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  ExitCode,
+  KnockError,
+  errorText,
+  formatEndpoint,
+  formatSeconds,
+  type Knock,
+} from '@knock/shared/core';
 import type { CliDeps, Profile } from '../deps.js';
-import { DEFAULT_VERIFY_TIMEOUT_MS, closedError, knock, lookupProfile } from '../knock-flow.js';
-import { checkHost, parsePort } from '../ports.js';
-import { seconds } from '../report.js';
+import { closedError, knock, lookupProfile } from '../knock-flow.js';
+import { checkHost, parsePort } from '../args.js';
 import { relay } from '../relay.js';
 import { reporter } from '../report.js';
 import { familyOf } from './knock.js';
@@ -76,7 +82,7 @@ export async function runProxy(
         ? closedError(host, port, addresses, result, timeoutMs)
         : new KnockError(
             'knock.proxy.connect',
-            `cannot connect to ${addresses.length === 1 ? formatEndpoint(addresses[0] ?? host, port) : `port ${port} of ${host} (${addresses.join(', ')})`}: ${result.state === 'closed' ? 'connection refused' : `no answer within ${seconds(timeoutMs)}`}`,
+            `cannot connect to ${addresses.length === 1 ? formatEndpoint(addresses[0] ?? host, port) : `port ${port} of ${host} (${addresses.join(', ')})`}: ${result.state === 'closed' ? 'connection refused' : `no answer within ${formatSeconds(timeoutMs)}`}`,
             {
               exitCode: ExitCode.network,
               hint: `there is no profile for "${host}", so nothing was knocked; add one (knock list shows the file) or check the host and port`,
@@ -88,7 +94,7 @@ export async function runProxy(
   } catch (error) {
     throw new KnockError(
       'knock.proxy.relay',
-      `connection to ${formatEndpoint(result.address, port)} failed: ${(error as Error).message}`,
+      `connection to ${formatEndpoint(result.address, port)} failed: ${errorText(error)}`,
       { exitCode: ExitCode.network, cause: error },
     );
   }

@@ -1,13 +1,7 @@
-import { ExitCode, KnockError, type Knock } from '@knock/shared/core';
+import { DEFAULT_VERIFY_TIMEOUT_MS, ExitCode, KnockError, type Knock } from '@knock/shared/core';
 import type { AddressFamily } from '@knock/shared/node';
 import type { CliDeps, Profile } from '../deps.js';
-import {
-  DEFAULT_VERIFY_TIMEOUT_MS,
-  closedError,
-  knock,
-  lookupProfile,
-  noProfileError,
-} from '../knock-flow.js';
+import { closedError, knock, lookupProfile, noProfileError } from '../knock-flow.js';
 import { reporter } from '../report.js';
 import { knownHostsName, parseSshConfig } from '../ssh-config.js';
 

@@ -1,11 +1,8 @@
-import type { Knock } from '@knock/shared';
+import { formatEndpoint, type Knock } from '@knock/shared';
 import type { KnockRun } from './state.js';
 
 export const formatKnock = (k: Knock): string =>
   k.protocol === 'udp' ? `${k.port}:udp` : String(k.port);
-
-export const formatEndpoint = (address: string, port: number): string =>
-  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
 /**
  * The live status line of a knock: `sent 1228 ✓, 1227 ✓, verifying 22…`, then

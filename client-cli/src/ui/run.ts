@@ -1,5 +1,5 @@
 import { ExitCode, loadServices, lookupService, parseOtsFile, servicesFile } from '@knock/shared';
-import type { KnockPorts, KnockService, ProfileStore } from '@knock/shared/node';
+import type { KnockDeps, KnockService, ProfileStore } from '@knock/shared/node';
 import { readFile } from 'node:fs/promises';
 import { createElement } from 'react';
 import { colorWanted } from './theme.js';
@@ -9,7 +9,7 @@ import { colorWanted } from './theme.js';
  * @knock/shared/node and process.*; `store`/`knocker` replace the lower-level
  * functions wholesale (tests use that).
  */
-export interface TuiDeps extends KnockPorts {
+export interface TuiDeps extends KnockDeps {
   env: NodeJS.ProcessEnv;
   /** The profile file; default: profilesPath(env) ($KNOCK_CONFIG, else the XDG path). */
   path?: string;
@@ -51,7 +51,7 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
   ]);
   // The real I/O functions load only when something was not injected.
   const shared = deps.store && deps.knocker ? undefined : await import('@knock/shared/node');
-  const port = <K extends keyof KnockPorts>(name: K): KnockPorts[K] => {
+  const dep = <K extends keyof KnockDeps>(name: K): KnockDeps[K] => {
     const fn = deps[name] ?? shared?.[name];
     if (fn === undefined) throw new Error(`knock ui: ${name} is not available`);
     return fn;
@@ -65,10 +65,10 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
   const knocker =
     deps.knocker ??
     (shared ?? (await import('@knock/shared/node'))).createKnockService({
-      resolveTargets: port('resolveTargets'),
-      sendKnocks: port('sendKnocks'),
-      verifyOpen: port('verifyOpen'),
-      takeOneTimeSequence: port('takeOneTimeSequence'),
+      resolveTargets: dep('resolveTargets'),
+      sendKnocks: dep('sendKnocks'),
+      verifyOpen: dep('verifyOpen'),
+      takeOneTimeSequence: dep('takeOneTimeSequence'),
     });
   const readText = deps.readText ?? ((path: string) => readFile(path, 'utf8'));
   // The platform's services file, else the built-in table (as the command line does).

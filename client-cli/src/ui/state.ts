@@ -167,33 +167,14 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return { ...state, selected: clamp(state.selected + action.by, state.profiles.length) };
     case 'add':
       if (!canEdit(state)) return refuseEdit(state);
-      return {
-        ...withoutNotice(state),
-        screen: {
-          kind: 'form',
-          original: null,
-          draft: emptyDraft(),
-          field: 'host',
-          errors: {},
-          touched: [],
-          submitted: false,
-        },
-      };
+      return { ...withoutNotice(state), screen: freshForm(null, emptyDraft()) };
     case 'edit': {
       const profile = selectedProfile(state);
       if (!canEdit(state)) return refuseEdit(state);
       if (!profile) return notice(state, 'info', 'nothing to edit: press a to add a profile');
       return {
         ...withoutNotice(state),
-        screen: {
-          kind: 'form',
-          original: profile.host,
-          draft: draftFromProfile(profile),
-          field: 'host',
-          errors: {},
-          touched: [],
-          submitted: false,
-        },
+        screen: freshForm(profile.host, draftFromProfile(profile)),
       };
     }
     case 'delete': {
@@ -219,23 +200,9 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (state.saving) return state;
       return { ...withoutNotice(state), screen: { kind: 'list' } };
     case 'form-type':
-      return updateForm(state, (form) =>
-        form.field === 'family'
-          ? form
-          : edited(state, form, {
-              ...form.draft,
-              [form.field]: form.draft[form.field] + action.text,
-            }),
-      );
+      return editText(state, (text) => text + action.text);
     case 'form-erase':
-      return updateForm(state, (form) =>
-        form.field === 'family'
-          ? form
-          : edited(state, form, {
-              ...form.draft,
-              [form.field]: form.draft[form.field].slice(0, -1),
-            }),
-      );
+      return editText(state, (text) => text.slice(0, -1));
     case 'form-focus':
       return updateForm(state, (form) => {
         const i = DRAFT_FIELDS.indexOf(form.field) + action.by;
@@ -432,6 +399,26 @@ function withoutNotice(state: TuiState): TuiState {
 }
 
 type FormScreen = Extract<Screen, { kind: 'form' }>;
+
+/** A form as it opens: on the host field, nothing touched, no errors yet. */
+const freshForm = (original: string | null, draft: ProfileDraft): FormScreen => ({
+  kind: 'form',
+  original,
+  draft,
+  field: 'host',
+  errors: {},
+  touched: [],
+  submitted: false,
+});
+
+/** Changes the text of the focused field (family is a choice, typed text leaves it alone). */
+function editText(state: TuiState, change: (text: string) => string): TuiState {
+  return updateForm(state, (form) =>
+    form.field === 'family'
+      ? form
+      : edited(state, form, { ...form.draft, [form.field]: change(form.draft[form.field]) }),
+  );
+}
 
 function updateForm(state: TuiState, change: (form: FormScreen) => FormScreen): TuiState {
   if (state.screen.kind !== 'form' || state.saving) return state;

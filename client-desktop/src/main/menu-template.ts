@@ -21,7 +21,7 @@ export interface TrayState {
 
 export type MenuAction = { type: 'knock'; host: string } | { type: 'edit' } | { type: 'quit' };
 
-/** A menu entry as data; electron-ports.ts turns it into Electron's template and wires the clicks. */
+/** A menu entry as data; electron-menu.ts turns it into Electron's template and wires the clicks. */
 export type MenuItem =
   { type: 'separator' } | { type: 'normal'; label: string; enabled: boolean; action?: MenuAction };
 

@@ -1,4 +1,4 @@
-import { describeError, formatSequence, type Profile } from '@knock/shared';
+import { describeError, formatEndpoint, formatSequence, type Profile } from '@knock/shared';
 import type { KnockOutcome, KnockService, ProfileStore } from '@knock/shared/node';
 import {
   menuTemplate,
@@ -16,7 +16,7 @@ export interface Clock {
 }
 
 /** Everything the tray does to the outside world; Electron-backed in main.ts, fakes in tests. */
-export interface TrayPorts {
+export interface TrayDeps {
   createTray(tooltip: string): void;
   setMenu(items: MenuItem[]): void;
   notify(title: string, body: string): void;
@@ -27,9 +27,6 @@ export interface TrayPorts {
   store: ProfileStore;
   quit(): void;
 }
-
-const formatEndpoint = (address: string, port: number): string =>
-  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 
 /** The notification for an outcome: "open", or what failed. */
 export function notificationFor(
@@ -62,18 +59,18 @@ const PHASE: Record<KnockOutcome['status'], TrayRun['phase']> = {
 };
 
 /**
- * The tray app's behaviour, with every effect behind a port: loads the
+ * The tray app's behaviour, with every effect injected (TrayDeps): loads the
  * profiles, rebuilds the menu whenever something changes, knocks on click,
  * notifies the outcome and keeps the "opened m:ss ago" line ticking.
  */
 export class TrayController {
   #state: TrayState;
   #stopTicking: (() => void) | undefined;
-  readonly #ports: TrayPorts;
+  readonly #deps: TrayDeps;
 
-  constructor(ports: TrayPorts) {
-    this.#ports = ports;
-    this.#state = { path: ports.store.path, profiles: [], runs: {} };
+  constructor(deps: TrayDeps) {
+    this.#deps = deps;
+    this.#state = { path: deps.store.path, profiles: [], runs: {} };
   }
 
   get state(): TrayState {
@@ -81,14 +78,14 @@ export class TrayController {
   }
 
   async start(): Promise<void> {
-    this.#ports.createTray('knock: click a host to knock');
+    this.#deps.createTray('knock: click a host to knock');
     await this.reload();
   }
 
   /** Re-reads the profile file (at start and after the window saved). */
   async reload(): Promise<void> {
     try {
-      const loaded = await this.#ports.store.load();
+      const loaded = await this.#deps.store.load();
       const { loadError: _, ...rest } = this.#state;
       this.#state = {
         ...rest,
@@ -99,7 +96,7 @@ export class TrayController {
     } catch (error) {
       const text = describeError(error).text;
       this.#state = { ...this.#state, profiles: [], invalid: [], loadError: text };
-      this.#ports.notify('knock: cannot read the profiles', text);
+      this.#deps.notify('knock: cannot read the profiles', text);
     }
     this.#render();
   }
@@ -110,11 +107,11 @@ export class TrayController {
         await this.knock(action.host);
         return;
       case 'edit':
-        this.#ports.openWindow();
+        this.#deps.openWindow();
         return;
       case 'quit':
         this.stop();
-        this.#ports.quit();
+        this.#deps.quit();
         return;
     }
   }
@@ -124,25 +121,25 @@ export class TrayController {
     const profile = this.#state.profiles.find((p) => p.host === host);
     const current = Object.hasOwn(this.#state.runs, host) ? this.#state.runs[host] : undefined;
     if (!profile || current?.phase === 'knocking' || current?.phase === 'verifying') return;
-    this.#setRun(host, { phase: 'knocking', since: this.#ports.clock.now() });
-    const outcome = await this.#ports.knock.knock(
+    this.#setRun(host, { phase: 'knocking', since: this.#deps.clock.now() });
+    const outcome = await this.#deps.knock.knock(
       profile,
       (event) => {
         if (event.type === 'verifying')
           this.#setRun(host, {
             phase: 'verifying',
-            since: this.#ports.clock.now(),
+            since: this.#deps.clock.now(),
             port: event.port,
           });
       },
       // A relative one_time_sequences path is read from the profile file's folder.
       { profileFile: this.#state.path },
     );
-    const run: TrayRun = { phase: PHASE[outcome.status], since: this.#ports.clock.now() };
+    const run: TrayRun = { phase: PHASE[outcome.status], since: this.#deps.clock.now() };
     if (outcome.status === 'open' || outcome.status === 'closed') run.port = outcome.port;
     this.#setRun(host, run);
     const { title, body } = notificationFor(profile, outcome);
-    this.#ports.notify(title, body);
+    this.#deps.notify(title, body);
     this.#tick();
     return outcome;
   }
@@ -158,15 +155,15 @@ export class TrayController {
   }
 
   #render(): void {
-    this.#ports.setMenu(menuTemplate(this.#state, this.#ports.clock.now()));
+    this.#deps.setMenu(menuTemplate(this.#state, this.#deps.clock.now()));
   }
 
   /** Keeps redrawing once a second while some line shows a running time, and only then. */
   #tick(): void {
     const relevant = () =>
-      Object.values(this.#state.runs).some((run) => showsElapsed(run, this.#ports.clock.now()));
+      Object.values(this.#state.runs).some((run) => showsElapsed(run, this.#deps.clock.now()));
     if (this.#stopTicking || !relevant()) return;
-    this.#stopTicking = this.#ports.clock.every(1000, () => {
+    this.#stopTicking = this.#deps.clock.every(1000, () => {
       this.#render();
       if (!relevant()) this.stop();
     });

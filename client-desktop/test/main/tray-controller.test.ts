@@ -1,7 +1,7 @@
 import { KnockError, ExitCode } from '@knock/shared';
 import { describe, expect, it } from 'vitest';
 import type { MenuItem } from '../../src/main/menu-template.js';
-import { TrayController, notificationFor, type TrayPorts } from '../../src/main/tray-controller.js';
+import { TrayController, notificationFor, type TrayDeps } from '../../src/main/tray-controller.js';
 import { FakeClock, FakeStore, ManualKnocker, PATH, flush, lab, maths } from '../fakes.js';
 
 function setup(store = new FakeStore([maths, lab])) {
@@ -9,7 +9,7 @@ function setup(store = new FakeStore([maths, lab])) {
   const menus: MenuItem[][] = [];
   const knocker = new ManualKnocker();
   const clock = new FakeClock();
-  const ports: TrayPorts = {
+  const deps: TrayDeps = {
     createTray: (tooltip) => log.push(`tray ${tooltip}`),
     setMenu: (items) => menus.push(items),
     notify: (title, body) => log.push(`notify ${title} | ${body}`),
@@ -19,7 +19,7 @@ function setup(store = new FakeStore([maths, lab])) {
     store,
     quit: () => log.push('quit'),
   };
-  const controller = new TrayController(ports);
+  const controller = new TrayController(deps);
   const labels = () => (menus.at(-1) ?? []).flatMap((i) => (i.type === 'normal' ? [i.label] : []));
   return { controller, log, menus, knocker, clock, store, labels };
 }

@@ -10,14 +10,15 @@ import {
   DEFAULT_CONFIG_FILE,
   ExitCode,
   KnockError,
+  errorText,
   formatIssue,
   hasErrors,
-  parseConfig,
   lintConfig,
   parseOtsFile,
   type Issue,
   type KnockdConfig,
 } from '@knock/shared';
+import { loadConfig, type LoadedConfig } from './config-file.js';
 import { leafOptions } from './leaf-options.js';
 import { runStartChecks, type StartCheckDeps } from './start-checks.js';
 
@@ -28,44 +29,8 @@ export interface CheckDeps {
   startChecks?: StartCheckDeps;
 }
 
-export interface LoadedConfig {
-  config: KnockdConfig;
-  issues: Issue[];
-  /** The file's text (absent when it could not be read). */
-  text?: string;
-}
-
-/** Reads and parses a config; an unreadable file is one issue, not a throw. */
-export async function loadConfig(
-  path: string,
-  read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
-): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = await read(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      config: { options: { useSyslog: false }, doors: [] },
-      issues: [
-        {
-          severity: 'error',
-          code: 'config.unreadable',
-          message: `cannot read the config file: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-          hint:
-            code === 'ENOENT'
-              ? `create it, or point to another one with -c (default ${DEFAULT_CONFIG_FILE})`
-              : 'check its permissions (knock-server usually runs as root)',
-          file: path,
-          line: 0,
-          column: 0,
-        },
-      ],
-    };
-  }
-  const parsed = parseConfig(text, path);
-  return { config: parsed.config, issues: [...parsed.issues], text };
-}
+// The one config loader lives in config-file.ts (the daemon imports it from here too).
+export { loadConfig, type LoadedConfig } from './config-file.js';
 
 /**
  * Problems with the one-time-sequence files a config names: the daemon needs each
@@ -98,11 +63,7 @@ export async function checkOneTimeFiles(
         severity: 'error',
         code: 'config.ots.unreadable',
         message: `door [${door.name}]: cannot read the one-time-sequences file ${door.oneTimeSequences}: ${
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? 'no such file'
-            : error instanceof Error
-              ? error.message
-              : String(error)
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : errorText(error)
         }`,
         hint: 'create it (knock-server ots generate …) or fix One_Time_Sequences',
         file: configFile,

@@ -9,7 +9,7 @@ import { randomInt as cryptoRandomInt } from 'node:crypto';
 import { linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { ExitCode, KnockError, generateOts } from '@knock/shared';
+import { ExitCode, KnockError, errorText, generateOts } from '@knock/shared';
 import { namingTarget } from '@knock/shared/node';
 
 export interface OtsDeps {
@@ -42,7 +42,7 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
   } catch (error) {
     throw new KnockError(
       'ots.write',
-      `cannot write ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
+      `cannot write ${path}: ${errorText(namingTarget(error, temp, path))}`,
       { exitCode: ExitCode.otsFile, hint: 'check that the directory exists and is writable' },
     );
   }
@@ -58,7 +58,7 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
       });
     throw new KnockError(
       'ots.write',
-      `cannot write ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
+      `cannot write ${path}: ${errorText(namingTarget(error, temp, path))}`,
       { exitCode: ExitCode.otsFile },
     );
   } finally {

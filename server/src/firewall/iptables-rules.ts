@@ -63,18 +63,23 @@ export function policyRules(c: Chains): string[][] {
   ];
 }
 
+/** `-p tcp -m tcp --dport 22`: the match of one protected port. */
+const portMatch = (p: PortSpec): string[] => [
+  '-p',
+  p.protocol,
+  '-m',
+  p.protocol,
+  '--dport',
+  String(p.port),
+];
+
 /** INPUT jumps, one per protected port, inserted at the top: NEW connections only. */
 export function inputJumps(c: Chains, ports: readonly PortSpec[]): string[][] {
   return ports.map((p, i) => [
     '-I',
     'INPUT',
     String(i + 1),
-    '-p',
-    p.protocol,
-    '-m',
-    p.protocol,
-    '--dport',
-    String(p.port),
+    ...portMatch(p),
     '-m',
     'conntrack',
     '--ctstate',
@@ -98,12 +103,7 @@ export const grantRule = (c: Chains, address: string, p: PortSpec, untilMs?: num
   c.filter,
   '-s',
   address,
-  '-p',
-  p.protocol,
-  '-m',
-  p.protocol,
-  '--dport',
-  String(p.port),
+  ...portMatch(p),
   ...timeMatch(untilMs),
   '-j',
   'ACCEPT',

@@ -1,7 +1,7 @@
 // Reads a trusted file and resolves its host names (the Node half of trusted.ts).
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFile as fsReadFile } from 'node:fs/promises';
-import { ExitCode, KnockError, type Issue } from '@knock/shared';
+import { ExitCode, KnockError, errorText, type Issue } from '@knock/shared';
 import { parseHost } from './address.js';
 import { parseTrustedFile, type TrustedEntry } from './trusted.js';
 
@@ -56,7 +56,7 @@ export async function resolveTrusted(
         if (hosts.length === 0) throw new Error('no address');
         return hosts.map((h) => h.address);
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorText(error);
         const issue: Issue = {
           severity: 'warning',
           code: 'trusted.unresolved',

@@ -13,10 +13,11 @@ import {
   DEFAULT_CONFIG_FILE,
   ExitCode,
   KnockError,
+  errorText,
   hasErrors,
-  parseConfig,
   type KnockdConfig,
 } from '@knock/shared';
+import { loadConfig } from '../cli/config-file.js';
 import { leafOptions } from '../cli/leaf-options.js';
 import { showArgv, systemExec } from './exec.js';
 import type { Exec } from './types.js';
@@ -165,14 +166,10 @@ export function installServiceCommand(deps: ServiceDeps = {}): Command {
           await mkdir(unitDir, { recursive: true });
           await writeFile(target, unit, { mode: 0o644 });
         } catch (error) {
-          throw new KnockError(
-            'service.write',
-            `cannot write ${target}: ${(error as Error).message}`,
-            {
-              exitCode: ExitCode.permission,
-              hint: 'run it as root',
-            },
-          );
+          throw new KnockError('service.write', `cannot write ${target}: ${errorText(error)}`, {
+            exitCode: ExitCode.permission,
+            hint: 'run it as root',
+          });
         }
         stdout(`wrote ${target}\n`);
       }
@@ -202,11 +199,10 @@ async function configForService(
   path: string,
   readConfig: (path: string) => Promise<string>,
 ): Promise<KnockdConfig> {
-  let text: string;
-  try {
-    text = await readConfig(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+  const loaded = await loadConfig(path, readConfig);
+  if (loaded.text === undefined) {
+    const error = loaded.readError;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
     throw new KnockError(
       'service.config',
       `cannot read the config ${path} (${code === 'ENOENT' ? 'no such file' : (code ?? String(error))}): the service would fail at every start`,
@@ -216,12 +212,11 @@ async function configForService(
       },
     );
   }
-  const parsed = parseConfig(text, path);
-  if (hasErrors(parsed.issues))
+  if (hasErrors(loaded.issues))
     throw new KnockError(
       'service.config',
       `${path} has errors: the service would fail at every start`,
       { exitCode: ExitCode.config, hint: `knock-server check -c ${path} lists them` },
     );
-  return parsed.config;
+  return loaded.config;
 }

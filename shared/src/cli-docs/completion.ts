@@ -74,6 +74,33 @@ function bashValue(kind: ValueKind, choices: readonly string[] | undefined): str
 const bashPatterns = (key: string, words: readonly string[]) =>
   words.map((w) => `"${key}|${w}"`).join('|');
 
+/**
+ * The two `case`s of the word scan that bash and zsh share: an option that takes a value
+ * sets `pending` (its value is the next word), a subcommand's name extends `cmdpath`.
+ */
+function scanCases(all: readonly Node[]): string[] {
+  const lines: string[] = [];
+  const valuePatterns = all.flatMap(({ key, command }) =>
+    valueOptions(command)
+      .filter((o) => o.takes === 'required')
+      .map((o) => bashPatterns(key, optionWords(o))),
+  );
+  if (valuePatterns.length > 0) lines.push(`          ${valuePatterns.join('|')}) pending=$w ;;`);
+  lines.push(`        esac
+        continue
+      fi
+      if ((positional == 0)); then
+        case "$cmdpath|$w" in`);
+  const subPatterns = all
+    .filter(({ command }) => command.commands.length > 0)
+    .flatMap(({ key, command }) => command.commands.map((c) => bashPatterns(key, [c.name])));
+  if (subPatterns.length > 0)
+    lines.push(`          ${subPatterns.join('|')}) cmdpath=\${cmdpath:+$cmdpath }$w; continue ;;`);
+  lines.push(`        esac
+      fi`);
+  return lines;
+}
+
 export function bashCompletion(spec: CommandSpec): string {
   const program = spec.name;
   const all = nodes(spec);
@@ -93,23 +120,8 @@ export function bashCompletion(spec: CommandSpec): string {
       if [[ -n $pending ]]; then pending=""; continue; fi
       if [[ $w == -* ]]; then
         case "$cmdpath|$w" in`);
-  const valuePatterns = takesValue
-    .filter(({ option }) => option.takes === 'required')
-    .map(({ key, option }) => bashPatterns(key, optionWords(option)));
-  if (valuePatterns.length > 0) lines.push(`          ${valuePatterns.join('|')}) pending=$w ;;`);
-  lines.push(`        esac
-        continue
-      fi
-      if ((positional == 0)); then
-        case "$cmdpath|$w" in`);
-  const subPatterns = all
-    .filter(({ command }) => command.commands.length > 0)
-    .flatMap(({ key, command }) => command.commands.map((c) => bashPatterns(key, [c.name])));
-  if (subPatterns.length > 0)
-    lines.push(`          ${subPatterns.join('|')}) cmdpath=\${cmdpath:+$cmdpath }$w; continue ;;`);
-  lines.push(`        esac
-      fi
-      positional=$((positional + 1))
+  lines.push(...scanCases(all));
+  lines.push(`      positional=$((positional + 1))
     done
   fi
   if [[ -n $pending && $pending != skip ]]; then
@@ -190,25 +202,8 @@ export function zshCompletion(spec: CommandSpec): string {
       if [[ $w == -* ]]; then
         [[ $w == *=* ]] && continue
         case "$cmdpath|$w" in`);
-  const valuePatterns = all.flatMap(({ key, command }) =>
-    valueOptions(command)
-      .filter((o) => o.takes === 'required')
-      .map((o) => bashPatterns(key, optionWords(o))),
-  );
-  if (valuePatterns.length > 0) lines.push(`          ${valuePatterns.join('|')}) pending=$w ;;`);
-  lines.push(`        esac
-        continue
-      fi
-      if ((positional == 0)); then
-        case "$cmdpath|$w" in`);
-  const subPatterns = all
-    .filter(({ command }) => command.commands.length > 0)
-    .flatMap(({ key, command }) => command.commands.map((c) => bashPatterns(key, [c.name])));
-  if (subPatterns.length > 0)
-    lines.push(`          ${subPatterns.join('|')}) cmdpath=\${cmdpath:+$cmdpath }$w; continue ;;`);
-  lines.push(`        esac
-      fi
-      positional+=1
+  lines.push(...scanCases(all));
+  lines.push(`      positional+=1
     done
   fi
   if [[ -n $pending ]]; then

@@ -1,6 +1,7 @@
 import { describeError, KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import type { Profile } from '../profile.js';
+import { formatSeconds } from '../format.js';
+import { DEFAULT_VERIFY_TIMEOUT_MS, type Profile } from '../profile.js';
 import type { Knock } from '../sequence.js';
 import type { LockHolder } from './lock.js';
 import type { takeOneTimeSequence } from './ots-file.js';
@@ -48,7 +49,7 @@ export interface KnockServiceOptions {
 }
 
 /** The @knock/shared/node functions the real service is built on (injected, so tests can fake them). */
-export interface KnockPorts {
+export interface KnockDeps {
   resolveTargets: typeof resolveTargets;
   sendKnocks: typeof sendKnocks;
   verifyOpen: typeof verifyOpen;
@@ -89,7 +90,7 @@ export interface KnockSent {
  * flow of the command line, the TUI and the tray; failures are thrown as KnockError.
  */
 export async function knockHost(
-  ports: Pick<KnockPorts, 'resolveTargets' | 'sendKnocks' | 'takeOneTimeSequence'>,
+  deps: Pick<KnockDeps, 'resolveTargets' | 'sendKnocks' | 'takeOneTimeSequence'>,
   request: KnockRequest,
 ): Promise<KnockSent> {
   const { profile } = request;
@@ -97,10 +98,10 @@ export async function knockHost(
   const delayMs = request.delayMs ?? profile?.delayMs ?? 0;
   const adjust = (knocks: readonly Knock[]): Knock[] =>
     request.allUdp ? knocks.map((k) => ({ port: k.port, protocol: 'udp' as const })) : [...knocks];
-  const addresses = await ports.resolveTargets(request.host, family);
+  const addresses = await deps.resolveTargets(request.host, family);
   request.onResolved?.(addresses);
   const send = (knocks: Knock[]) =>
-    ports.sendKnocks({
+    deps.sendKnocks({
       addresses,
       knocks,
       delayMs,
@@ -116,7 +117,7 @@ export async function knockHost(
   }
   if (profile?.oneTimeSequences !== undefined) {
     let sent: Knock[] = [];
-    const { remaining } = await ports.takeOneTimeSequence(
+    const { remaining } = await deps.takeOneTimeSequence(
       profile.oneTimeSequences,
       async (next) => {
         sent = adjust(next);
@@ -136,26 +137,18 @@ export async function knockHost(
   );
 }
 
-/** How long to wait for the port after the last knock when the profile does not say. */
-export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
-
-export const formatSeconds = (ms: number): string => {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
-};
-
 /**
  * Knocks every address the profile's host resolves to (for its family), then,
  * when the profile names a port, waits until that port answers on any of them.
  * Expected failures come back as an outcome, never as a thrown error.
  */
-export function createKnockService(ports: KnockPorts): KnockService {
+export function createKnockService(deps: KnockDeps): KnockService {
   return {
     async knock(profile, onProgress, options = {}) {
       try {
         // With several addresses each gets the whole sequence: show each knock once.
         let shown = 0;
-        const { addresses } = await knockHost(ports, {
+        const { addresses } = await knockHost(deps, {
           host: profile.host,
           profile,
           ...(options.profileFile !== undefined ? { profileFile: options.profileFile } : {}),
@@ -180,7 +173,7 @@ export function createKnockService(ports: KnockPorts): KnockService {
           },
         });
         if (profile.port === undefined) return { status: 'sent', addresses };
-        return await verify(ports, profile, profile.port, addresses, onProgress);
+        return await verify(deps, profile, profile.port, addresses, onProgress);
       } catch (error) {
         const { text, exitCode } = describeError(error);
         return { status: 'failed', reason: text, exitCode };
@@ -190,7 +183,7 @@ export function createKnockService(ports: KnockPorts): KnockService {
 }
 
 async function verify(
-  ports: KnockPorts,
+  deps: KnockDeps,
   profile: Profile,
   port: number,
   addresses: string[],
@@ -198,7 +191,7 @@ async function verify(
 ): Promise<KnockOutcome> {
   const timeoutMs = profile.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   onProgress({ type: 'verifying', port, addresses });
-  const result = await ports.verifyOpen({ addresses, port, timeoutMs });
+  const result = await deps.verifyOpen({ addresses, port, timeoutMs });
   if (result.state === 'open') {
     onProgress({ type: 'open', address: result.address, port });
     return { status: 'open', address: result.address, port };

@@ -1,6 +1,6 @@
 import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { KnockError } from '../errors.js';
+import { errorText, KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 
 // How the lock works, and why so (it must work on Linux, macOS and Windows alike):
@@ -79,12 +79,13 @@ const errnoCode = (error: unknown): string | undefined =>
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
-function isAlive(pid: number): boolean {
+/** Is a process with this pid alive? (`kill(pid, 0)`: no signal is sent.) */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    // EPERM: it exists, owned by someone else.
+    // EPERM: it exists but belongs to someone else: alive all the same.
     return errnoCode(error) === 'EPERM';
   }
 }
@@ -137,7 +138,7 @@ function isStale(holder: Holder): boolean {
     // Ours only if it started when we did; without a start time (an older lock), a
     // caller here would be queued before reaching the file, so it is a leftover.
     return holder.started === undefined || Math.abs(holder.started - processStart) > SAME_START_MS;
-  return !isAlive(holder.pid);
+  return !processAlive(holder.pid);
 }
 
 /**
@@ -268,7 +269,7 @@ async function lockFile<T>(
     } catch (error) {
       throw new KnockError(
         'lock.create',
-        `cannot create the lock file ${lockPath}: ${(error as Error).message}`,
+        `cannot create the lock file ${lockPath}: ${errorText(error)}`,
         {
           exitCode: ExitCode.otsFile,
           hint: 'check that its directory exists and is writable',

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { formatIssue, KnockError, type Issue } from '../errors.js';
+import { errorText, formatIssue, KnockError, type Issue } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { decodeOts, markUsedBytes, parseOtsFile } from '../ots.js';
 import { sameSequence, type Knock } from '../sequence.js';
@@ -66,7 +66,7 @@ async function readOts(at: OtsLocation): Promise<Uint8Array> {
       'ots.unreadable',
       code === 'ENOENT'
         ? `one-time-sequence file ${at.shown} does not exist${lookedAt(at)}`
-        : `cannot read the one-time-sequence file ${at.shown}${lookedAt(at)}: ${(error as Error).message}`,
+        : `cannot read the one-time-sequence file ${at.shown}${lookedAt(at)}: ${errorText(error)}`,
       {
         exitCode: ExitCode.otsFile,
         hint:
@@ -110,8 +110,12 @@ const FS_REASONS: Readonly<Record<string, string>> = {
 export function fsReason(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code !== undefined && FS_REASONS[code] !== undefined) return FS_REASONS[code];
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*,?\s*\w+ '[^']*\.tmp'/g, '').trim() || (code ?? 'unknown error');
+  return (
+    errorText(error)
+      .replace(/\s*,?\s*\w+ '[^']*\.tmp'/g, '')
+      .trim() ||
+    (code ?? 'unknown error')
+  );
 }
 
 /** How many problems an error message lists before "and N more". */

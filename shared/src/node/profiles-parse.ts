@@ -1,5 +1,5 @@
 import { parseTOML, ParseError, type AST } from 'toml-eslint-parser';
-import type { Issue } from '../errors.js';
+import { errorText, type Issue } from '../errors.js';
 import {
   PROFILE_KEYS,
   profileTable,
@@ -481,7 +481,7 @@ function syntaxIssue(error: unknown, text: string, lineOffset: number): Omit<Iss
     code: 'profile.toml',
     line: 0,
     column: 0,
-    message: `cannot parse the TOML: ${error instanceof Error ? error.message : String(error)}`,
+    message: `cannot parse the TOML: ${errorText(error)}`,
     hint: 'fix the TOML syntax (https://toml.io)',
   };
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { formatIssue, KnockError, type Issue } from '../errors.js';
+import { errorText, formatIssue, KnockError, type Issue } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { InvalidProfile, Profile } from '../profile.js';
 import { expandHome } from './ots-file.js';
@@ -93,7 +93,7 @@ export async function readProfileText(path: string): Promise<string | undefined>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new KnockError(
       'profile.unreadable',
-      `cannot read the profile file ${path}: ${(error as Error).message}`,
+      `cannot read the profile file ${path}: ${errorText(error)}`,
       {
         exitCode: ExitCode.config,
         hint: 'check its permissions, or set KNOCK_CONFIG',

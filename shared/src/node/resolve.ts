@@ -76,7 +76,3 @@ export async function resolveTargets(
   }
   return addresses;
 }
-
-/** `[2001:db8::2]:22` or `192.0.2.2:22`, for messages. */
-export const formatEndpoint = (address: string, port: number | string): string =>
-  isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;

@@ -3,7 +3,7 @@ import { isIP, Socket } from 'node:net';
 import { ExitCode } from '../exit-codes.js';
 import { KnockError } from '../errors.js';
 import type { Knock } from '../sequence.js';
-import { formatEndpoint } from './resolve.js';
+import { formatEndpoint } from '../format.js';
 
 /** What knockd's client puts in a UDP knock: one zero byte. */
 export const UDP_KNOCK_PAYLOAD: Uint8Array = Uint8Array.of(0);

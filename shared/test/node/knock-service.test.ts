@@ -5,7 +5,7 @@ import {
   sendKnocks,
   takeOneTimeSequence,
   verifyOpen,
-  type KnockPorts,
+  type KnockDeps,
   type KnockServiceProgress,
 } from '@knock/shared/node';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lab, maths } from '../helpers/ui-fakes.js';
 
-/** Ports that record what they were asked; each can be replaced per test. */
-function fakePorts(change: Partial<KnockPorts> = {}) {
+/** Deps that record what they were asked; each can be replaced per test. */
+function fakeDeps(change: Partial<KnockDeps> = {}) {
   const calls: string[] = [];
-  const ports: KnockPorts = {
+  const deps: KnockDeps = {
     resolveTargets: async (host, family) => {
       calls.push(`resolve ${host} ${family}`);
       return ['192.0.2.2', '2001:db8::2'];
@@ -41,19 +41,19 @@ function fakePorts(change: Partial<KnockPorts> = {}) {
     },
     ...change,
   };
-  return { ports, calls };
+  return { deps, calls };
 }
 
-async function knock(ports: KnockPorts, profile: Profile) {
+async function knock(deps: KnockDeps, profile: Profile) {
   const events: KnockServiceProgress[] = [];
-  const outcome = await createKnockService(ports).knock(profile, (e) => events.push(e));
+  const outcome = await createKnockService(deps).knock(profile, (e) => events.push(e));
   return { outcome, events };
 }
 
 describe('createKnockService', () => {
   it('resolves, knocks every address, then verifies the port on all of them', async () => {
-    const { ports, calls } = fakePorts();
-    const { outcome, events } = await knock(ports, { ...maths, delayMs: 50 });
+    const { deps, calls } = fakeDeps();
+    const { outcome, events } = await knock(deps, { ...maths, delayMs: 50 });
     expect(calls).toEqual([
       'resolve ssh.maths.fr any',
       'send 1228,1227 delay 50',
@@ -71,8 +71,8 @@ describe('createKnockService', () => {
   });
 
   it('takes the next one-time sequence from the profile file', async () => {
-    const { ports, calls } = fakePorts();
-    const { events } = await knock(ports, lab);
+    const { deps, calls } = fakeDeps();
+    const { events } = await knock(deps, lab);
     expect(calls).toContain(`take ${lab.oneTimeSequences}`);
     expect(calls).toContain('send 4711 delay 100');
     expect(events).toContainEqual({
@@ -89,17 +89,17 @@ describe('createKnockService', () => {
     const dir = mkdtempSync(join(tmpdir(), 'knock-service-'));
     try {
       writeFileSync(join(dir, 'lab.ots'), ' 4711:udp\n 4712\n');
-      const { ports, calls } = fakePorts({ takeOneTimeSequence });
+      const { deps, calls } = fakeDeps({ takeOneTimeSequence });
       const profile = { ...lab, oneTimeSequences: 'lab.ots' };
       const events: KnockServiceProgress[] = [];
-      const outcome = await createKnockService(ports).knock(profile, (e) => events.push(e), {
+      const outcome = await createKnockService(deps).knock(profile, (e) => events.push(e), {
         profileFile: join(dir, 'config.toml'),
       });
       expect(outcome.status).not.toBe('failed');
       expect(calls).toContain('send 4711 delay 100');
       expect(readFileSync(join(dir, 'lab.ots'), 'utf8')).toBe('#4711:udp\n 4712\n');
       // Without the profile file: the working directory, where there is no such file.
-      const without = await createKnockService(ports).knock(profile, () => undefined);
+      const without = await createKnockService(deps).knock(profile, () => undefined);
       expect(without).toMatchObject({
         status: 'failed',
         reason: expect.stringContaining('one-time-sequence file lab.ots does not exist'),
@@ -110,29 +110,29 @@ describe('createKnockService', () => {
   });
 
   it('uses the profile verify timeout, and says why the port stayed closed', async () => {
-    const { ports } = fakePorts({ verifyOpen: async () => ({ state: 'closed' }) });
-    const { outcome, events } = await knock(ports, { ...maths, verifyTimeoutMs: 1500 });
+    const { deps } = fakeDeps({ verifyOpen: async () => ({ state: 'closed' }) });
+    const { outcome, events } = await knock(deps, { ...maths, verifyTimeoutMs: 1500 });
     const reason = 'port 22 did not open within 1.5 s (connection refused)';
     expect(outcome).toEqual({ status: 'closed', port: 22, reason });
     expect(events.at(-1)).toEqual({ type: 'closed', port: 22, reason });
     const dropped = await knock(
-      fakePorts({ verifyOpen: async () => ({ state: 'timeout' }) }).ports,
+      fakeDeps({ verifyOpen: async () => ({ state: 'timeout' }) }).deps,
       maths,
     );
     expect(dropped.outcome).toMatchObject({ reason: expect.stringContaining('no answer') });
   });
 
   it('does not verify when the profile has no port', async () => {
-    const { ports, calls } = fakePorts();
+    const { deps, calls } = fakeDeps();
     const { port: _, ...noPort } = maths;
-    const { outcome } = await knock(ports, noPort);
+    const { outcome } = await knock(deps, noPort);
     expect(outcome).toEqual({ status: 'sent', addresses: ['192.0.2.2', '2001:db8::2'] });
     expect(calls.some((c) => c.startsWith('verify'))).toBe(false);
   });
 
   it('turns a KnockError into a failed outcome with its message and exit code', async () => {
     const { KnockError, ExitCode } = await import('@knock/shared');
-    const { ports } = fakePorts({
+    const { deps } = fakeDeps({
       resolveTargets: async () => {
         throw new KnockError('knock.resolve', 'ssh.maths.fr does not resolve', {
           exitCode: ExitCode.resolve,
@@ -140,7 +140,7 @@ describe('createKnockService', () => {
         });
       },
     });
-    const { outcome } = await knock(ports, maths);
+    const { outcome } = await knock(deps, maths);
     expect(outcome).toEqual({
       status: 'failed',
       reason: 'ssh.maths.fr does not resolve\n  hint: check the name',
@@ -150,7 +150,7 @@ describe('createKnockService', () => {
 
   it('reports an unreachable address and goes on', async () => {
     const { KnockError } = await import('@knock/shared');
-    const { ports } = fakePorts({
+    const { deps } = fakeDeps({
       sendKnocks: async ({ onEvent }) => {
         onEvent?.({
           type: 'unreachable',
@@ -159,7 +159,7 @@ describe('createKnockService', () => {
         });
       },
     });
-    const { events } = await knock(ports, maths);
+    const { events } = await knock(deps, maths);
     expect(events).toContainEqual({
       type: 'unreachable',
       address: '2001:db8::2',
@@ -186,7 +186,7 @@ describe('createKnockService on loopback (real packets)', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  const real: KnockPorts = {
+  const real: KnockDeps = {
     resolveTargets,
     sendKnocks,
     verifyOpen,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode, KnockError } from '@knock/shared';
-import { withFileLock } from '@knock/shared/node';
+import { processAlive, withFileLock } from '@knock/shared/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'knock-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,6 +26,14 @@ const deadPid = (): number => {
   const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
   return Number(child.stdout.toString());
 };
+
+describe('processAlive', () => {
+  it('is true for a live process (ours, and pid 1 that belongs to root), false for a dead one', () => {
+    expect(processAlive(process.pid)).toBe(true);
+    expect(processAlive(1)).toBe(true);
+    expect(processAlive(deadPid())).toBe(false);
+  });
+});
 
 describe('withFileLock', () => {
   it('holds PATH.lock with our pid while fn runs, and removes it after', async () => {

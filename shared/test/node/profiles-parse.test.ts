@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { serializeProfiles, type Profile } from '@knock/shared';
 import { parseProfiles } from '@knock/shared/profiles';
+import { maths } from '../helpers/ui-fakes.js';
 
 const design = `[hosts."ssh.maths.fr"]
 sequence = "1228,1227"        # the knockd Sequence syntax
@@ -21,16 +22,7 @@ describe('parseProfiles', () => {
     const { profiles, issues } = parseProfiles(design, 'config.toml');
     expect(issues).toEqual([]);
     expect(profiles).toEqual([
-      {
-        host: 'ssh.maths.fr',
-        sequence: [
-          { port: 1228, protocol: 'tcp' },
-          { port: 1227, protocol: 'tcp' },
-        ],
-        port: 22,
-        family: 'any',
-        delayMs: 0,
-      },
+      maths,
       {
         host: 'lab',
         oneTimeSequences: '~/.config/knock/lab.ots',

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { ExitCode, KnockError } from '@knock/shared';
-import { formatEndpoint, resolveTargets, type Lookup } from '@knock/shared/node';
+import { resolveTargets, type Lookup } from '@knock/shared/node';
 
 const fakeLookup = (answer: { address: string; family: number }[] | NodeJS.ErrnoException) =>
   vi.fn<Lookup>(async () => {
@@ -76,12 +76,5 @@ describe('resolveTargets', () => {
   it('resolves localhost with the real resolver', async () => {
     const addresses = await resolveTargets('localhost', 'ipv4');
     expect(addresses).toContain('127.0.0.1');
-  });
-});
-
-describe('formatEndpoint', () => {
-  it('brackets IPv6 addresses only', () => {
-    expect(formatEndpoint('192.0.2.2', 22)).toBe('192.0.2.2:22');
-    expect(formatEndpoint('2001:db8::2', 22)).toBe('[2001:db8::2]:22');
   });
 });

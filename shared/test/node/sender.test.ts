@@ -238,7 +238,11 @@ describe('nodeTransport (loopback)', () => {
   });
 
   it('a TCP knock reaches a listening port (one connection)', async () => {
-    const server: Server = createServer((socket) => socket.destroy());
+    let connections = 0;
+    const server: Server = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
     servers.push(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -246,6 +250,18 @@ describe('nodeTransport (loopback)', () => {
     const accepted = once(server, 'connection');
     await nodeTransport().tcp('127.0.0.1', port);
     await accepted;
+    // A second connection (a retry, a second socket) would be accepted within this time.
+    await new Promise((done) => setTimeout(done, 200));
+    expect(connections).toBe(1);
+    // And each knock is a connection of its own: three knocks, three more.
+    await sendKnocks({
+      addresses: ['127.0.0.1'],
+      knocks: [port, port, port].map((p) => ({ port: p, protocol: 'tcp' as const })),
+    });
+    for (let waited = 0; connections < 4 && waited < 2000; waited += 20)
+      await new Promise((done) => setTimeout(done, 20));
+    await new Promise((done) => setTimeout(done, 200));
+    expect(connections).toBe(4);
   });
 
   it('a TCP knock to a closed port is no error (the RST is expected)', async () => {

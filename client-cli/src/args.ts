@@ -1,3 +1,5 @@
+// The command line's argument parsers: knocks as `PORT[:tcp|udp]`, -d, --timeout, HOST and proxy's PORT.
+// All refuse bad input with a usage error (ExitCode.usage) before anything is sent.
 import { ExitCode, KnockError, type Knock, type Protocol } from '@knock/shared/core';
 import { lookupService, type ServiceTable } from './services.js';
 

@@ -7,7 +7,7 @@ import {
   parsePortSpec,
   parseSeconds,
   resolvePortSpecs,
-} from '../src/ports.js';
+} from '../src/args.js';
 import { SERVICES } from './helpers/fake-deps.js';
 
 const usageError = (fn: () => unknown): KnockError => {

@@ -1,0 +1,57 @@
+/**
+ * Reading a knockd.conf: the one place knock-server turns a config path into a parsed
+ * config (the daemon at start and reload, check, install-service).
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  DEFAULT_CONFIG_FILE,
+  errorText,
+  parseConfig,
+  type Issue,
+  type KnockdConfig,
+} from '@knock/shared';
+
+export interface LoadedConfig {
+  config: KnockdConfig;
+  issues: Issue[];
+  /** The file's text (absent when it could not be read). */
+  text?: string;
+  /** Why the file could not be read (set exactly when `text` is absent). */
+  readError?: unknown;
+}
+
+/**
+ * Reads and parses a config: the one config loader of knock-server (the daemon at start
+ * and reload, check, install-service). An unreadable file is one issue, not a throw.
+ */
+export async function loadConfig(
+  path: string,
+  read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await read(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      config: { options: { useSyslog: false }, doors: [] },
+      issues: [
+        {
+          severity: 'error',
+          code: 'config.unreadable',
+          message: `cannot read the config file: ${code === 'ENOENT' ? 'no such file' : errorText(error)}`,
+          hint:
+            code === 'ENOENT'
+              ? `create it, or point to another one with -c (default ${DEFAULT_CONFIG_FILE})`
+              : 'check its permissions (knock-server usually runs as root)',
+          file: path,
+          line: 0,
+          column: 0,
+        },
+      ],
+      readError: error,
+    };
+  }
+  const parsed = parseConfig(text, path);
+  return { config: parsed.config, issues: [...parsed.issues], text };
+}
