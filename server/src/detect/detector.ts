@@ -36,11 +36,11 @@ import {
   carryOver,
   checkDoor,
   indexKeys,
+  KEY_SPACE,
   keyOf,
   NONE,
   planDoor,
   type DetectorDoor,
-  type KeyIndex,
   type Plan,
 } from './plan.js';
 import { parseIPv4, SourceIndex } from './source-index.js';
@@ -80,7 +80,10 @@ export const DEFAULT_MAX_ATTEMPTS = 1_000_000;
 
 export class Detector {
   private plans: Plan[] = [];
-  private keys: KeyIndex = indexKeys([]);
+  /** Per knock key: 1 + its index in `containing`/`starting`, or 0 (see plan.ts). */
+  private keyIndex: Uint32Array = new Uint32Array(KEY_SPACE);
+  private containing: Int32Array[] = [];
+  private starting: Int32Array[] = [];
   private local: Set<string> | undefined;
   private readonly restart: boolean;
   private readonly table: AttemptTable;
@@ -155,7 +158,11 @@ export class Detector {
       this.unlinkSource(slot);
       t.free(slot);
     }
-    this.keys = indexKeys(plans);
+    ({
+      keyIndex: this.keyIndex,
+      containing: this.containing,
+      starting: this.starting,
+    } = indexKeys(plans));
     this.touched = new Uint8Array(plans.length);
     this.touchedList = new Int32Array(plans.length);
     this.maybeShrink();
@@ -179,13 +186,13 @@ export class Detector {
     if (protocol !== 'tcp' && protocol !== 'udp') return;
     if ((event.family !== 4 && event.family !== 6) || typeof event.src !== 'string') return;
     const key = keyOf(protocol, port);
-    const indexed = this.keys.keyIndex[key]!;
+    const indexed = this.keyIndex[key]!;
     if (indexed === 0) return;
     const tcp = protocol === 'tcp';
     const dst = event.dst;
     const flags = event.flags;
     // Invisible unless it is a knock for at least one door (knockd's BPF).
-    if (!this.isKnock(this.keys.containing[indexed - 1]!, dst, tcp, flags)) return;
+    if (!this.isKnock(this.containing[indexed - 1]!, dst, tcp, flags)) return;
 
     const src = event.src;
     const given = event.srcV4;
@@ -259,7 +266,7 @@ export class Detector {
       else if (head !== first) this.sources.set(v4, src, head);
     }
 
-    const starting = this.keys.starting[indexed - 1]!;
+    const starting = this.starting[indexed - 1]!;
     for (let i = 0; i < starting.length; i++) {
       const d = starting[i]!;
       if (this.touched[d] === 1) continue;
@@ -285,11 +292,14 @@ export class Detector {
     // NaN would compare false with every deadline (nothing expires, silently).
     if (Number.isNaN(now)) throw new RangeError('expire(NaN): the time must be a number');
     const t = this.table;
+    const queues = this.queues;
     let done = 0;
     while (done < limit) {
-      const q = this.queues.firstDue();
-      if (q === NONE || this.queues.deadline(q) > now) break;
-      const slot = this.queues.head[q]!;
+      const q = queues.firstDue();
+      if (q === NONE) break;
+      const slot = queues.head[q]!;
+      // The deadline inline: a method returning it would box a double on every packet.
+      if (t.start[slot]! + queues.timeout[q]! > now) break;
       out.push({
         kind: 'timeout',
         src: t.sourceText(slot),
