@@ -8,7 +8,10 @@ import {
   ExitCode,
   KnockError,
   formatIssue,
+  formatSequence,
   hasErrors,
+  TCP_FLAG_BITS,
+  TCP_FLAGS,
   type Door,
   type Knock,
   type KnockdConfig,
@@ -183,8 +186,7 @@ export class Daemon {
       filter: this.#filter,
       doors: this.#doors.map((d) => ({
         name: d.door.name,
-        sequence:
-          d.disabled || d.rotating ? undefined : d.detector.sequence.map(knockText).join(','),
+        sequence: d.disabled || d.rotating ? undefined : formatSequence(d.detector.sequence),
         ...(d.door.oneTimeSequences !== undefined
           ? { oneTimeSequences: { file: d.door.oneTimeSequences, remaining: d.remaining } }
           : {}),
@@ -802,20 +804,16 @@ export class Daemon {
   }
 }
 
-const knockText = (k: Knock): string => (k.protocol === 'udp' ? `${k.port}:udp` : String(k.port));
-
-const FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
-
 /** -D: one line per packet the filter let through. */
 function describePacket(e: KnockEvent): string {
   const host = (a: string) => (e.family === 6 ? `[${a}]` : a);
   const flags =
     e.protocol === 'tcp'
-      ? ` ${FLAG_NAMES.filter((_, i) => (e.flags & (1 << i)) !== 0).join(',') || 'none'}`
+      ? ` ${TCP_FLAGS.filter((f) => (e.flags & TCP_FLAG_BITS[f]) !== 0).join(',') || 'none'}`
       : '';
   return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
 
 /** Equal for two doors that are the same door across a reload: name and knocks. */
 const doorKey = (name: string, knocks: readonly Knock[]): string =>
-  `${name}\0${knocks.map((k) => `${k.port}:${k.protocol}`).join(',')}`;
+  `${name}\0${formatSequence(knocks)}`;

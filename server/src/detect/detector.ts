@@ -14,37 +14,38 @@
 // - Seq_Timeout runs in milliseconds from the first knock and expires through
 //   expire(now), without waiting for a later packet (knockd: whole seconds, lazily).
 //
-// Memory and speed (50,000+ packets/s with up to 1,000,000 sources mid-sequence):
-// one attempt = one slot in parallel typed arrays (~37 bytes). A source leads to its
-// first slot through typed-array hash tables keyed by the IPv4 address as a number
-// (no JS object, no string kept per source: ~50 MB and no GC work for a million
-// spoofed sources), or through Maps keyed by the address text for IPv6. Both are
-// sharded, so no single table ever rehashes a million entries at once. A source's
-// attempts (one per door in progress) are chained in door order. Expiry uses one
-// FIFO per distinct timeout value: deadlines in a queue grow with the first-knock
-// time, so expiring is O(1) amortised and never scans the table. The slot arrays
-// live in resizable ArrayBuffers (address space reserved for `maxAttempts`, pages
-// committed as they are used): they double in place when full, without a copy or a
-// pause, and compact when three quarters empty, giving the pages back at once, so
-// memory comes back after a flood without waiting for the garbage collector. A full
-// table evicts its oldest attempt.
+// Memory and speed (50,000+ packets/s with up to 1,000,000 sources mid-sequence): one
+// attempt is one slot of the attempt table (attempt-table.ts: parallel typed arrays,
+// ~37 bytes, no JS object); a source leads to its first slot through the source index
+// (source-index.ts: typed hash tables for IPv4, Maps for IPv6), and its attempts (one
+// per door in progress) are chained in door order. Expiry uses one FIFO per distinct
+// timeout value (expiry-queues.ts), so expiring never scans the table. What is known
+// about the doors beforehand (steps as knock keys, flag masks, which doors a port
+// concerns) is the plan (plan.ts). A full table evicts its oldest attempt.
+//
+// (Over 400 lines: most of it is the public types' documentation and feed(), whose walk
+// over a source's attempts stays inline: as a method it boxed `now` on every call and
+// cost 10-15% more per packet in scripts/bench-detector.mjs.)
 
-import ipaddr from 'ipaddr.js';
-import { growableArray, resizeArray, type GrowableArray } from './growable.js';
-import { IntTable } from './int-table.js';
-import { TCP_FLAG_BITS, TCP_FLAGS, type Knock, type TcpFlagRule } from '@knock/shared';
 import type { KnockEvent } from '@knock/shared';
+import { AttemptTable, FLAG_TCP, FLAG_TEXT, FLAG_V6, MIN_CAPACITY } from './attempt-table.js';
+import { ExpiryQueues } from './expiry-queues.js';
+import {
+  accepts,
+  canonical,
+  carryOver,
+  checkDoor,
+  indexKeys,
+  KEY_SPACE,
+  keyOf,
+  NONE,
+  planDoor,
+  type DetectorDoor,
+  type Plan,
+} from './plan.js';
+import { parseIPv4, SourceIndex } from './source-index.js';
 
-export interface DetectorDoor {
-  id: number;
-  name: string;
-  sequence: readonly Knock[];
-  /** Seq_Timeout in milliseconds, counted from the first knock. */
-  timeoutMs: number;
-  tcpFlags: TcpFlagRule;
-  /** `Target`: match knocks to this address instead of the local addresses. */
-  target?: string;
-}
+export type { DetectorDoor } from './plan.js';
 
 export type DetectorAction =
   /** knockd's `IP: DOOR: Stage N` (N is 1-based: the number of knocks taken). */
@@ -77,180 +78,41 @@ export interface DetectorOptions {
 
 export const DEFAULT_MAX_ATTEMPTS = 1_000_000;
 
-const NONE = -1;
-const UDP_KEY = 65536;
-const KEY_SPACE = 2 * 65536;
-const MIN_CAPACITY = 1024;
-const V4_SHARDS = 16;
-const TEXT_SHARDS = 64;
-const FLAG_TCP = 1;
-const FLAG_V6 = 2;
-const FLAG_TEXT = 4;
-
-const keyOf = (protocol: 'tcp' | 'udp', port: number): number =>
-  protocol === 'udp' ? port + UDP_KEY : port;
-
-/** What the detector precomputes about a door. */
-interface Plan {
-  door: DetectorDoor;
-  keys: Int32Array;
-  setMask: number;
-  clearMask: number;
-  target: string | undefined;
-  /** The target's canonical spelling (IPv6 compressed), the form decoders print. */
-  targetCanonical: string | undefined;
-  timeoutMs: number;
-  queue: number;
-}
-
-function canonical(address: string): string {
-  const bare = address.split('%')[0] ?? address;
-  try {
-    if (ipaddr.IPv6.isValid(bare)) return ipaddr.IPv6.parse(bare).toRFC5952String();
-    if (ipaddr.IPv4.isValidFourPartDecimal(bare)) return ipaddr.IPv4.parse(bare).toString();
-  } catch {
-    // not an address literal: compared as written
-  }
-  return bare;
-}
-
-function plan(door: DetectorDoor): Omit<Plan, 'queue'> {
-  let setMask = 0;
-  let clearMask = 0;
-  for (const flag of TCP_FLAGS) {
-    const rule = door.tcpFlags[flag];
-    if (rule === true) setMask |= TCP_FLAG_BITS[flag];
-    else if (rule === false) clearMask |= TCP_FLAG_BITS[flag];
-  }
-  return {
-    door,
-    keys: Int32Array.from(door.sequence, (k) => keyOf(k.protocol, k.port)),
-    setMask,
-    clearMask,
-    target: door.target,
-    targetCanonical: door.target === undefined ? undefined : canonical(door.target),
-    timeoutMs: Math.max(0, door.timeoutMs),
-  };
-}
-
-/** Equal for two plans whose attempts carry over a reload: name, flags, target, steps. */
-const signature = (p: Omit<Plan, 'queue'>): string =>
-  `${p.door.name}\0${p.setMask}\0${p.clearMask}\0${p.targetCanonical ?? ''}\0${p.keys.join(',')}`;
-
-function shardOf(text: string): number {
-  let h = text.length;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return (h ^ (h >>> 7)) & (TEXT_SHARDS - 1);
-}
-
-/** A canonical dotted quad (no leading zeros) as a uint32, or -1 when the text is not one. */
-function parseIPv4(text: string): number {
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57 && digits < 3 && (digits === 0 || part !== 0)) {
-      part = part * 10 + (c - 48);
-      if (part > 255) return -1;
-      digits++;
-    } else {
-      return -1;
-    }
-  }
-  return dots === 3 && digits > 0 ? value * 256 + part : -1;
-}
-
-const ipv4Text = (v: number): string =>
-  `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
-
 export class Detector {
   private plans: Plan[] = [];
-  /** Per knock key (port, +65536 for UDP): 1 + its index in `containing`/`starting`, or 0. */
-  private keyIndex = new Uint32Array(KEY_SPACE);
-  /** Per indexed key: the doors whose sequence contains it. */
+  /** Per knock key: 1 + its index in `containing`/`starting`, or 0 (see plan.ts). */
+  private keyIndex: Uint32Array = new Uint32Array(KEY_SPACE);
   private containing: Int32Array[] = [];
-  /** Per indexed key: the doors whose first step it is (maybe none). */
   private starting: Int32Array[] = [];
   private local: Set<string> | undefined;
-  private readonly maxAttempts: number;
   private readonly restart: boolean;
-
-  // FIFO queues, one per distinct timeout value: head/tail slots.
-  private queueTimeout: number[] = [];
-  private queueHead: number[] = [];
-  private queueTail: number[] = [];
-
-  // Source → its first attempt's slot. IPv4 sources (the flood case) live in typed
-  // hash tables keyed by the address as a number: nothing on the JS heap per source.
-  // Anything else (IPv6) is keyed by its text in Maps; `slotText` keeps that text.
-  private readonly v4: IntTable[];
-  private readonly text: Map<string, number>[] = Array.from(
-    { length: TEXT_SHARDS },
-    () => new Map<string, number>(),
-  );
-  private slotText = new Map<number, string>();
-
-  // Slot arrays (one attempt per slot).
-  private allocated = 0;
-  private highWater = 0;
-  private freeHead = NONE;
-  private count = 0;
+  private readonly table: AttemptTable;
+  private readonly queues: ExpiryQueues;
+  private readonly sources: SourceIndex;
   private evicted = 0;
-  private sDoor: Int32Array;
-  /** Knocks taken. */
-  private sStage: Uint8Array;
-  /** FLAG_*: last step was TCP (then sPort/sSeq identify it), IPv6, text-keyed. */
-  private sFlags: Uint8Array;
-  private sPort: Uint16Array;
-  private sSeq: Uint32Array;
-  /** The IPv4 address, for number-keyed sources. */
-  private sKey: Uint32Array;
-  /** First knock time (ms). */
-  private sStart: Float64Array;
-  /** Next attempt of the same source (door order). */
-  private sNext: Int32Array;
-  private sQNext: Int32Array;
-  private sQPrev: Int32Array;
 
   // Scratch for feed(): doors this packet already handled for its source.
   private touched = new Uint8Array(0);
   private touchedList = new Int32Array(0);
 
   constructor(doors: readonly DetectorDoor[], options: DetectorOptions = {}) {
-    this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+    const max = Math.max(1, Math.floor(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
     this.restart = options.restartOnWrongKnock ?? true;
-    const max = this.maxAttempts;
-    this.v4 = Array.from({ length: V4_SHARDS }, () => new IntTable(max));
-    this.sDoor = growableArray(Int32Array, max);
-    this.sStage = growableArray(Uint8Array, max);
-    this.sFlags = growableArray(Uint8Array, max);
-    this.sPort = growableArray(Uint16Array, max);
-    this.sSeq = growableArray(Uint32Array, max);
-    this.sKey = growableArray(Uint32Array, max);
-    this.sStart = growableArray(Float64Array, max);
-    this.sNext = growableArray(Int32Array, max);
-    this.sQNext = growableArray(Int32Array, max);
-    this.sQPrev = growableArray(Int32Array, max);
+    this.sources = new SourceIndex(max);
+    this.table = new AttemptTable(max);
+    this.queues = new ExpiryQueues(this.table);
     if (options.localAddresses !== undefined) this.setLocalAddresses(options.localAddresses);
-    this.resize(Math.min(MIN_CAPACITY, this.maxAttempts));
     this.setDoors(doors);
   }
 
   /** Attempts in progress. */
   get size(): number {
-    return this.count;
+    return this.table.count;
   }
 
   /** Attempt slots allocated (grows with the table, shrinks back when attempts end). */
   get capacity(): number {
-    return this.allocated;
+    return this.table.allocated;
   }
 
   /** Attempts dropped because the table was full (oldest first). */
@@ -264,9 +126,10 @@ export class Detector {
    */
   attemptsByDoor(): Map<string, number> {
     const perPlan = new Array<number>(this.plans.length).fill(0);
-    for (let q = 0; q < this.queueHead.length; q++)
-      for (let slot = this.queueHead[q]!; slot !== NONE; slot = this.sQNext[slot]!)
-        perPlan[this.sDoor[slot]!]!++;
+    const t = this.table;
+    for (let q = 0; q < this.queues.head.length; q++)
+      for (let slot = this.queues.head[q]!; slot !== NONE; slot = t.qNext[slot]!)
+        perPlan[t.door[slot]!]!++;
     const byName = new Map<string, number>();
     this.plans.forEach((plan, d) =>
       byName.set(plan.door.name, (byName.get(plan.door.name) ?? 0) + perPlan[d]!),
@@ -288,110 +151,35 @@ export class Detector {
    * and target are unchanged carry on (with the new timeout); the others are dropped.
    */
   setDoors(doors: readonly DetectorDoor[]): void {
-    for (const door of doors) {
-      // Stages are bytes; knockd's SEQ_MAX (32) keeps real doors far below this.
-      if (door.sequence.length > 255) {
-        throw new RangeError(`door ${door.name}: ${door.sequence.length} knocks (at most 255)`);
-      }
-      // A NaN or infinite timeout would leave its attempts in the queue for ever.
-      if (!Number.isFinite(door.timeoutMs) || door.timeoutMs < 0)
-        throw new RangeError(`door ${door.name}: timeout ${door.timeoutMs} ms is not a time`);
-      for (const knock of door.sequence)
-        if (
-          knock.port >>> 0 !== knock.port ||
-          knock.port < 1 ||
-          knock.port > 65535 ||
-          (knock.protocol !== 'tcp' && knock.protocol !== 'udp')
-        )
-          throw new RangeError(`door ${door.name}: ${knock.port}:${knock.protocol} is not a port`);
-    }
-    const fresh = doors.map(plan);
-    const oldPlans = this.plans;
-    const doorMap = new Int32Array(oldPlans.length).fill(NONE);
-    // Each old door keeps its attempts in the first new door that is the same plan: one
-    // map lookup per door (a scan per door was quadratic on a reload of 16,889 doors).
-    const bySignature = new Map<string, number[]>();
-    fresh.forEach((p, k) => {
-      const key = signature(p);
-      const list = bySignature.get(key);
-      if (list) list.push(k);
-      else bySignature.set(key, [k]);
-    });
-    oldPlans.forEach((old, i) => {
-      const j = bySignature.get(signature(old))?.shift();
-      if (j !== undefined) doorMap[i] = j;
-    });
+    for (const door of doors) checkDoor(door);
+    const fresh = doors.map(planDoor);
+    const doorMap = carryOver(this.plans, fresh);
 
     // New queues, one per distinct timeout.
-    const queueTimeout: number[] = [];
+    const timeouts: number[] = [];
     const queueOf = new Map<number, number>();
     const plans: Plan[] = fresh.map((p) => {
       let queue = queueOf.get(p.timeoutMs);
-      if (queue === undefined)
-        queueOf.set(p.timeoutMs, (queue = queueTimeout.push(p.timeoutMs) - 1));
+      if (queue === undefined) queueOf.set(p.timeoutMs, (queue = timeouts.push(p.timeoutMs) - 1));
       return { ...p, queue };
     });
-
-    // Walk the live attempts oldest first (a merge of the old queues), re-queue the
-    // kept ones in that order so every new queue stays sorted by first knock.
-    const cursors = this.queueHead.slice();
-    const queueHead: number[] = queueTimeout.map(() => NONE);
-    const queueTail: number[] = queueTimeout.map(() => NONE);
-    const dropped: number[] = [];
-    for (;;) {
-      let best = NONE;
-      let bestQueue = NONE;
-      for (let q = 0; q < cursors.length; q++) {
-        const slot = cursors[q] ?? NONE;
-        if (slot !== NONE && (best === NONE || this.sStart[slot]! < this.sStart[best]!)) {
-          best = slot;
-          bestQueue = q;
-        }
-      }
-      if (best === NONE) break;
-      cursors[bestQueue] = this.sQNext[best]!;
-      const door = doorMap[this.sDoor[best]!]!;
-      if (door === NONE) {
-        dropped.push(best);
-        continue;
-      }
-      this.sDoor[best] = door;
-      const q = plans[door]!.queue;
-      const tail = queueTail[q]!;
-      this.sQPrev[best] = tail;
-      this.sQNext[best] = NONE;
-      if (tail === NONE) queueHead[q] = best;
-      else this.sQNext[tail] = best;
-      queueTail[q] = best;
-    }
+    const t = this.table;
+    const dropped = this.queues.replace(timeouts, (slot) => {
+      const door = doorMap[t.door[slot]!]!;
+      if (door === NONE) return NONE;
+      t.door[slot] = door;
+      return plans[door]!.queue;
+    });
     this.plans = plans;
-    this.queueTimeout = queueTimeout;
-    this.queueHead = queueHead;
-    this.queueTail = queueTail;
     for (const slot of dropped) {
       this.unlinkSource(slot);
-      this.freeSlot(slot);
+      t.free(slot);
     }
-
-    const keyIndex = new Uint32Array(KEY_SPACE);
-    const containing: number[][] = [];
-    const starting: number[][] = [];
-    plans.forEach((p, d) => {
-      p.keys.forEach((key, step) => {
-        if (keyIndex[key] === 0) {
-          containing.push([]);
-          starting.push([]);
-          keyIndex[key] = containing.length;
-        }
-        const at = keyIndex[key]! - 1;
-        const doors = containing[at]!;
-        if (doors[doors.length - 1] !== d) doors.push(d);
-        if (step === 0) starting[at]!.push(d);
-      });
-    });
-    this.keyIndex = keyIndex;
-    this.containing = containing.map((doors) => Int32Array.from(doors));
-    this.starting = starting.map((doors) => Int32Array.from(doors));
+    ({
+      keyIndex: this.keyIndex,
+      containing: this.containing,
+      starting: this.starting,
+    } = indexKeys(plans));
     this.touched = new Uint8Array(plans.length);
     this.touchedList = new Int32Array(plans.length);
     this.maybeShrink();
@@ -417,92 +205,82 @@ export class Detector {
     const key = keyOf(protocol, port);
     const indexed = this.keyIndex[key]!;
     if (indexed === 0) return;
-    const containing = this.containing[indexed - 1]!;
-    const tcp = event.protocol === 'tcp';
+    const tcp = protocol === 'tcp';
     const dst = event.dst;
     const flags = event.flags;
-
     // Invisible unless it is a knock for at least one door (knockd's BPF).
-    let visible = false;
-    for (let i = 0; i < containing.length; i++) {
-      const p = this.plans[containing[i]!]!;
-      if (this.accepts(p, dst, tcp, flags)) {
-        visible = true;
-        break;
-      }
-    }
-    if (!visible) return;
+    if (!this.isKnock(this.containing[indexed - 1]!, dst, tcp, flags)) return;
 
     const src = event.src;
     const given = event.srcV4;
     const v4 =
       given !== undefined && (given === -1 || given >>> 0 === given) ? given : parseIPv4(src);
-    const first = this.getHead(v4, src);
+    const first = this.sources.get(v4, src);
+    const family = event.family;
     const seq = event.seq >>> 0;
     let touchedCount = 0;
 
+    // The packet meets each attempt of its source: a step, a retransmission, a wrong
+    // knock, or not a knock for that door; attempts that time out, fail or open end.
+    // `touched` marks the doors handled (unmarked again where the packet may start the
+    // door afresh). (Inline, not a method: a call would box `now` on every packet.)
     if (first !== NONE) {
+      const t = this.table;
       let head = first;
       let prev = NONE;
       let slot = first;
       while (slot !== NONE) {
-        const next = this.sNext[slot]!;
-        const d = this.sDoor[slot]!;
+        const next = t.next[slot]!;
+        const d = t.door[slot]!;
         const p = this.plans[d]!;
-        const stage = this.sStage[slot]!;
-        const state = this.sFlags[slot]!;
+        const stage = t.stage[slot]!;
+        const state = t.flags[slot]!;
         let remove = false;
         this.touched[d] = 1;
         this.touchedList[touchedCount++] = d;
-        if (now >= this.sStart[slot]! + p.timeoutMs) {
-          out.push({ kind: 'timeout', src, family: event.family, door: p.door, stage });
+        if (now >= t.start[slot]! + p.timeoutMs) {
+          out.push({ kind: 'timeout', src, family, door: p.door, stage });
           remove = true;
           this.touched[d] = 0; // the packet may start the door afresh
-        } else if (!this.accepts(p, dst, tcp, flags)) {
+        } else if (!accepts(p, this.local, dst, tcp, flags)) {
           // Not a knock for this door (other destination, or fails its TCP flags): ignored.
         } else if (
           tcp &&
           (state & FLAG_TCP) !== 0 &&
-          this.sPort[slot] === event.srcPort &&
-          this.sSeq[slot] === seq &&
+          t.port[slot] === event.srcPort &&
+          t.seq[slot] === seq &&
           p.keys[stage - 1] === key
         ) {
           // A retransmission of the step just taken.
         } else if (p.keys[stage] === key) {
           const reached = stage + 1;
-          out.push({ kind: 'stage', src, family: event.family, door: p.door, stage: reached });
+          out.push({ kind: 'stage', src, family, door: p.door, stage: reached });
           if (reached === p.keys.length) {
-            out.push({
-              kind: 'open',
-              src,
-              family: event.family,
-              door: p.door,
-              startedAt: this.sStart[slot]!,
-            });
+            out.push({ kind: 'open', src, family, door: p.door, startedAt: t.start[slot]! });
             remove = true;
           } else {
-            this.sStage[slot] = reached;
-            this.sFlags[slot] = tcp ? state | FLAG_TCP : state & ~FLAG_TCP;
-            this.sPort[slot] = event.srcPort;
-            this.sSeq[slot] = seq;
+            t.stage[slot] = reached;
+            t.flags[slot] = tcp ? state | FLAG_TCP : state & ~FLAG_TCP;
+            t.port[slot] = event.srcPort;
+            t.seq[slot] = seq;
           }
         } else {
-          out.push({ kind: 'reset', src, family: event.family, door: p.door, stage });
+          out.push({ kind: 'reset', src, family, door: p.door, stage });
           remove = true;
           if (this.restart) this.touched[d] = 0;
         }
         if (remove) {
           if (prev === NONE) head = next;
-          else this.sNext[prev] = next;
-          this.unlinkQueue(slot);
-          this.freeSlot(slot);
+          else t.next[prev] = next;
+          this.queues.unlink(p.queue, slot);
+          t.free(slot);
         } else {
           prev = slot;
         }
         slot = next;
       }
-      if (head === NONE) this.deleteHead(v4, src);
-      else if (head !== first) this.setHead(v4, src, head);
+      if (head === NONE) this.sources.delete(v4, src);
+      else if (head !== first) this.sources.set(v4, src, head);
     }
 
     const starting = this.starting[indexed - 1]!;
@@ -510,10 +288,10 @@ export class Detector {
       const d = starting[i]!;
       if (this.touched[d] === 1) continue;
       const p = this.plans[d]!;
-      if (!this.accepts(p, dst, tcp, flags)) continue;
-      out.push({ kind: 'stage', src, family: event.family, door: p.door, stage: 1 });
+      if (!accepts(p, this.local, dst, tcp, flags)) continue;
+      out.push({ kind: 'stage', src, family, door: p.door, stage: 1 });
       if (p.keys.length === 1) {
-        out.push({ kind: 'open', src, family: event.family, door: p.door, startedAt: now });
+        out.push({ kind: 'open', src, family, door: p.door, startedAt: now });
       } else {
         this.startAttempt(v4, src, d, event, now);
       }
@@ -530,26 +308,21 @@ export class Detector {
   expire(now: number, out: DetectorAction[], limit = Infinity): void {
     // NaN would compare false with every deadline (nothing expires, silently).
     if (Number.isNaN(now)) throw new RangeError('expire(NaN): the time must be a number');
+    const t = this.table;
+    const queues = this.queues;
     let done = 0;
     while (done < limit) {
-      let slot = NONE;
-      let deadline = 0;
-      for (let q = 0; q < this.queueHead.length; q++) {
-        const head = this.queueHead[q]!;
-        if (head === NONE) continue;
-        const due = this.sStart[head]! + this.queueTimeout[q]!;
-        if (due <= now && (slot === NONE || due < deadline)) {
-          slot = head;
-          deadline = due;
-        }
-      }
-      if (slot === NONE) break;
+      const q = queues.firstDue();
+      if (q === NONE) break;
+      const slot = queues.head[q]!;
+      // The deadline inline: a method returning it would box a double on every packet.
+      if (t.start[slot]! + queues.timeout[q]! > now) break;
       out.push({
         kind: 'timeout',
-        src: this.sourceText(slot),
-        family: (this.sFlags[slot]! & FLAG_V6) !== 0 ? 6 : 4,
-        door: this.plans[this.sDoor[slot]!]!.door,
-        stage: this.sStage[slot]!,
+        src: t.sourceText(slot),
+        family: (t.flags[slot]! & FLAG_V6) !== 0 ? 6 : 4,
+        door: this.plans[t.door[slot]!]!.door,
+        stage: t.stage[slot]!,
       });
       this.removeSlot(slot);
       done++;
@@ -564,131 +337,67 @@ export class Detector {
    * since each queue is ordered by arrival; a later knock still sees it expired.)
    */
   nextDeadline(): number | undefined {
-    let next: number | undefined;
-    for (let q = 0; q < this.queueHead.length; q++) {
-      const slot = this.queueHead[q]!;
-      if (slot === NONE) continue;
-      const deadline = this.sStart[slot]! + this.queueTimeout[q]!;
-      if (next === undefined || deadline < next) next = deadline;
-    }
-    return next;
+    const q = this.queues.firstDue();
+    return q === NONE ? undefined : this.queues.deadline(q);
   }
 
   /** Knocks taken so far by `src` on the door with this id (0: no attempt in progress). */
   stageOf(src: string, doorId: number): number {
-    let slot = this.getHead(parseIPv4(src), src);
+    const t = this.table;
+    let slot = this.sources.get(parseIPv4(src), src);
     while (slot !== NONE) {
-      if (this.plans[this.sDoor[slot]!]!.door.id === doorId) return this.sStage[slot]!;
-      slot = this.sNext[slot]!;
+      if (this.plans[t.door[slot]!]!.door.id === doorId) return t.stage[slot]!;
+      slot = t.next[slot]!;
     }
     return 0;
   }
 
   // --- internals -------------------------------------------------------------------
 
-  private accepts(p: Plan, dst: string, tcp: boolean, flags: number): boolean {
-    if (p.target !== undefined) {
-      if (dst !== p.target && dst !== p.targetCanonical) return false;
-    } else if (this.local !== undefined && !this.local.has(dst)) {
-      return false;
+  /** Whether the packet is a knock for one of `doors` (those whose steps have its port). */
+  private isKnock(doors: Int32Array, dst: string, tcp: boolean, flags: number): boolean {
+    for (let i = 0; i < doors.length; i++) {
+      if (accepts(this.plans[doors[i]!]!, this.local, dst, tcp, flags)) return true;
     }
-    return !tcp || ((flags & p.setMask) === p.setMask && (flags & p.clearMask) === 0);
-  }
-
-  // Source keys: `v4` ≥ 0 is an IPv4 address (number-keyed), -1 means key by `text`.
-
-  private getHead(v4: number, text: string): number {
-    if (v4 >= 0) return this.v4[v4 & (V4_SHARDS - 1)]!.get(v4);
-    return this.text[shardOf(text)]!.get(text) ?? NONE;
-  }
-
-  private setHead(v4: number, text: string, slot: number): void {
-    if (v4 >= 0) this.v4[v4 & (V4_SHARDS - 1)]!.set(v4, slot);
-    else this.text[shardOf(text)]!.set(text, slot);
-  }
-
-  private deleteHead(v4: number, text: string): void {
-    if (v4 >= 0) this.v4[v4 & (V4_SHARDS - 1)]!.delete(v4);
-    else this.text[shardOf(text)]!.delete(text);
-  }
-
-  private sourceText(slot: number): string {
-    return (this.sFlags[slot]! & FLAG_TEXT) !== 0
-      ? this.slotText.get(slot)!
-      : ipv4Text(this.sKey[slot]!);
-  }
-
-  private sourceKey(slot: number): number {
-    return (this.sFlags[slot]! & FLAG_TEXT) !== 0 ? -1 : this.sKey[slot]!;
-  }
-
-  /** The Map key of a text-keyed slot ('' for number-keyed ones: not used then). */
-  private textKey(slot: number): string {
-    return (this.sFlags[slot]! & FLAG_TEXT) !== 0 ? this.slotText.get(slot)! : '';
+    return false;
   }
 
   /** Creates the attempt of door `d` for a source after its first knock. */
   private startAttempt(v4: number, src: string, d: number, event: KnockEvent, now: number): void {
-    const slot = this.allocSlot();
-    const head = this.getHead(v4, src);
+    if (this.table.full) this.evictOldest();
+    const t = this.table;
+    const slot = t.alloc();
+    const head = this.sources.get(v4, src);
     let state = event.protocol === 'tcp' ? FLAG_TCP : 0;
     if (event.family === 6) state |= FLAG_V6;
     if (v4 < 0) {
       state |= FLAG_TEXT;
       // One copy of the text per source, whatever string the packets carried.
-      this.slotText.set(slot, head === NONE ? src : this.slotText.get(head)!);
+      t.setText(slot, head === NONE ? src : t.textKey(head));
     } else {
-      this.sKey[slot] = v4;
+      t.key[slot] = v4;
     }
-    this.sDoor[slot] = d;
-    this.sStage[slot] = 1;
-    this.sFlags[slot] = state;
-    this.sPort[slot] = event.srcPort;
-    this.sSeq[slot] = event.seq >>> 0;
-    this.sStart[slot] = now;
+    t.door[slot] = d;
+    t.stage[slot] = 1;
+    t.flags[slot] = state;
+    t.port[slot] = event.srcPort;
+    t.seq[slot] = event.seq >>> 0;
+    t.start[slot] = now;
     // Chain in door order, so actions come out in config order.
-    if (head === NONE || this.sDoor[head]! > d) {
-      this.sNext[slot] = head;
-      this.setHead(v4, src, slot); // a Map keeps the key it already has
+    if (head === NONE || t.door[head]! > d) {
+      t.next[slot] = head;
+      this.sources.set(v4, src, slot);
     } else {
       let at = head;
-      while (this.sNext[at]! !== NONE && this.sDoor[this.sNext[at]!]! < d) at = this.sNext[at]!;
-      this.sNext[slot] = this.sNext[at]!;
-      this.sNext[at] = slot;
+      while (t.next[at]! !== NONE && t.door[t.next[at]!]! < d) at = t.next[at]!;
+      t.next[slot] = t.next[at]!;
+      t.next[at] = slot;
     }
-    const q = this.plans[d]!.queue;
-    const tail = this.queueTail[q]!;
-    this.sQPrev[slot] = tail;
-    this.sQNext[slot] = NONE;
-    if (tail === NONE) this.queueHead[q] = slot;
-    else this.sQNext[tail] = slot;
-    this.queueTail[q] = slot;
-    this.count++;
-  }
-
-  private allocSlot(): number {
-    if (this.count >= this.maxAttempts) {
-      this.evictOldest();
-    }
-    if (this.freeHead !== NONE) {
-      const slot = this.freeHead;
-      this.freeHead = this.sNext[slot]!;
-      return slot;
-    }
-    if (this.highWater === this.allocated) {
-      this.resize(Math.min(this.allocated * 2, this.maxAttempts));
-    }
-    return this.highWater++;
+    this.queues.append(this.plans[d]!.queue, slot);
   }
 
   private evictOldest(): void {
-    let oldest = NONE;
-    for (let q = 0; q < this.queueHead.length; q++) {
-      const slot = this.queueHead[q]!;
-      if (slot !== NONE && (oldest === NONE || this.sStart[slot]! < this.sStart[oldest]!)) {
-        oldest = slot;
-      }
-    }
+    const oldest = this.queues.oldest();
     if (oldest === NONE) return;
     this.removeSlot(oldest);
     this.evicted++;
@@ -697,111 +406,54 @@ export class Detector {
   /** Removes an attempt from its source chain, its queue and the table. */
   private removeSlot(slot: number): void {
     this.unlinkSource(slot);
-    this.unlinkQueue(slot);
-    this.freeSlot(slot);
+    this.queues.unlink(this.plans[this.table.door[slot]!]!.queue, slot);
+    this.table.free(slot);
   }
 
   private unlinkSource(slot: number): void {
-    const v4 = this.sourceKey(slot);
-    const text = this.textKey(slot);
-    const head = this.getHead(v4, text);
+    const t = this.table;
+    const v4 = t.sourceKey(slot);
+    const text = t.textKey(slot);
+    const head = this.sources.get(v4, text);
     if (head === slot) {
-      const next = this.sNext[slot]!;
-      if (next === NONE) this.deleteHead(v4, text);
-      else this.setHead(v4, text, next);
+      const next = t.next[slot]!;
+      if (next === NONE) this.sources.delete(v4, text);
+      else this.sources.set(v4, text, next);
       return;
     }
     let at = head;
-    while (at !== NONE && this.sNext[at] !== slot) at = this.sNext[at]!;
-    if (at !== NONE) this.sNext[at] = this.sNext[slot]!;
+    while (at !== NONE && t.next[at] !== slot) at = t.next[at]!;
+    if (at !== NONE) t.next[at] = t.next[slot]!;
   }
 
-  private unlinkQueue(slot: number): void {
-    const q = this.plans[this.sDoor[slot]!]!.queue;
-    const prev = this.sQPrev[slot]!;
-    const next = this.sQNext[slot]!;
-    if (prev === NONE) this.queueHead[q] = next;
-    else this.sQNext[prev] = next;
-    if (next === NONE) this.queueTail[q] = prev;
-    else this.sQPrev[next] = prev;
-  }
-
-  private freeSlot(slot: number): void {
-    if ((this.sFlags[slot]! & FLAG_TEXT) !== 0) this.slotText.delete(slot);
-    this.sFlags[slot] = 0;
-    this.sDoor[slot] = NONE;
-    this.sNext[slot] = this.freeHead;
-    this.freeHead = slot;
-    this.count--;
-  }
-
+  /** Gives memory back once the table is three quarters empty. */
   private maybeShrink(): void {
-    if (this.allocated > MIN_CAPACITY && this.count * 4 < this.allocated) {
-      this.resize(Math.max(MIN_CAPACITY, this.count * 2));
+    const t = this.table;
+    if (t.allocated > MIN_CAPACITY && t.count * 4 < t.allocated) {
+      this.shrink(Math.max(MIN_CAPACITY, t.count * 2));
     }
   }
 
   /**
-   * Grows (indices kept) or shrinks the slot arrays; a shrink below the highest slot
-   * in use compacts the live slots to 0..count-1, keeping queue order.
+   * Shrinks the table to `capacity` slots; below the highest slot in use, the live
+   * slots move to 0..count-1 in queue order, and the sources' heads and the queues
+   * follow them.
    */
-  private resize(capacity: number): void {
-    // Every live slot is below highWater: if that fits, indices can stay as they are.
-    const remap =
-      capacity >= this.highWater ? undefined : new Int32Array(this.allocated).fill(NONE);
-    let live = 0;
-    if (remap !== undefined)
-      for (const head of this.queueHead)
-        for (let slot = head; slot !== NONE; slot = this.sQNext[slot]!) live++;
-    const order = new Int32Array(live);
-    if (remap !== undefined) {
-      let n = 0;
-      for (const head of this.queueHead) {
-        for (let slot = head; slot !== NONE; slot = this.sQNext[slot]!) {
-          remap[slot] = n;
-          order[n++] = slot;
-        }
-      }
-      // Re-point the sources' heads (found before any index changes).
-      const heads: number[] = [];
-      for (const slot of order) {
-        if (this.getHead(this.sourceKey(slot), this.textKey(slot)) === slot) heads.push(slot);
-      }
-      for (const slot of heads) {
-        this.setHead(this.sourceKey(slot), this.textKey(slot), remap[slot]!);
-      }
-      const slotText = new Map<number, string>();
-      for (const [slot, text] of this.slotText) slotText.set(remap[slot]!, text);
-      this.slotText = slotText;
+  private shrink(capacity: number): void {
+    const t = this.table;
+    if (!t.mustCompact(capacity)) {
+      t.resize(capacity);
+      return;
     }
-    const at = (slot: number): number =>
-      slot === NONE || remap === undefined ? slot : remap[slot]!;
-    const move = <T extends GrowableArray>(old: T, links = false): T => {
-      if (remap === undefined) return resizeArray(old, capacity, this.highWater);
-      // The live values in queue order (few: a compaction happens three quarters empty).
-      const kept = new (old.constructor as new (n: number) => T)(order.length);
-      for (let i = 0; i < order.length; i++) {
-        const value = old[order[i]!]!;
-        kept[i] = links ? at(value) : value;
-      }
-      return resizeArray(old, capacity, 0, kept);
-    };
-    this.sDoor = move(this.sDoor);
-    this.sStage = move(this.sStage);
-    this.sFlags = move(this.sFlags);
-    this.sPort = move(this.sPort);
-    this.sSeq = move(this.sSeq);
-    this.sKey = move(this.sKey);
-    this.sStart = move(this.sStart);
-    this.sNext = move(this.sNext, true);
-    this.sQNext = move(this.sQNext, true);
-    this.sQPrev = move(this.sQPrev, true);
-    if (remap !== undefined) {
-      this.queueHead = this.queueHead.map(at);
-      this.queueTail = this.queueTail.map(at);
-      this.highWater = order.length;
-      this.freeHead = NONE;
+    const order = this.queues.liveOrder();
+    const remap = t.remapOf(order);
+    // Re-point the sources' heads (found before any index changes).
+    const heads: number[] = [];
+    for (const slot of order) {
+      if (this.sources.get(t.sourceKey(slot), t.textKey(slot)) === slot) heads.push(slot);
     }
-    this.allocated = capacity;
+    for (const slot of heads) this.sources.set(t.sourceKey(slot), t.textKey(slot), remap[slot]!);
+    t.compact(capacity, order, remap);
+    this.queues.remap(remap);
   }
 }
