@@ -78,16 +78,47 @@ const replaceElem = (set: string, elem: string, then?: string) => [
 ];
 
 /** Grants (or refreshes: one element per address and port, never a duplicate). */
-export function nftGrantText(address: string, ports: readonly PortSpec[], seconds: number): string {
+export function nftGrantText(
+  address: string,
+  ports: readonly PortSpec[],
+  seconds: number,
+  inPlace = false,
+): string {
   const set = sets.granted(familyOf(address));
   return (
     uniquePorts(ports)
       .flatMap((p) => {
         const elem = `${address} . ${portElem(p)}`;
-        return replaceElem(set, elem, `${elem}${timeout(seconds)}`);
+        // A kernel that updates timeouts in place: one `add` creates or refreshes the
+        // element, which never leaves the set. `timeout 0` cannot be written: without a
+        // timeout an existing element keeps its old one, so "until flushed" re-adds.
+        return inPlace && seconds > 0
+          ? [`add element ${NFT_TABLE} ${set} { ${elem}${timeout(seconds)} }`]
+          : replaceElem(set, elem, `${elem}${timeout(seconds)}`);
       })
       .join('\n') + '\n'
   );
+}
+
+// The in-place probe: in a scratch table, an element added with 1 s, then (another
+// transaction, as a refresh is) again with 1 h; the listing shows which timeout it kept.
+const PROBE_TABLE = 'inet knock_probe';
+export const nftInPlaceProbeTexts = (): string[] => [
+  [
+    `add table ${PROBE_TABLE}`,
+    `delete table ${PROBE_TABLE}`,
+    `add table ${PROBE_TABLE}`,
+    `add set ${PROBE_TABLE} s { type ipv4_addr; flags timeout; }`,
+    `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1s }`,
+  ].join('\n') + '\n',
+  `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1h }\n`,
+];
+export const NFT_PROBE_LIST = ['-j', 'list', 'set', ...PROBE_TABLE.split(' '), 's'];
+export const nftInPlaceProbeCleanupText = (): string =>
+  `add table ${PROBE_TABLE}\ndelete table ${PROBE_TABLE}\n`;
+/** True when the probe's listing shows the element with the second, longer timeout. */
+export function nftInPlaceProbeUpdated(json: string): boolean {
+  return /"timeout":\s*3600\b/.test(json);
 }
 
 export function nftBanText(address: string, seconds: number): string {
