@@ -107,6 +107,12 @@ export function nodeDeps(): CliDeps {
         : process.stdin,
       output: isStream(1) ? new Socket({ fd: 1, readable: false, writable: true }) : process.stdout,
     }),
+    onSignals: (signals, handler) => {
+      for (const signal of signals) process.on(signal, handler);
+      return () => {
+        for (const signal of signals) process.off(signal, handler);
+      };
+    },
     loadTui: () => {
       // A variable specifier: the TUI is optional at build time.
       const entry = './ui/run.js';
