@@ -94,6 +94,12 @@ export interface CliDeps {
 
   /** The clock and timers a kept session runs on (session.ts); the real ones when absent. */
   sessionClock?: SessionClock;
+  /**
+   * Runs `fn` while holding this user's lock for knocking `host`: two sessions to one host
+   * (each knocking again on its own timer) never interleave their knocks, which would make
+   * both sequences wrong. Absent: no lock.
+   */
+  withKnockLock?<T>(host: string, fn: () => Promise<T>): Promise<T>;
   /** Calls `handler` on each of `signals` (instead of dying) until the returned function is called. */
   onSignals?(
     signals: readonly NodeJS.Signals[],

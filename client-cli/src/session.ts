@@ -255,12 +255,13 @@ export function startSession(deps: CliDeps, request: SessionRequest): SessionKee
         ...common,
         ...(request.knocks ? { knocks: request.knocks } : {}),
         lockNotice: deps.stderr,
+        serialize: true,
       });
     },
     ...(closeSequence
       ? {
           close: async () => {
-            await knock(deps, { ...common, knocks: closeSequence });
+            await knock(deps, { ...common, knocks: closeSequence, serialize: true });
             request.verbose?.write(
               `knock: knocked the close sequence of ${request.host} (${showSequence(closeSequence)})\n`,
             );

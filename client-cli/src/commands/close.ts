@@ -37,6 +37,7 @@ export async function runClose(deps: CliDeps, host: string, options: CloseOption
     profile,
     knocks: closeSequence,
     family,
+    serialize: true,
     onEvent: reporter({ verbose, warn: deps.stderr }),
   });
   verbose?.write(

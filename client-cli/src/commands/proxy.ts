@@ -61,6 +61,7 @@ export async function runProxy(
       ...(profile ? { profile } : {}),
       ...(profileFile !== undefined ? { profileFile } : {}),
       lockNotice: deps.stderr,
+      serialize: true,
       family,
       onEvent,
     });

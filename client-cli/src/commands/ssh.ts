@@ -98,6 +98,7 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
     ...(profile ? { profile } : {}),
     ...(profileFile !== undefined ? { profileFile } : {}),
     lockNotice: deps.stderr,
+    serialize: true,
     ...(family ? { family } : {}),
     onEvent,
   });

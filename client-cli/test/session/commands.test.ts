@@ -60,6 +60,32 @@ describe('knock ssh with keep_open', () => {
     expect(knocked(f).at(-1)).toBe('9000');
   });
 
+  it("every knock of a session holds the host's lock, so two sessions never interleave", async () => {
+    const f = fake({ profiles: [lab], sshG });
+    const clock = new FakeClock();
+    f.deps.sessionClock = clock;
+    const locked: string[] = [];
+    let held = false;
+    f.deps.withKnockLock = async <T>(host: string, fn: () => Promise<T>): Promise<T> => {
+      expect(held).toBe(false);
+      held = true;
+      const sent = f.sends.length;
+      try {
+        return await fn();
+      } finally {
+        held = false;
+        locked.push(`${host}:${f.sends.length - sent}`);
+      }
+    };
+    f.deps.runInteractive = async () => {
+      await clock.advance(15_000);
+      return 0;
+    };
+    await run(['ssh', 'lab'], f);
+    expect(locked).toEqual(['lab.test:1', 'lab.test:1', 'lab.test:1']);
+    expect(knocked(f)).toEqual(['7000,8000', '7000,8000', '9000']);
+  });
+
   it('without keep_open nothing more is sent; --keep-open asks for it', async () => {
     const plain = { ...lab, keepOpen: false };
     const f = fake({ profiles: [plain], sshG });

@@ -92,16 +92,18 @@ export function nftGrantText(
         // A kernel that updates timeouts in place: one `add` creates or refreshes the
         // element, which never leaves the set. `timeout 0` cannot be written: without a
         // timeout an existing element keeps its old one, so "until flushed" re-adds.
+        // `expires` too: with the same timeout alone the kernel leaves the element as it is.
         return inPlace && seconds > 0
-          ? [`add element ${NFT_TABLE} ${set} { ${elem}${timeout(seconds)} }`]
+          ? [`add element ${NFT_TABLE} ${set} { ${elem}${timeout(seconds)} expires ${seconds}s }`]
           : replaceElem(set, elem, `${elem}${timeout(seconds)}`);
       })
       .join('\n') + '\n'
   );
 }
 
-// The in-place probe: in a scratch table, an element added with 1 s, then (another
-// transaction, as a refresh is) again with 1 h; the listing shows which timeout it kept.
+// The in-place probe: in a scratch table, an element added to expire in 1 s, then (another
+// transaction, as a refresh is) again with the same timeout, to expire in 1 h; the listing
+// shows whether the kernel moved its expiry.
 const PROBE_TABLE = 'inet knock_probe';
 export const nftInPlaceProbeTexts = (): string[] => [
   [
@@ -109,16 +111,17 @@ export const nftInPlaceProbeTexts = (): string[] => [
     `delete table ${PROBE_TABLE}`,
     `add table ${PROBE_TABLE}`,
     `add set ${PROBE_TABLE} s { type ipv4_addr; flags timeout; }`,
-    `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1s }`,
+    `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1h expires 1s }`,
   ].join('\n') + '\n',
-  `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1h }\n`,
+  `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1h expires 1h }\n`,
 ];
 export const NFT_PROBE_LIST = ['-j', 'list', 'set', ...PROBE_TABLE.split(' '), 's'];
 export const nftInPlaceProbeCleanupText = (): string =>
   `add table ${PROBE_TABLE}\ndelete table ${PROBE_TABLE}\n`;
-/** True when the probe's listing shows the element with the second, longer timeout. */
+/** True when the probe's listing shows the element expiring in more than a minute. */
 export function nftInPlaceProbeUpdated(json: string): boolean {
-  return /"timeout":\s*3600\b/.test(json);
+  const expires = /"expires":\s*(\d+)/.exec(json)?.[1];
+  return expires !== undefined && Number(expires) > 60;
 }
 
 export function nftBanText(address: string, seconds: number): string {

@@ -13,7 +13,9 @@ const ok: ExecResult = { code: 0, stdout: '', stderr: '' };
 describe('nftables refresh', () => {
   it('on a kernel that updates timeouts: one `add element`, never a delete', () => {
     const text = nftGrantText('192.0.2.1', SSH, 20, true);
-    expect(text).toBe('add element inet knock granted4 { 192.0.2.1 . tcp . 22 timeout 20s }\n');
+    expect(text).toBe(
+      'add element inet knock granted4 { 192.0.2.1 . tcp . 22 timeout 20s expires 20s }\n',
+    );
     expect(nftGrantText('2001:db8::1', SSH, 20, true)).toMatch(/^add element inet knock granted6 /);
   });
 
@@ -39,7 +41,13 @@ describe('nftables refresh', () => {
           ...ok,
           stdout: JSON.stringify({
             nftables: [
-              { set: { elem: [{ elem: { val: '192.0.2.1', timeout: updates ? 3600 : 1 } }] } },
+              {
+                set: {
+                  elem: [
+                    { elem: { val: '192.0.2.1', timeout: 3600, expires: updates ? 3599 : 0 } },
+                  ],
+                },
+              },
             ],
           }),
         });
@@ -55,9 +63,9 @@ describe('nftables refresh', () => {
       await fw.setup(SPEC);
       expect(runs.at(-1)).toBe('add table inet knock_probe\ndelete table inet knock_probe\n');
       await fw.setup(SPEC);
-      expect(runs.filter((r) => r.includes('knock_probe s { 192.0.2.1 timeout 1h }'))).toHaveLength(
-        1,
-      );
+      expect(
+        runs.filter((r) => r.includes('knock_probe s { 192.0.2.1 timeout 1h expires 1h }')),
+      ).toHaveLength(1);
       await fw.grant('192.0.2.9', SSH, 20);
       expect(runs.at(-1)!.includes('delete element')).toBe(!updates);
     }
