@@ -53,7 +53,7 @@ export function commandForKey(state: TuiState, input: string, key: Key): Command
     if (key.tab) return { type: 'form-focus', by: key.shift ? -1 : 1 };
     if (key.downArrow) return { type: 'form-focus', by: 1 };
     if (key.upArrow) return { type: 'form-focus', by: -1 };
-    if (screen.field === 'family') {
+    if (screen.field === 'family' || screen.field === 'keepOpen') {
       if (key.leftArrow) return { type: 'form-cycle', by: -1 };
       if (key.rightArrow || input === ' ') return { type: 'form-cycle', by: 1 };
       return undefined;

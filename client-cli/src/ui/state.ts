@@ -1,6 +1,8 @@
 import {
+  CHOICE_FIELDS,
   DRAFT_FIELDS,
   FAMILIES,
+  KEEP_OPEN_CHOICES,
   draftFromProfile,
   emptyDraft,
   validateDraft,
@@ -290,7 +292,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return { ...withoutNotice(state), screen: { kind: 'list' } };
     case 'form-type':
       return updateForm(state, (form) =>
-        form.field === 'family'
+        CHOICE_FIELDS.includes(form.field)
           ? form
           : edited(state, form, {
               ...form.draft,
@@ -299,7 +301,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
       );
     case 'form-erase':
       return updateForm(state, (form) =>
-        form.field === 'family'
+        CHOICE_FIELDS.includes(form.field)
           ? form
           : edited(state, form, {
               ...form.draft,
@@ -314,6 +316,12 @@ export function reducer(state: TuiState, action: Action): TuiState {
       });
     case 'form-cycle':
       return updateForm(state, (form) => {
+        if (form.field === 'keepOpen') {
+          const k = KEEP_OPEN_CHOICES.indexOf(form.draft.keepOpen) + action.by;
+          const keepOpen =
+            KEEP_OPEN_CHOICES[(k + KEEP_OPEN_CHOICES.length) % KEEP_OPEN_CHOICES.length] ?? 'no';
+          return edited(state, form, { ...form.draft, keepOpen });
+        }
         if (form.field !== 'family') return form;
         const i = FAMILIES.indexOf(form.draft.family) + action.by;
         const family = FAMILIES[(i + FAMILIES.length) % FAMILIES.length] ?? 'any';
