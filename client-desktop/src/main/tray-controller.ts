@@ -1,8 +1,12 @@
 import { describeError, formatSequence, type Profile } from '@knock/shared';
 import type { KnockOutcome, KnockService, ProfileStore } from '@knock/shared/node';
 import {
+  grantLeft,
   menuTemplate,
   showsElapsed,
+  tooltipText,
+  trayIcon,
+  type TrayIconState,
   type MenuAction,
   type MenuItem,
   type TrayRun,
@@ -19,7 +23,14 @@ export interface Clock {
 export interface TrayPorts {
   createTray(tooltip: string): void;
   setMenu(items: MenuItem[]): void;
-  notify(title: string, body: string): void;
+  /** A desktop notification; `onClick` runs when the user clicks it. */
+  notify(title: string, body: string, onClick?: () => void): void;
+  /** The tray's tooltip (the countdowns). */
+  setTooltip?(text: string): void;
+  /** The tray's icon for a state (idle, knocking, open, failed). */
+  setIcon?(state: TrayIconState): void;
+  /** Electron's login item ("Open at login"). */
+  loginItem?: { get(): boolean; set(open: boolean): void };
   knock: KnockService;
   /** Shows the profile window (focuses it if it is already open). */
   openWindow(): void;
@@ -27,6 +38,9 @@ export interface TrayPorts {
   store: ProfileStore;
   quit(): void;
 }
+
+const formatLeft = (seconds: number): string =>
+  seconds >= 60 ? '1 minute' : `${seconds} second${seconds === 1 ? '' : 's'}`;
 
 const formatEndpoint = (address: string, port: number): string =>
   address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
@@ -74,7 +88,12 @@ export class TrayController {
   constructor(ports: TrayPorts) {
     this.#ports = ports;
     this.#state = { path: ports.store.path, profiles: [], runs: {} };
+    const login = ports.loginItem?.get();
+    if (login !== undefined) this.#state.openAtLogin = login;
   }
+
+  /** The notification a minute before a grant runs out, so a click can knock again in time. */
+  static readonly WARN_MS = 60_000;
 
   get state(): TrayState {
     return this.#state;
@@ -109,6 +128,21 @@ export class TrayController {
       case 'knock':
         await this.knock(action.host);
         return;
+      case 'close':
+        await this.knock(action.host, 'close');
+        return;
+      case 'knock-all':
+        // One after the other: each notifies its own outcome.
+        for (const p of [...this.#state.profiles]) await this.knock(p.host);
+        return;
+      case 'login':
+        this.#ports.loginItem?.set(action.open);
+        this.#state = {
+          ...this.#state,
+          openAtLogin: this.#ports.loginItem?.get() ?? action.open,
+        };
+        this.#render();
+        return;
       case 'edit':
         this.#ports.openWindow();
         return;
@@ -120,10 +154,11 @@ export class TrayController {
   }
 
   /** Knocks one profile and verifies its port; a second click while it runs is ignored. */
-  async knock(host: string): Promise<KnockOutcome | undefined> {
+  async knock(host: string, mode: 'knock' | 'close' = 'knock'): Promise<KnockOutcome | undefined> {
     const profile = this.#state.profiles.find((p) => p.host === host);
     const current = Object.hasOwn(this.#state.runs, host) ? this.#state.runs[host] : undefined;
     if (!profile || current?.phase === 'knocking' || current?.phase === 'verifying') return;
+    if (mode === 'close') return this.#close(profile);
     this.#setRun(host, { phase: 'knocking', since: this.#ports.clock.now() });
     const outcome = await this.#ports.knock.knock(
       profile,
@@ -138,8 +173,11 @@ export class TrayController {
       // A relative one_time_sequences path is read from the profile file's folder.
       { profileFile: this.#state.path },
     );
-    const run: TrayRun = { phase: PHASE[outcome.status], since: this.#ports.clock.now() };
+    const now = this.#ports.clock.now();
+    const run: TrayRun = { phase: PHASE[outcome.status], since: now };
     if (outcome.status === 'open' || outcome.status === 'closed') run.port = outcome.port;
+    if ((outcome.status === 'open' || outcome.status === 'sent') && profile.openFor !== undefined)
+      run.until = now + profile.openFor * 1000;
     this.#setRun(host, run);
     const { title, body } = notificationFor(profile, outcome);
     this.#ports.notify(title, body);
@@ -152,13 +190,59 @@ export class TrayController {
     this.#stopTicking = undefined;
   }
 
+  /** Knocks the profile's close_sequence; the countdown ends when it went out. */
+  async #close(profile: Profile): Promise<KnockOutcome | undefined> {
+    const host = profile.host;
+    const before = Object.hasOwn(this.#state.runs, host) ? this.#state.runs[host] : undefined;
+    this.#setRun(host, { phase: 'knocking', since: this.#ports.clock.now() });
+    const outcome = await this.#ports.knock.knock(profile, () => undefined, {
+      profileFile: this.#state.path,
+      mode: 'close',
+    });
+    if (outcome.status === 'sent') {
+      const { [host]: _, ...others } = this.#state.runs;
+      this.#state = { ...this.#state, runs: others };
+      this.#render();
+      this.#ports.notify(
+        `${host}: closed`,
+        `knocked the close sequence to ${outcome.addresses.join(', ')}`,
+      );
+    } else {
+      if (before) this.#setRun(host, before);
+      const { title, body } = notificationFor(profile, outcome);
+      this.#ports.notify(title, body);
+    }
+    return outcome;
+  }
+
   #setRun(host: string, run: TrayRun): void {
     this.#state = { ...this.#state, runs: { ...this.#state.runs, [host]: run } };
     this.#render();
   }
 
   #render(): void {
-    this.#ports.setMenu(menuTemplate(this.#state, this.#ports.clock.now()));
+    const now = this.#ports.clock.now();
+    this.#ports.setMenu(menuTemplate(this.#state, now));
+    this.#ports.setTooltip?.(tooltipText(this.#state, now));
+    this.#ports.setIcon?.(trayIcon(this.#state, now));
+  }
+
+  /** A minute before a grant runs out: one notification per grant; a click knocks again. */
+  #warn(): void {
+    const now = this.#ports.clock.now();
+    for (const [host, run] of Object.entries(this.#state.runs)) {
+      const left = grantLeft(run, now);
+      if (left === undefined || run.warned || left * 1000 > TrayController.WARN_MS) continue;
+      this.#state = {
+        ...this.#state,
+        runs: { ...this.#state.runs, [host]: { ...run, warned: true } },
+      };
+      this.#ports.notify(
+        `${host}: ${formatLeft(left)} left`,
+        'The door closes soon. Click to knock again.',
+        () => void this.knock(host),
+      );
+    }
   }
 
   /** Keeps redrawing once a second while some line shows a running time, and only then. */
@@ -167,6 +251,7 @@ export class TrayController {
       Object.values(this.#state.runs).some((run) => showsElapsed(run, this.#ports.clock.now()));
     if (this.#stopTicking || !relevant()) return;
     this.#stopTicking = this.#ports.clock.every(1000, () => {
+      this.#warn();
       this.#render();
       if (!relevant()) this.stop();
     });
