@@ -149,7 +149,15 @@ describe('tray: session-scoped access', () => {
     knocker.finish({ status: 'closed', port: 2222, reason: 'no answer' });
     await failing;
     expect(icons.at(-1)).toBe('failed');
+    // The last outcome shows until the next knock: a good one turns it back to open.
+    clock.advance(1000);
+    const again = controller.knock(lab.host);
+    knocker.finish({ status: 'open', address: '192.0.2.3', port: 2222 });
+    await again;
+    expect(icons.at(-1)).toBe('open');
+    // Once every grant ran out (and the opened line's hour is over): idle.
     clock.advance(60 * 60 * 1000);
+    await controller.reload();
     expect(icons.at(-1)).toBe('idle');
   });
 });
