@@ -129,10 +129,18 @@ export async function startApp(
       tray?.setContextMenu(
         Menu.buildFromTemplate(toElectronMenu(items, (action) => void controller.handle(action))),
       ),
-    notify: (title, body, onClick) => {
+    notify: (title, body, action) => {
       if (!Notification.isSupported()) return;
-      const note = new Notification({ title, body });
-      if (onClick) note.on('click', onClick);
+      // The button shows where the platform has them (macOS); a click works everywhere.
+      const note = new Notification(
+        action
+          ? { title, body, actions: [{ type: 'button', text: action.label }] }
+          : { title, body },
+      );
+      if (action) {
+        note.on('click', action.run);
+        note.on('action', action.run);
+      }
       note.show();
     },
     setTooltip: (text) => tray?.setToolTip(text),

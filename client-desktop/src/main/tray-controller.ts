@@ -23,8 +23,11 @@ export interface Clock {
 export interface TrayPorts {
   createTray(tooltip: string): void;
   setMenu(items: MenuItem[]): void;
-  /** A desktop notification; `onClick` runs when the user clicks it. */
-  notify(title: string, body: string, onClick?: () => void): void;
+  /**
+   * A desktop notification; `action` runs when the user clicks it, or its button labelled
+   * `action.label` (where the platform shows buttons).
+   */
+  notify(title: string, body: string, action?: { label: string; run: () => void }): void;
   /** The tray's tooltip (the countdowns). */
   setTooltip?(text: string): void;
   /** The tray's icon for a state (idle, knocking, open, failed). */
@@ -240,7 +243,7 @@ export class TrayController {
       this.#ports.notify(
         `${host}: ${formatLeft(left)} left`,
         'The door closes soon. Click to knock again.',
-        () => void this.knock(host),
+        { label: 'Knock again', run: () => void this.knock(host) },
       );
     }
   }

@@ -17,7 +17,7 @@ const session: Profile = {
 };
 
 function setup(profiles: Profile[] = [session, lab], login = false) {
-  const notes: { title: string; body: string; click?: () => void }[] = [];
+  const notes: { title: string; body: string; button?: string; click?: () => void }[] = [];
   const menus: MenuItem[][] = [];
   const tooltips: string[] = [];
   const icons: TrayIconState[] = [];
@@ -28,7 +28,8 @@ function setup(profiles: Profile[] = [session, lab], login = false) {
   const ports: TrayPorts = {
     createTray: () => undefined,
     setMenu: (items) => menus.push(items),
-    notify: (title, body, click) => notes.push({ title, body, ...(click ? { click } : {}) }),
+    notify: (title, body, action) =>
+      notes.push({ title, body, ...(action ? { button: action.label, click: action.run } : {}) }),
     setTooltip: (text) => tooltips.push(text),
     setIcon: (state) => icons.push(state),
     loginItem: {
@@ -81,6 +82,7 @@ describe('tray: session-scoped access', () => {
     expect(notes[1]).toMatchObject({
       title: 'ssh.maths.fr: 1 minute left',
       body: 'The door closes soon. Click to knock again.',
+      button: 'Knock again',
     });
     clock.advance(30_000);
     expect(notes).toHaveLength(2);
@@ -168,11 +170,12 @@ describe('tray app (mocked electron): icons, tooltip, login item', () => {
     mock.darkPanel = true;
     mock.loginItem = false;
     const knocker = new ManualKnocker();
+    const clock = new FakeClock();
     const running = await startApp(electron as unknown as ElectronApi, {
       env: {},
       store: new FakeStore([session]),
       knocker,
-      clock: new FakeClock(),
+      clock,
     });
     const tray = mock.trays.at(-1)!;
     expect(mock.images.at(-1)).toBe(trayIconPath('idle', true));
@@ -184,6 +187,16 @@ describe('tray app (mocked electron): icons, tooltip, login item', () => {
     expect(tray.tooltip).toBe('ssh.maths.fr: open, 5:00 left');
     await running!.controller.handle({ type: 'login', open: true });
     expect(mock.loginSets).toEqual([true]);
+    // The warning a minute before: a "Knock again" button whose click knocks again.
+    expect(mock.notifications.at(-1)).toMatchObject({ title: 'ssh.maths.fr is open' });
+    clock.advance(240_000);
+    const warning = mock.notifications.at(-1)!;
+    expect(warning).toMatchObject({
+      title: 'ssh.maths.fr: 1 minute left',
+      buttons: ['Knock again'],
+    });
+    warning.click?.();
+    expect(knocker.calls).toHaveLength(2);
     mock.darkPanel = false;
   });
 

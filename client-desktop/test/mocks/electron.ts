@@ -32,7 +32,7 @@ export const mock = {
   quits: 0,
   trays: [] as MockTray[],
   windows: [] as MockBrowserWindow[],
-  notifications: [] as { title: string; body: string; click?: () => void }[],
+  notifications: [] as { title: string; body: string; click?: () => void; buttons?: string[] }[],
   handlers: new Map<string, Listener>(),
   appListeners: new Map<string, (...args: unknown[]) => void>(),
   images: [] as string[],
@@ -119,14 +119,16 @@ export const Tray = MockTray;
 
 class MockNotification {
   click: (() => void) | undefined;
-  constructor(private readonly options: { title: string; body: string }) {
+  constructor(
+    private readonly options: { title: string; body: string; actions?: { text: string }[] },
+  ) {
     return strict(this, 'Notification');
   }
   static isSupported(): boolean {
     return true;
   }
   on(event: string, listener: () => void): this {
-    if (event === 'click') this.click = listener;
+    if (event === 'click' || event === 'action') this.click = listener;
     return this;
   }
   show(): void {
@@ -135,6 +137,7 @@ class MockNotification {
       title: this.options.title,
       body: this.options.body,
       ...(click ? { click } : {}),
+      ...(this.options.actions ? { buttons: this.options.actions.map((a) => a.text) } : {}),
     });
   }
 }
