@@ -20,9 +20,12 @@ const PORT_WIDTH = 6;
 const FAMILY_WIDTH = 7;
 const OPEN_WIDTH = 12;
 
-/** Column widths for a terminal `columns` wide: every row stays on one line. */
-export function columns(width: number): { host: number; sequence: number } {
-  const free = Math.max(20, width - 2 - PORT_WIDTH - FAMILY_WIDTH - OPEN_WIDTH - 1);
+/**
+ * Column widths for a terminal `columns` wide: every row stays on one line. The OPEN
+ * column (the countdowns) takes room only while some host shows one.
+ */
+export function columns(width: number, open = 0): { host: number; sequence: number } {
+  const free = Math.max(20, width - 2 - PORT_WIDTH - FAMILY_WIDTH - open - 1);
   const host = Math.max(10, Math.min(30, Math.floor(free * 0.4)));
   return { host, sequence: Math.max(10, free - host) };
 }
@@ -45,7 +48,8 @@ export default function ProfileList({
 }: Props) {
   const { stdout } = useStdout();
   const { paint, dim } = useTheme();
-  const width = columns(stdout.columns || 80);
+  const anyOpen = profiles.some((p) => left(p.host) !== undefined);
+  const width = columns(stdout.columns || 80, anyOpen ? OPEN_WIDTH : 0);
   const cell = (
     w: number,
     text: string,
@@ -65,7 +69,7 @@ export default function ProfileList({
         {cell(width.sequence, 'SEQUENCE', { dimColor: dim })}
         {cell(PORT_WIDTH, 'PORT', { dimColor: dim })}
         {cell(FAMILY_WIDTH, 'FAMILY', { dimColor: dim })}
-        {cell(OPEN_WIDTH, 'OPEN', { dimColor: dim })}
+        {anyOpen ? cell(OPEN_WIDTH, 'OPEN', { dimColor: dim }) : null}
       </Box>
       {profiles.map((profile, i) => {
         const active = i === selected;
@@ -83,11 +87,13 @@ export default function ProfileList({
             })}
             {cell(PORT_WIDTH, profile.port === undefined ? '—' : String(profile.port))}
             {cell(FAMILY_WIDTH, profile.family)}
-            {open === undefined
-              ? cell(OPEN_WIDTH, '')
-              : cell(OPEN_WIDTH, `${countdown(open)} left`, {
-                  color: paint(open <= 60 ? 'yellow' : 'green'),
-                })}
+            {!anyOpen
+              ? null
+              : open === undefined
+                ? cell(OPEN_WIDTH, '')
+                : cell(OPEN_WIDTH, `${countdown(open)} left`, {
+                    color: paint(open <= 60 ? 'yellow' : 'green'),
+                  })}
           </Box>
         );
       })}
