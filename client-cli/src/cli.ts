@@ -10,6 +10,7 @@ export const SUBCOMMAND_NAMES: ReadonlySet<string> = new Set([
   'ots',
   'ssh',
   'proxy',
+  'close',
   'ui',
   'check-profiles',
   'completion',

@@ -11,6 +11,7 @@ import type {
   VerifyResult,
 } from '@knock/shared/node';
 import type { ServiceTable } from './services.js';
+import type { SessionClock } from './session.js';
 
 export type { Profile };
 
@@ -90,6 +91,20 @@ export interface CliDeps {
   relayStreams(): { input: Readable; output: Writable };
 
   loadTui(): Promise<TuiModule>;
+
+  /** The clock and timers a kept session runs on (session.ts); the real ones when absent. */
+  sessionClock?: SessionClock;
+  /**
+   * Runs `fn` while holding this user's lock for knocking `host`: two sessions to one host
+   * (each knocking again on its own timer) never interleave their knocks, which would make
+   * both sequences wrong. Absent: no lock.
+   */
+  withKnockLock?<T>(host: string, fn: () => Promise<T>): Promise<T>;
+  /** Calls `handler` on each of `signals` (instead of dying) until the returned function is called. */
+  onSignals?(
+    signals: readonly NodeJS.Signals[],
+    handler: (signal: NodeJS.Signals) => void,
+  ): () => void;
 }
 
 export type { KnockProgress };

@@ -84,15 +84,18 @@ export const lockWaitNotice =
  */
 export async function knock(
   deps: CliDeps,
-  request: KnockRequest & { lockNotice?: Out },
+  request: KnockRequest & { lockNotice?: Out; serialize?: boolean },
 ): Promise<KnockSent> {
   const { knockHost } = await import('@knock/shared/net');
-  const { lockNotice, ...rest } = request;
+  const { lockNotice, serialize, ...rest } = request;
   const ots = rest.profile?.oneTimeSequences;
-  return knockHost(deps, {
-    ...rest,
-    ...(lockNotice && ots !== undefined ? { onLockWait: lockWaitNotice(lockNotice, ots) } : {}),
-  });
+  const send = () =>
+    knockHost(deps, {
+      ...rest,
+      ...(lockNotice && ots !== undefined ? { onLockWait: lockWaitNotice(lockNotice, ots) } : {}),
+    });
+  // Sessions (ssh, proxy, their re-knocks, close) knock one host from several processes.
+  return serialize && deps.withKnockLock ? deps.withKnockLock(rest.host, send) : send();
 }
 
 /** The error for a port that stayed closed after knocking. */

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, fstatSync, readFileSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExitCode, KnockError, findProfile } from '@knock/shared/core';
 import type { CliDeps, TuiModule } from './deps.js';
 import { interactiveSignals, programFor } from './platform.js';
@@ -107,12 +108,45 @@ export function nodeDeps(): CliDeps {
         : process.stdin,
       output: isStream(1) ? new Socket({ fd: 1, readable: false, writable: true }) : process.stdout,
     }),
+    withKnockLock: async (host, fn) => {
+      const dir = await knockLockDir();
+      if (dir === undefined) return fn();
+      const { withFileLock } = await shared();
+      return withFileLock(join(dir, encodeURIComponent(host.toLowerCase())), fn, {
+        timeoutMs: 15_000,
+      });
+    },
+    onSignals: (signals, handler) => {
+      for (const signal of signals) process.on(signal, handler);
+      return () => {
+        for (const signal of signals) process.off(signal, handler);
+      };
+    },
     loadTui: () => {
       // A variable specifier: the TUI is optional at build time.
       const entry = './ui/run.js';
       return import(entry) as Promise<TuiModule>;
     },
   };
+}
+
+/**
+ * This user's directory for knock's per-host locks: $XDG_RUNTIME_DIR/knock, else
+ * TMPDIR/knock-UID; created 0700. undefined (no lock) when it is not ours or not a
+ * directory: a lock must never stop a knock.
+ */
+async function knockLockDir(): Promise<string | undefined> {
+  const uid = process.getuid?.();
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  const dir = runtime ? join(runtime, 'knock') : join(tmpdir(), `knock-${uid ?? 'user'}`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const info = await lstat(dir);
+    if (!info.isDirectory() || (uid !== undefined && info.uid !== uid)) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Writes `text` to a temp file and renames it into place; refuses to replace `file` unless `force`. */

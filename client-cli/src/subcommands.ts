@@ -10,6 +10,7 @@ import type { Knock } from '@knock/shared/core';
 import type { CliDeps, SubcommandFactory } from './deps.js';
 import { checkProfilesCommand } from './commands/check-profiles.js';
 import type { OtsGenerateOptions } from './commands/ots.js';
+import type { CloseOptions } from './commands/close.js';
 import type { ProxyOptions } from './commands/proxy.js';
 import type { SshOptions } from './commands/ssh.js';
 import { TIMEOUT_DEFAULT_HELP } from './knock-flow.js';
@@ -138,7 +139,9 @@ function sshCommand(deps: CliDeps, sub: SubcommandFactory) {
     .description(
       'knock the host ssh is about to dial, wait until its port opens, then run ssh on that address',
     )
-    .usage('[--sequence SEQ] [--timeout S] [--config FILE] [--verbose] [--] [ssh arguments...]')
+    .usage(
+      '[--sequence SEQ] [--timeout S] [--config FILE] [--keep-open] [--verbose] [--] [ssh arguments...]',
+    )
     .helpOption('--help', 'show this help (every short option belongs to ssh)')
     .option(
       '--sequence <seq>',
@@ -147,6 +150,7 @@ function sshCommand(deps: CliDeps, sub: SubcommandFactory) {
     )
     .option(...timeoutOption('the port to open'))
     .option('--config <file>', CONFIG_HELP)
+    .option('--keep-open', KEEP_OPEN_HELP)
     .option('--verbose', 'say what knock does, on stderr')
     .argument('[ssh-args...]', 'passed to ssh unchanged')
     .addHelpText(
@@ -159,7 +163,9 @@ Examples:
   knock ssh me@ssh.maths.fr                   knock the profile, wait for port 22, run ssh
   knock ssh -p 2222 me@ssh.maths.fr uptime    ssh's own arguments, passed through
   knock ssh --sequence 1228,1227:udp --timeout 10 ssh.maths.fr
-  knock ssh --config ./lab.toml -- -v lab1    -- ends knock's options`,
+  knock ssh --config ./lab.toml -- -v lab1    -- ends knock's options
+  knock ssh --keep-open me@ssh.maths.fr       keep the door open while ssh runs
+${KEEP_OPEN_MORE}`,
     )
     .passThroughOptions()
     .allowUnknownOption()
@@ -181,6 +187,7 @@ function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
     .option('--sequence <seq>', 'knock these ports instead of the profile', parseSequenceOption)
     .option(...timeoutOption('the port, or, without knocking, for the connection'))
     .option('-c, --config <file>', CONFIG_HELP)
+    .option('--keep-open', KEEP_OPEN_HELP)
     // Not wrapped by commander: the ssh_config lines stay whole at any terminal width.
     .addHelpText(
       'after',
@@ -191,11 +198,43 @@ In ~/.ssh/config:
 
 Examples:
   ssh -o 'ProxyCommand knock proxy %h %p' ssh.maths.fr
-  ssh -o 'ProxyCommand knock proxy -v --timeout 10 %h %p' ssh.maths.fr`,
+  ssh -o 'ProxyCommand knock proxy -v --timeout 10 %h %p' ssh.maths.fr
+  ssh -o 'ProxyCommand knock proxy --keep-open %h %p' ssh.maths.fr
+${KEEP_OPEN_MORE}`,
     );
   for (const option of familyOptions()) command.addOption(option);
   return command.action(async (host: string, port: string, options: ProxyOptions) =>
     (await import('./commands/proxy.js')).runProxy(deps, host, port, options),
+  );
+}
+
+const KEEP_OPEN_HELP =
+  "while the session lives, knock again before the grant (the profile's open_for) runs out; knock its close_sequence when it ends (default: the profile's keep_open)";
+const KEEP_OPEN_MORE = `
+With keep_open (or --keep-open), knock knocks again at two thirds of the profile's
+open_for (never more often than every 10 s) while the session lives, and knocks its
+close_sequence when the session ends. A re-knock that fails is reported here and the
+session goes on. A profile with one_time_sequences uses a line per re-knock: it is kept
+open only with --keep-open.`;
+
+/** `knock close HOST`: knocks the profile's close_sequence by hand. */
+function closeCommand(deps: CliDeps, sub: SubcommandFactory) {
+  const command = sub('close')
+    .description(
+      "knock HOST's close sequence (the profile's close_sequence): the server's Revoke door takes the grant back",
+    )
+    .argument('<host>', 'the host whose profile has close_sequence')
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('-v, --verbose', 'say what happens, on stderr')
+    .addHelpText(
+      'after',
+      `
+Example:
+  knock close ssh.maths.fr        knocks close_sequence = "9000,8000,7000" of its profile`,
+    );
+  for (const option of familyOptions()) command.addOption(option);
+  return command.action(async (host: string, options: CloseOptions) =>
+    (await import('./commands/close.js')).runClose(deps, host, options),
   );
 }
 
@@ -211,9 +250,9 @@ function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
     );
 }
 
-/** Adds list, ots, ssh, proxy and ui to `program`, in the order `--help` lists them. */
+/** Adds list, ots, ssh, proxy, close and ui to `program`, in the order `--help` lists them. */
 export function addSubcommands(program: Command, deps: CliDeps, sub: SubcommandFactory): void {
-  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand])
+  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, closeCommand, uiCommand])
     program.addCommand(make(deps, sub));
   program.addCommand(checkProfilesCommand(deps, sub));
 }

@@ -34,6 +34,7 @@ const BASE: Record<string, string[]> = {
   'knock ots generate': ['out.ots', '--count', '3', '--length', '2'],
   'knock ssh': ['h.test'],
   'knock proxy': ['h.test', 'PORT'],
+  'knock close': ['h.test'],
   'knock ui': [],
   'knock check-profiles': [],
 };
@@ -67,7 +68,13 @@ afterAll(() => server.close());
 /** Runs `knock ARGS` as bin/knock.ts does, and returns everything a user could notice. */
 async function observe(args: readonly string[]) {
   const f: Fake = fake({
-    profiles: [profile('h.test', { sequence: [tcp(1228), tcp(1227)], port: 22 })],
+    profiles: [
+      profile('h.test', {
+        sequence: [tcp(1228), tcp(1227)],
+        port: 22,
+        closeSequence: [tcp(9000)],
+      }),
+    ],
     // check-profiles reads the file's text: one unknown key, so --strict has a warning to fail on.
     ...(args.includes('check-profiles')
       ? { profileText: '[hosts."h.test"]\nsequence = "1228,1227"\nport = 22\ncolour = "blue"\n' }

@@ -13,6 +13,12 @@ export interface ProfileDraft {
   port: string;
   family: Profile['family'];
   delayMs: string;
+  /** Seconds the server grants (open_for); empty: not said. */
+  openFor: string;
+  /** The close knock (close_sequence), knockd Sequence syntax; empty: none. */
+  closeSequence: string;
+  /** keep_open: a choice, like family. */
+  keepOpen: 'no' | 'yes';
 }
 
 export type DraftField = keyof ProfileDraft;
@@ -25,9 +31,17 @@ export const DRAFT_FIELDS: readonly DraftField[] = [
   'port',
   'family',
   'delayMs',
+  'openFor',
+  'closeSequence',
+  'keepOpen',
 ];
 
 export const FAMILIES: readonly Profile['family'][] = ['any', 'ipv4', 'ipv6'];
+export const KEEP_OPEN_CHOICES: readonly ProfileDraft['keepOpen'][] = ['no', 'yes'];
+/** The fields picked from a few choices (←→ in the TUI, a select in the window). */
+export const CHOICE_FIELDS: readonly DraftField[] = ['family', 'keepOpen'];
+/** The longest open_for: a year, the longest grant the server's firewall holds. */
+export const MAX_OPEN_FOR_S = 31_536_000;
 
 export const emptyDraft = (): ProfileDraft => ({
   host: '',
@@ -36,6 +50,9 @@ export const emptyDraft = (): ProfileDraft => ({
   port: '22',
   family: 'any',
   delayMs: '0',
+  openFor: '',
+  closeSequence: '',
+  keepOpen: 'no',
 });
 
 /** A short description of the profile's sequence, for lists and menus. */
@@ -53,6 +70,9 @@ export function draftFromProfile(profile: Profile): ProfileDraft {
     port: profile.port === undefined ? '' : String(profile.port),
     family: profile.family,
     delayMs: String(profile.delayMs),
+    openFor: profile.openFor === undefined ? '' : String(profile.openFor),
+    closeSequence: profile.closeSequence ? formatSequence(profile.closeSequence) : '',
+    keepOpen: profile.keepOpen === true ? 'yes' : 'no',
   };
 }
 
@@ -118,6 +138,23 @@ export function validateDraft(
 
   if (!FAMILIES.includes(draft.family)) errors.family = 'any, ipv4 or ipv6';
 
+  const openFor = parseInteger(draft.openFor ?? '', 1, MAX_OPEN_FOR_S);
+  if (openFor === 'invalid')
+    errors.openFor = `seconds the server grants (its Open_Timeout), from 1 to ${MAX_OPEN_FOR_S}, or empty`;
+  let closeSequence: Profile['closeSequence'];
+  const closeText = (draft.closeSequence ?? '').trim();
+  if (closeText !== '') {
+    const parsed = parseSequence(closeText, { line: 1, column: 1 });
+    const problems = parsed.issues.filter((i) => i.severity === 'error');
+    if (problems.length > 0)
+      errors.closeSequence = problems
+        .map((p) => `${p.column > 0 ? `column ${p.column}: ` : ''}${p.message}`)
+        .join('\n');
+    else closeSequence = parsed.knocks;
+  }
+  const keepOpen = draft.keepOpen ?? 'no';
+  if (!KEEP_OPEN_CHOICES.includes(keepOpen)) errors.keepOpen = 'yes or no';
+
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   const profile: Profile = { ...base, host, family: draft.family, delayMs: 0 };
@@ -128,6 +165,14 @@ export function validateDraft(
   else profile.oneTimeSequences = otsPath;
   if (typeof port === 'number') profile.port = port;
   profile.delayMs = typeof delay === 'number' ? delay : 0;
+  delete profile.openFor;
+  delete profile.closeSequence;
+  delete profile.keepOpen;
+  if (typeof openFor === 'number') profile.openFor = openFor;
+  if (closeSequence) profile.closeSequence = closeSequence;
+  // "no" keeps an explicit keep_open = false as it was written.
+  if (keepOpen === 'yes') profile.keepOpen = true;
+  else if (base?.keepOpen === false) profile.keepOpen = false;
   return { ok: true, profile };
 }
 

@@ -13,6 +13,9 @@ import { formatSequence, type Knock } from './sequence.js';
  *   port = 22
  *   family = "any"             # default "any"
  *   delay_ms = 0               # default 0
+ *   open_for = 300             # what the server grants (Open_Timeout), in seconds
+ *   close_sequence = "9000,8000"  # the knock of the server's Revoke door
+ *   keep_open = true           # knock ssh / proxy re-knock while the session lives
  */
 export interface Profile {
   /** The table name: the host name or address that is knocked. */
@@ -29,6 +32,12 @@ export interface Profile {
   delayMs: number;
   /** `verify_timeout_ms`: how long `--verify` waits for the port to open. */
   verifyTimeoutMs?: number;
+  /** `open_for`: seconds the server grants (its Open_Timeout): shown and re-knocked, not enforced. */
+  openFor?: number;
+  /** `close_sequence`: the knock that revokes the grant (a `Revoke` door on the server). */
+  closeSequence?: Knock[];
+  /** `keep_open`: `knock ssh` / `knock proxy` keep the grant while the session lives. Default false. */
+  keepOpen?: boolean;
 }
 
 /** How long to wait for the port after the last knock when neither the profile nor --timeout says. */
@@ -41,6 +50,9 @@ export const PROFILE_KEYS = [
   'family',
   'delay_ms',
   'verify_timeout_ms',
+  'open_for',
+  'close_sequence',
+  'keep_open',
 ] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
@@ -77,6 +89,10 @@ export function profileEntries(p: Profile): [ProfileKey, string][] {
   if (p.delayMs !== 0) entries.push(['delay_ms', String(p.delayMs)]);
   if (p.verifyTimeoutMs !== undefined)
     entries.push(['verify_timeout_ms', String(p.verifyTimeoutMs)]);
+  if (p.openFor !== undefined) entries.push(['open_for', String(p.openFor)]);
+  if (p.closeSequence !== undefined)
+    entries.push(['close_sequence', tomlString(formatSequence(p.closeSequence))]);
+  if (p.keepOpen === true) entries.push(['keep_open', 'true']);
   return entries;
 }
 

@@ -24,6 +24,9 @@ describe('draftFromProfile', () => {
       port: '22',
       family: 'any',
       delayMs: '0',
+      openFor: '',
+      closeSequence: '',
+      keepOpen: 'no',
     });
     expect(draftFromProfile(lab)).toMatchObject({
       sequence: '',
@@ -159,5 +162,42 @@ describe('validateDraft: every problem, and service names', () => {
         port: '"nosuch" is not a known service name (not in /etc/services): give a port number',
       },
     });
+  });
+});
+
+describe('the session fields (open_for, close_sequence, keep_open)', () => {
+  const session = {
+    ...maths,
+    openFor: 300,
+    closeSequence: [{ port: 9000, protocol: 'tcp' as const }],
+    keepOpen: true,
+  };
+  it('show as text and a yes/no choice, and round-trip', () => {
+    expect(draftFromProfile(session)).toMatchObject({
+      openFor: '300',
+      closeSequence: '9000',
+      keepOpen: 'yes',
+    });
+    expect(validateDraft(draftFromProfile(session), [], session)).toEqual({
+      ok: true,
+      profile: session,
+    });
+  });
+  it('clearing them removes them; bad values are errors on their field', () => {
+    const cleared = validateDraft(
+      { ...draftFromProfile(session), openFor: '', closeSequence: '', keepOpen: 'no' },
+      [],
+      session,
+    );
+    expect(cleared).toEqual({ ok: true, profile: maths });
+    const bad = validateDraft(
+      { ...draftFromProfile(session), openFor: '0', closeSequence: '9000,,70000' },
+      [],
+      session,
+    );
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.errors.openFor).toMatch(/from 1 to 31536000/);
+    expect(bad.errors.closeSequence?.split('\n')).toHaveLength(2);
   });
 });

@@ -12,7 +12,14 @@ import { closedError, knock, lookupProfile } from '../knock-flow.js';
 import { checkHost, parsePort } from '../args.js';
 import { relay } from '../relay.js';
 import { reporter } from '../report.js';
+import { startSession } from '../session.js';
 import { familyOf } from './knock.js';
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGTERM: 15,
+};
 
 export interface ProxyOptions {
   sequence?: Knock[];
@@ -21,6 +28,8 @@ export interface ProxyOptions {
   verbose?: boolean;
   ipv4?: boolean;
   ipv6?: boolean;
+  /** --keep-open; undefined: the profile's keep_open. */
+  keepOpen?: boolean;
 }
 
 /**
@@ -58,6 +67,7 @@ export async function runProxy(
       ...(profile ? { profile } : {}),
       ...(profileFile !== undefined ? { profileFile } : {}),
       lockNotice: deps.stderr,
+      serialize: true,
       family,
       onEvent,
     });
@@ -88,15 +98,47 @@ export async function runProxy(
               hint: `there is no profile for "${host}", so nothing was knocked; add one (knock list shows the file) or check the host and port`,
             },
           );
+  const session = knocking
+    ? startSession(deps, {
+        host,
+        profile,
+        profileFile,
+        knocks: options.sequence,
+        family,
+        flag: options.keepOpen,
+        verbose,
+      })
+    : undefined;
+  // ssh ends its ProxyCommand with SIGHUP when it exits: with a session kept, that ends the
+  // relay (instead of killing us) so the close sequence still goes out.
+  const socket = result.socket;
+  let signalled: NodeJS.Signals | undefined;
+  const release = session
+    ? deps.onSignals?.(['SIGHUP', 'SIGTERM', 'SIGINT'], (signal) => {
+        signalled ??= signal;
+        socket.destroy();
+      })
+    : undefined;
   const { input, output } = deps.relayStreams();
   try {
-    await relay(result.socket, input, output);
+    await relay(socket, input, output);
   } catch (error) {
-    throw new KnockError(
-      'knock.proxy.relay',
-      `connection to ${formatEndpoint(result.address, port)} failed: ${errorText(error)}`,
-      { exitCode: ExitCode.network, cause: error },
+    if (signalled === undefined)
+      throw new KnockError(
+        'knock.proxy.relay',
+        `connection to ${formatEndpoint(result.address, port)} failed: ${errorText(error)}`,
+        { exitCode: ExitCode.network, cause: error },
+      );
+  } finally {
+    await session?.stop(signalled ? 'signal' : 'ended');
+    release?.();
+  }
+  if (signalled !== undefined) {
+    verbose?.write(
+      `knock: ${signalled}: connection to ${formatEndpoint(result.address, port)} closed\n`,
     );
+    deps.setExitCode(128 + (SIGNAL_NUMBERS[signalled] ?? 0));
+    return;
   }
   verbose?.write(`knock: connection to ${formatEndpoint(result.address, port)} closed\n`);
 }

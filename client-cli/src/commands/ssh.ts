@@ -3,6 +3,7 @@ import type { AddressFamily } from '@knock/shared/node';
 import type { CliDeps, Profile } from '../deps.js';
 import { closedError, knock, lookupProfile, noProfileError } from '../knock-flow.js';
 import { reporter } from '../report.js';
+import { startSession } from '../session.js';
 import { knownHostsName, parseSshConfig } from '../ssh-config.js';
 
 export interface SshOptions {
@@ -10,6 +11,8 @@ export interface SshOptions {
   timeout?: number;
   config?: string;
   verbose?: boolean;
+  /** --keep-open; undefined: the profile's keep_open. */
+  keepOpen?: boolean;
 }
 
 const sshFamily: Record<'any' | 'inet' | 'inet6', AddressFamily | undefined> = {
@@ -89,6 +92,7 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
     ...(profile ? { profile } : {}),
     ...(profileFile !== undefined ? { profileFile } : {}),
     lockNotice: deps.stderr,
+    serialize: true,
     ...(family ? { family } : {}),
     onEvent,
   });
@@ -116,11 +120,34 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
           : []),
       ];
   verbose?.write(`knock: running ssh ${[...pinned, ...args].join(' ')}\n`);
-  deps.setExitCode(await execSsh(deps, [...pinned, ...args]));
+  const session = startSession(deps, {
+    host: target.hostname,
+    profile,
+    profileFile,
+    knocks: options.sequence,
+    family,
+    flag: options.keepOpen,
+    verbose,
+  });
+  let status: number;
+  try {
+    status = await execSsh(deps, [...pinned, ...args]);
+  } finally {
+    // ssh exited (or could not run): the session is over, the door closes with it.
+    await session?.stop('ended');
+  }
+  deps.setExitCode(status);
 }
 
 /** knock ssh's own options (subcommands.ts declares them). */
-const KNOCK_SSH_OPTIONS = ['--sequence', '--timeout', '--config', '--verbose', '--help'];
+const KNOCK_SSH_OPTIONS = [
+  '--sequence',
+  '--timeout',
+  '--config',
+  '--verbose',
+  '--keep-open',
+  '--help',
+];
 
 /** ssh's options that take a value (OpenSSH 9: ssh -B bind_interface ... -w tunnel). */
 const SSH_VALUE_OPTIONS = new Set('BbcDEeFIiJLlmOoPpQRSWw');

@@ -3,18 +3,20 @@ import ConfirmDelete from './components/ConfirmDelete.js';
 import EmptyState from './components/EmptyState.js';
 import Header from './components/Header.js';
 import HelpBar from './components/HelpBar.js';
+import HelpScreen from './components/HelpScreen.js';
 import KnockStatus from './components/KnockStatus.js';
 import LoadError from './components/LoadError.js';
 import ProfileForm from './components/ProfileForm.js';
 import ProfileList from './components/ProfileList.js';
 import useExpiry, { STATUS_MS } from './hooks/use-expiry.js';
+import useClock, { realClock, type TuiClock } from './hooks/use-clock.js';
 import useKnock from './hooks/use-knock.js';
 import useOtsLeft from './hooks/use-ots-left.js';
 import useProfileStore from './hooks/use-profile-store.js';
 import useTuiState from './hooks/use-tui-state.js';
 import { commandForKey, splitKeys } from './keys.js';
 import type { KnockService, ProfileStore } from '@knock/shared/node';
-import { initialState, selectedProfile } from './state.js';
+import { initialState, secondsLeft, selectedProfile, visibleProfiles } from './state.js';
 import { useTheme } from './theme.js';
 
 export interface Props {
@@ -28,6 +30,8 @@ export interface Props {
   servicePort?: (name: string) => number | undefined;
   /** How long the last message stays (tests shorten it). */
   statusMs?: number;
+  /** The clock of the countdowns (tests inject one they move by hand). */
+  clock?: TuiClock;
 }
 
 /** Ctrl+C ends the TUI like an interrupted program: exit status 128 + SIGINT. */
@@ -41,6 +45,7 @@ export default function App({
   countOts,
   servicePort,
   statusMs = STATUS_MS,
+  clock = realClock,
 }: Props) {
   const { exit } = useApp();
   const { paint } = useTheme();
@@ -48,7 +53,8 @@ export default function App({
   useProfileStore(store, state, dispatch);
   useExpiry(state, dispatch, statusMs);
   useOtsLeft(countOts, state, dispatch);
-  const knock = useKnock(knocker, dispatch, store.path);
+  useClock(clock, dispatch);
+  const knock = useKnock(knocker, dispatch, store.path, clock.now);
 
   useInput((chunk, chunkKey) => {
     for (const { input, key } of splitKeys(chunk, chunkKey)) {
@@ -63,7 +69,7 @@ export default function App({
       }
       if (command.type === 'knock') {
         const profile = selectedProfile(latest.current);
-        if (profile) knock(profile);
+        if (profile) knock(profile, command.mode);
       } else dispatch(command);
     }
   });
@@ -79,9 +85,18 @@ export default function App({
         {state.status === 'ready' && !listed && screen.kind === 'list' ? (
           <EmptyState path={state.path} exists={state.exists} />
         ) : null}
-        {state.status === 'ready' && listed && screen.kind !== 'form' ? (
+        {screen.kind === 'help' ? <HelpScreen /> : null}
+        {state.filtering || state.filter !== '' ? (
+          <Text>
+            <Text color={paint('cyan')}>/</Text> {state.filter}
+            {state.filtering ? '▌' : ''}
+            {state.filtering ? '' : '  (Esc clears)'}
+          </Text>
+        ) : null}
+        {state.status === 'ready' && listed && screen.kind !== 'form' && screen.kind !== 'help' ? (
           <ProfileList
-            profiles={state.profiles}
+            left={(host) => secondsLeft(state, host)}
+            profiles={visibleProfiles(state)}
             invalid={state.invalid}
             selected={state.selected}
             otsLeft={state.otsLeft}

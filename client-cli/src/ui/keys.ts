@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import type { Action, TuiState } from './state.js';
+import type { Action, RunMode, TuiState } from './state.js';
 
 const CONTROL: Readonly<Record<string, Partial<Key>>> = {
   '\r': { return: true },
@@ -29,11 +29,13 @@ export function splitKeys(input: string, key: Key): { input: string; key: Key }[
 }
 
 /** What a key press means on the current screen: a reducer action, or one of the two effects. */
-export type Command = Action | { type: 'knock' } | { type: 'quit'; interrupted?: boolean };
+export type Command =
+  Action | { type: 'knock'; mode?: RunMode } | { type: 'quit'; interrupted?: boolean };
 
 /**
  * The key map, pure so it is tested without a terminal. List: ↑↓/j k move,
- * Enter knocks, a/e/d add/edit/delete, r reloads, q/Esc quit. Form: type to
+ * Enter knocks, v verifies only, c knocks the close sequence, / filters (Enter keeps,
+ * Esc clears), ? shows the help screen, a/e/d add/edit/delete, r reloads, q/Esc quit. Form: type to
  * fill, Tab/↓ next field, Shift+Tab/↑ previous, ←→/space change the family,
  * Enter saves, Esc cancels. Ctrl+C quits from anywhere (exit status 130).
  */
@@ -51,7 +53,7 @@ export function commandForKey(state: TuiState, input: string, key: Key): Command
     if (key.tab) return { type: 'form-focus', by: key.shift ? -1 : 1 };
     if (key.downArrow) return { type: 'form-focus', by: 1 };
     if (key.upArrow) return { type: 'form-focus', by: -1 };
-    if (screen.field === 'family') {
+    if (screen.field === 'family' || screen.field === 'keepOpen') {
       if (key.leftArrow) return { type: 'form-cycle', by: -1 };
       if (key.rightArrow || input === ' ') return { type: 'form-cycle', by: 1 };
       return undefined;
@@ -62,6 +64,20 @@ export function commandForKey(state: TuiState, input: string, key: Key): Command
     const text = [...input].filter((c) => c >= ' ' && c !== '\x7f').join('');
     return text === '' ? undefined : { type: 'form-type', text };
   }
+  if (screen.kind === 'help') {
+    if (input === 'q') return { type: 'quit' };
+    return { type: 'help' };
+  }
+  if (state.filtering) {
+    if (key.escape) return { type: 'filter-end', keep: false };
+    if (key.return) return { type: 'filter-end', keep: true };
+    if (key.upArrow) return { type: 'move', by: -1 };
+    if (key.downArrow) return { type: 'move', by: 1 };
+    if (key.backspace || key.delete) return { type: 'filter-erase' };
+    if (key.ctrl || key.meta) return undefined;
+    const text = [...input].filter((c) => c > ' ' && c !== '\x7f').join('');
+    return text === '' ? undefined : { type: 'filter-type', text };
+  }
   if (key.upArrow || input === 'k') return { type: 'move', by: -1 };
   if (key.downArrow || input === 'j') return { type: 'move', by: 1 };
   if (key.return) return { type: 'knock' };
@@ -69,6 +85,12 @@ export function commandForKey(state: TuiState, input: string, key: Key): Command
   if (input === 'e') return { type: 'edit' };
   if (input === 'd') return { type: 'delete' };
   if (input === 'r') return { type: 'reload' };
+  if (input === 'v') return { type: 'knock', mode: 'verify' };
+  if (input === 'c') return { type: 'knock', mode: 'close' };
+  if (input === '/') return { type: 'filter-start' };
+  if (input === '?') return { type: 'help' };
+  // Esc first clears a filter that is on; then it quits.
+  if (key.escape && state.filter !== '') return { type: 'filter-end', keep: false };
   if (input === 'q' || key.escape) return { type: 'quit' };
   return undefined;
 }

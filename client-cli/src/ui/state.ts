@@ -1,6 +1,8 @@
 import {
+  CHOICE_FIELDS,
   DRAFT_FIELDS,
   FAMILIES,
+  KEEP_OPEN_CHOICES,
   draftFromProfile,
   emptyDraft,
   validateDraft,
@@ -20,8 +22,12 @@ import type {
 } from '@knock/shared/node';
 
 /** The live status of the last knock: one step per knock, then the verification. */
+export type RunMode = 'knock' | 'verify' | 'close';
+
 export interface KnockRun {
   host: string;
+  /** Enter knocks (and verifies), v only verifies, c knocks the close sequence. */
+  mode: RunMode;
   /** Knocks of the sequence; for a one-time file they appear as they are sent. */
   knocks: Knock[];
   sent: number;
@@ -46,7 +52,8 @@ export type Screen =
       /** Enter was pressed once: every field is checked. */
       submitted: boolean;
     }
-  | { kind: 'confirm-delete'; host: string };
+  | { kind: 'confirm-delete'; host: string }
+  | { kind: 'help' };
 
 export interface TuiState {
   status: 'loading' | 'ready' | 'error';
@@ -70,6 +77,14 @@ export interface TuiState {
   otsLeft: Record<string, number>;
   /** A service name's port (`ssh` → 22), for the verify-port field. */
   servicePort?: (name: string) => number | undefined;
+  /** The clock as last ticked (ms): what the countdowns count from. */
+  now: number;
+  /** Hosts knocked open, with when the grant (the profile's open_for) runs out. */
+  grants: Record<string, { until: number; openFor: number }>;
+  /** `/`: the list shows only hosts containing this text. */
+  filter: string;
+  /** The filter is being typed (keys go to it). */
+  filtering: boolean;
 }
 
 export type Action =
@@ -96,9 +111,17 @@ export type Action =
   | { type: 'form-submit' }
   | { type: 'saved'; loaded?: StoredProfiles }
   | { type: 'save-failed'; message: string }
-  | { type: 'knock-start'; profile: Profile }
+  | { type: 'knock-start'; profile: Profile; mode?: RunMode }
   | { type: 'knock-progress'; host: string; event: KnockServiceProgress }
-  | { type: 'knock-done'; host: string; outcome: KnockOutcome }
+  /** `at`: the clock when it ended (a grant's countdown starts there). */
+  | { type: 'knock-done'; host: string; outcome: KnockOutcome; at?: number }
+  | { type: 'tick'; now: number }
+  | { type: 'filter-start' }
+  | { type: 'filter-type'; text: string }
+  | { type: 'filter-erase' }
+  /** Enter keeps the filter, Esc clears it. */
+  | { type: 'filter-end'; keep: boolean }
+  | { type: 'help' }
   | { type: 'notice'; tone: 'info' | 'error'; text: string }
   /** A key was pressed: the last message and a finished knock's status make room. */
   | { type: 'key' }
@@ -120,7 +143,33 @@ export const initialState = (
   screen: { kind: 'list' },
   otsLeft: {},
   ...(servicePort ? { servicePort } : {}),
+  now: 0,
+  grants: {},
+  filter: '',
+  filtering: false,
 });
+
+/** The profiles the list shows: all, or those whose host contains the filter. */
+export const visibleProfiles = (state: TuiState): Profile[] => {
+  const f = state.filter.toLowerCase();
+  return f === '' ? state.profiles : state.profiles.filter((p) => p.host.toLowerCase().includes(f));
+};
+
+/** Seconds left of a host's grant (undefined: none known, or run out). */
+export function secondsLeft(state: TuiState, host: string): number | undefined {
+  const grant = Object.hasOwn(state.grants, host) ? state.grants[host] : undefined;
+  if (!grant) return undefined;
+  const left = Math.ceil((grant.until - state.now) / 1000);
+  return left > 0 ? left : undefined;
+}
+
+/** `4:12`, `0:09`, `1:02:03`. */
+export function countdown(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const sec = String(seconds % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
 
 /** A knock that has ended (its status line may go). */
 export const isFinished = (state: TuiState): boolean =>
@@ -130,7 +179,7 @@ export const isKnocking = (state: TuiState): boolean =>
   state.run !== undefined && ['resolving', 'knocking', 'verifying'].includes(state.run.phase);
 
 export const selectedProfile = (state: TuiState): Profile | undefined =>
-  state.profiles[state.selected];
+  visibleProfiles(state)[state.selected];
 
 const clamp = (n: number, length: number): number => Math.max(0, Math.min(n, length - 1));
 
@@ -162,9 +211,32 @@ export function reducer(state: TuiState, action: Action): TuiState {
       };
     case 'reload':
       return { ...withoutNotice(state), status: 'loading' };
-    case 'move':
-      if (state.screen.kind !== 'list' || state.profiles.length === 0) return state;
-      return { ...state, selected: clamp(state.selected + action.by, state.profiles.length) };
+    case 'move': {
+      const shown = visibleProfiles(state).length;
+      if (state.screen.kind !== 'list' || shown === 0) return state;
+      return { ...state, selected: clamp(state.selected + action.by, shown) };
+    }
+    case 'tick':
+      return action.now === state.now ? state : { ...state, now: action.now };
+    case 'filter-start':
+      if (state.screen.kind !== 'list') return state;
+      return { ...withoutNotice(state), filtering: true };
+    case 'filter-type':
+    case 'filter-erase': {
+      if (!state.filtering) return state;
+      const filter =
+        action.type === 'filter-type' ? state.filter + action.text : state.filter.slice(0, -1);
+      return { ...state, filter, selected: 0 };
+    }
+    case 'filter-end':
+      return action.keep
+        ? { ...state, filtering: false }
+        : { ...state, filtering: false, filter: '', selected: 0 };
+    case 'help':
+      return {
+        ...withoutNotice(state),
+        screen: state.screen.kind === 'help' ? { kind: 'list' } : { kind: 'help' },
+      };
     case 'add':
       if (!canEdit(state)) return refuseEdit(state);
       return { ...withoutNotice(state), screen: freshForm(null, emptyDraft()) };
@@ -211,6 +283,12 @@ export function reducer(state: TuiState, action: Action): TuiState {
       });
     case 'form-cycle':
       return updateForm(state, (form) => {
+        if (form.field === 'keepOpen') {
+          const k = KEEP_OPEN_CHOICES.indexOf(form.draft.keepOpen) + action.by;
+          const keepOpen =
+            KEEP_OPEN_CHOICES[(k + KEEP_OPEN_CHOICES.length) % KEEP_OPEN_CHOICES.length] ?? 'no';
+          return edited(state, form, { ...form.draft, keepOpen });
+        }
         if (form.field !== 'family') return form;
         const i = FAMILIES.indexOf(form.draft.family) + action.by;
         const family = FAMILIES[(i + FAMILIES.length) % FAMILIES.length] ?? 'any';
@@ -277,15 +355,29 @@ export function reducer(state: TuiState, action: Action): TuiState {
         ...withoutNotice(state),
         run: {
           host: action.profile.host,
-          knocks: action.profile.sequence ? [...action.profile.sequence] : [],
+          mode: action.mode ?? 'knock',
+          knocks:
+            action.mode === 'verify'
+              ? []
+              : action.mode === 'close'
+                ? [...(action.profile.closeSequence ?? [])]
+                : action.profile.sequence
+                  ? [...action.profile.sequence]
+                  : [],
           sent: 0,
           phase: 'resolving',
         },
       };
     case 'knock-progress':
       return updateRun(state, action.host, (run) => progress(run, action.event));
-    case 'knock-done':
-      return updateRun(state, action.host, (run) => finish(run, action.outcome));
+    case 'knock-done': {
+      const next = updateRun(state, action.host, (run) => finish(run, action.outcome));
+      if (next === state || !next.run) return next;
+      return {
+        ...next,
+        grants: grantsAfter(next, next.run, action.outcome, action.at ?? state.now),
+      };
+    }
     case 'notice':
       return notice(state, action.tone, action.text);
     case 'key': {
@@ -308,6 +400,29 @@ export function reducer(state: TuiState, action: Action): TuiState {
         return state;
       return { ...state, otsLeft: { ...state.otsLeft, [action.path]: action.left } };
   }
+}
+
+/**
+ * The countdowns after a run: a knock that opened (or was sent) starts the host's
+ * open_for; a close ends it; a verify that found the port closed ends it too.
+ */
+function grantsAfter(
+  state: TuiState,
+  run: KnockRun,
+  outcome: KnockOutcome,
+  at: number,
+): TuiState['grants'] {
+  const { [run.host]: _, ...others } = state.grants;
+  const profile = state.profiles.find((p) => p.host === run.host);
+  const opened = outcome.status === 'open' || outcome.status === 'sent';
+  if (run.mode === 'knock' && opened && profile?.openFor !== undefined)
+    return {
+      ...others,
+      [run.host]: { until: at + profile.openFor * 1000, openFor: profile.openFor },
+    };
+  if (run.mode === 'close' && outcome.status === 'sent') return others;
+  if (run.mode === 'verify' && outcome.status === 'closed') return others;
+  return state.grants;
 }
 
 /** Problems that are not the one-line summary of an unusable profile. */
@@ -414,7 +529,7 @@ const freshForm = (original: string | null, draft: ProfileDraft): FormScreen => 
 /** Changes the text of the focused field (family is a choice, typed text leaves it alone). */
 function editText(state: TuiState, change: (text: string) => string): TuiState {
   return updateForm(state, (form) =>
-    form.field === 'family'
+    CHOICE_FIELDS.includes(form.field)
       ? form
       : edited(state, form, { ...form.draft, [form.field]: change(form.draft[form.field]) }),
   );

@@ -92,7 +92,7 @@ describe('App: knocking', () => {
     await press(keys.enter);
     expect(knocker.calls.map((p) => p.host)).toEqual(['ssh.maths.fr']);
     // A relative one_time_sequences is read from the profile file's folder, as the CLI does.
-    expect(knocker.options).toEqual([{ profileFile: PATH }]);
+    expect(knocker.options).toEqual([{ profileFile: PATH, mode: 'knock' }]);
     await eventually(() => expect(frame()).toContain('ssh.maths.fr: resolving ssh.maths.fr…'));
     knocker.emit({ type: 'resolved', addresses: ['192.0.2.2'] });
     knocker.emit({ type: 'sent', knock: { port: 1228, protocol: 'tcp' }, index: 0, total: 2 });

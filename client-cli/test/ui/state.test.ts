@@ -62,7 +62,7 @@ describe('reducer: form', () => {
       { type: 'form-erase' },
       { type: 'form-focus', by: -1 },
     );
-    expect(state.screen).toMatchObject({ kind: 'form', field: 'delayMs', draft: { host: 'a' } });
+    expect(state.screen).toMatchObject({ kind: 'form', field: 'keepOpen', draft: { host: 'a' } });
   });
 
   it('cycles the family only on the family field', () => {

@@ -8,13 +8,15 @@ import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { toElectronMenu } from './electron-menu.js';
 import { registerProfileIpc, type IpcEventLike } from './profile-ipc.js';
+import type { TrayIconState } from './menu-template.js';
 import { TrayController, type Clock } from './tray-controller.js';
 
 /** The Electron APIs the app uses; main.ts passes the real ones, tests the mock. */
 export type ElectronApi = Pick<
   typeof Electron,
   'app' | 'BrowserWindow' | 'ipcMain' | 'Menu' | 'Notification' | 'Tray' | 'nativeImage'
->;
+> &
+  Partial<Pick<typeof Electron, 'nativeTheme'>>;
 
 export interface AppOptions {
   env: NodeJS.ProcessEnv;
@@ -43,6 +45,10 @@ export const PATHS = {
   icon: file('../../assets/tray.png'),
 };
 
+/** The tray icon of a state, drawn for the panel's colour (scripts/tray-icons.mjs). */
+export const trayIconPath = (state: TrayIconState, darkPanel: boolean): string =>
+  file(`../../assets/tray-${state}-${darkPanel ? 'dark' : 'light'}.png`);
+
 const realClock: Clock = {
   now: () => Date.now(),
   every: (ms, tick) => {
@@ -60,7 +66,8 @@ export async function startApp(
   electron: ElectronApi,
   options: AppOptions,
 ): Promise<RunningApp | undefined> {
-  const { app, BrowserWindow, ipcMain, Menu, Notification, Tray, nativeImage } = electron;
+  const { app, BrowserWindow, ipcMain, Menu, Notification, Tray, nativeImage, nativeTheme } =
+    electron;
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return undefined;
@@ -78,6 +85,7 @@ export async function startApp(
   const knocker = options.knocker ?? sharedNode.createKnockService(sharedNode);
 
   let tray: Electron.Tray | undefined;
+  let shownIcon: string | undefined;
   let window: Electron.BrowserWindow | undefined;
   const pageUrl = pathToFileURL(PATHS.page).href;
 
@@ -113,15 +121,38 @@ export async function startApp(
 
   const controller: TrayController = new TrayController({
     createTray: (tooltip) => {
-      tray = new Tray(nativeImage.createFromPath(PATHS.icon));
+      shownIcon = trayIconPath('idle', nativeTheme?.shouldUseDarkColors ?? false);
+      tray = new Tray(nativeImage.createFromPath(shownIcon));
       tray.setToolTip(tooltip);
     },
     setMenu: (items) =>
       tray?.setContextMenu(
         Menu.buildFromTemplate(toElectronMenu(items, (action) => void controller.handle(action))),
       ),
-    notify: (title, body) => {
-      if (Notification.isSupported()) new Notification({ title, body }).show();
+    notify: (title, body, action) => {
+      if (!Notification.isSupported()) return;
+      // The button shows where the platform has them (macOS); a click works everywhere.
+      const note = new Notification(
+        action
+          ? { title, body, actions: [{ type: 'button', text: action.label }] }
+          : { title, body },
+      );
+      if (action) {
+        note.on('click', action.run);
+        note.on('action', action.run);
+      }
+      note.show();
+    },
+    setTooltip: (text) => tray?.setToolTip(text),
+    setIcon: (state) => {
+      // The icon follows the panel: a dark door on a light panel, a light one on a dark panel.
+      const path = trayIconPath(state, nativeTheme?.shouldUseDarkColors ?? false);
+      if (path !== shownIcon) tray?.setImage(nativeImage.createFromPath(path));
+      shownIcon = path;
+    },
+    loginItem: {
+      get: () => app.getLoginItemSettings().openAtLogin,
+      set: (open) => app.setLoginItemSettings({ openAtLogin: open }),
     },
     knock: knocker,
     openWindow,

@@ -8,6 +8,14 @@ export function toElectronMenu(
 ): MenuItemConstructorOptions[] {
   return items.map((item): MenuItemConstructorOptions => {
     if (item.type === 'separator') return { type: 'separator' };
+    if (item.type === 'checkbox')
+      return {
+        type: 'checkbox',
+        label: item.label,
+        checked: item.checked,
+        enabled: item.enabled,
+        click: () => onAction(item.action),
+      };
     const action = item.action;
     return {
       type: 'normal',

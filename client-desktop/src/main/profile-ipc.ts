@@ -1,5 +1,6 @@
 import {
   DRAFT_FIELDS,
+  KEEP_OPEN_CHOICES,
   FAMILIES,
   describeError,
   draftFromProfile,
@@ -56,6 +57,7 @@ export function parseDraft(value: unknown): ProfileDraft | undefined {
     if (typeof v !== 'string' || v.length > MAX_FIELD) return undefined;
   }
   if (!FAMILIES.includes(record['family'] as Profile['family'])) return undefined;
+  if (!KEEP_OPEN_CHOICES.includes(record['keepOpen'] as ProfileDraft['keepOpen'])) return undefined;
   return { ...(record as unknown as ProfileDraft) };
 }
 

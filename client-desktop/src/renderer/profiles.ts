@@ -27,6 +27,9 @@ const FIELDS = [
   'port',
   'family',
   'delayMs',
+  'openFor',
+  'closeSequence',
+  'keepOpen',
 ] as const satisfies readonly (keyof ProfileDraft)[];
 type Field = (typeof FIELDS)[number];
 
@@ -56,6 +59,9 @@ const blank = (): ProfileDraft => ({
   port: '22',
   family: 'any',
   delayMs: '0',
+  openFor: '',
+  closeSequence: '',
+  keepOpen: 'no',
 });
 
 function readDraft(): ProfileDraft {
@@ -67,6 +73,9 @@ function readDraft(): ProfileDraft {
     port: value('port'),
     family: value('family') as ProfileDraft['family'],
     delayMs: value('delayMs'),
+    openFor: value('openFor'),
+    closeSequence: value('closeSequence'),
+    keepOpen: value('keepOpen') as ProfileDraft['keepOpen'],
   };
 }
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IpcChannels } from '../../src/ipc-channels.js';
-import { PATHS, startApp, type ElectronApi } from '../../src/main/app.js';
+import { PATHS, startApp, trayIconPath, type ElectronApi } from '../../src/main/app.js';
 import * as electron from '../mocks/electron.js';
 import { FakeClock, FakeStore, ManualKnocker, flush, lab, maths } from '../fakes.js';
 
@@ -28,12 +28,14 @@ describe('startApp', () => {
   it('puts a tray with one entry per profile', async () => {
     await start();
     expect(mock.trays).toHaveLength(1);
-    expect(mock.images).toEqual([PATHS.icon]);
+    expect(mock.images).toEqual([trayIconPath('idle', false)]);
     expect(mock.trays[0]?.tooltip).toBe('knock: click a host to knock');
     expect(mock.menuLabels()).toEqual([
       'ssh.maths.fr',
       'lab.example.org',
       '---',
+      'Knock all',
+      'Open at login',
       'Edit profiles…',
       'Quit knock',
     ]);

@@ -29,6 +29,8 @@ describe('main.ts', () => {
         'ssh.maths.fr',
         'lab.example.org',
         '---',
+        'Knock all',
+        'Open at login',
         'Edit profiles…',
         'Quit knock',
       ]),

@@ -27,12 +27,14 @@ describe('menuTemplate', () => {
       'ssh.maths.fr',
       'lab.example.org',
       '---',
+      'Knock all',
       'Edit profiles…',
       'Quit knock',
     ]);
     expect(items.flatMap((i) => (i.type === 'normal' && i.action ? [i.action] : []))).toEqual([
       { type: 'knock', host: 'ssh.maths.fr' },
       { type: 'knock', host: 'lab.example.org' },
+      { type: 'knock-all' },
       { type: 'edit' },
       { type: 'quit' },
     ]);

@@ -58,6 +58,9 @@ describe('registerProfileIpc', () => {
           port: '22',
           family: 'any',
           delayMs: '0',
+          openFor: '',
+          closeSequence: '',
+          keepOpen: 'no',
         },
         {
           host: 'lab.example.org',
@@ -66,6 +69,9 @@ describe('registerProfileIpc', () => {
           port: '',
           family: 'ipv4',
           delayMs: '100',
+          openFor: '',
+          closeSequence: '',
+          keepOpen: 'no',
         },
       ],
     });

@@ -28,7 +28,13 @@ describe('TrayController', () => {
   it('creates the tray and a menu from the profile file', async () => {
     const { controller, log, labels } = await started();
     expect(log).toEqual(['tray knock: click a host to knock']);
-    expect(labels()).toEqual(['ssh.maths.fr', 'lab.example.org', 'Edit profiles…', 'Quit knock']);
+    expect(labels()).toEqual([
+      'ssh.maths.fr',
+      'lab.example.org',
+      'Knock all',
+      'Edit profiles…',
+      'Quit knock',
+    ]);
     expect(controller.state.path).toBe(PATH);
   });
 

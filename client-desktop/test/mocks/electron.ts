@@ -32,10 +32,14 @@ export const mock = {
   quits: 0,
   trays: [] as MockTray[],
   windows: [] as MockBrowserWindow[],
-  notifications: [] as { title: string; body: string }[],
+  notifications: [] as { title: string; body: string; click?: () => void; buttons?: string[] }[],
   handlers: new Map<string, Listener>(),
   appListeners: new Map<string, (...args: unknown[]) => void>(),
   images: [] as string[],
+  /** app.setLoginItemSettings({ openAtLogin }) calls, in order. */
+  loginItem: false,
+  loginSets: [] as boolean[],
+  darkPanel: false,
   reset(): void {
     this.singleInstance = true;
     this.quits = 0;
@@ -106,18 +110,35 @@ class MockTray {
   setContextMenu(menu: MockMenu): void {
     this.menu = menu;
   }
+  image2: unknown;
+  setImage(image: unknown): void {
+    this.image2 = image;
+  }
 }
 export const Tray = MockTray;
 
 class MockNotification {
-  constructor(private readonly options: { title: string; body: string }) {
+  click: (() => void) | undefined;
+  constructor(
+    private readonly options: { title: string; body: string; actions?: { text: string }[] },
+  ) {
     return strict(this, 'Notification');
   }
   static isSupported(): boolean {
     return true;
   }
+  on(event: string, listener: () => void): this {
+    if (event === 'click' || event === 'action') this.click = listener;
+    return this;
+  }
   show(): void {
-    mock.notifications.push({ title: this.options.title, body: this.options.body });
+    const click = this.click;
+    mock.notifications.push({
+      title: this.options.title,
+      body: this.options.body,
+      ...(click ? { click } : {}),
+      ...(this.options.actions ? { buttons: this.options.actions.map((a) => a.text) } : {}),
+    });
   }
 }
 export const Notification = MockNotification;
@@ -196,11 +217,26 @@ export const app = strict(
     quit(): void {
       mock.quits += 1;
     },
+    getLoginItemSettings: () => ({ openAtLogin: mock.loginItem }),
+    setLoginItemSettings(settings: { openAtLogin: boolean }): void {
+      mock.loginSets.push(settings.openAtLogin);
+      mock.loginItem = settings.openAtLogin;
+    },
     exit(code: number): never {
       throw new Error(`electron mock: app.exit(${code}) called`);
     },
   },
   'app',
+);
+
+export const nativeTheme = strict(
+  {
+    get shouldUseDarkColors() {
+      return mock.darkPanel;
+    },
+    on: () => nativeTheme,
+  },
+  'nativeTheme',
 );
 
 export type MockWindow = MockBrowserWindow;

@@ -60,6 +60,9 @@ describe('preload', () => {
       port: '',
       family: 'any',
       delayMs: '0',
+      openFor: '',
+      closeSequence: '',
+      keepOpen: 'no',
     } as const;
     await expect(api.load()).resolves.toBe('answer');
     await api.check(draft, null);

@@ -1,6 +1,6 @@
 import { KnockError, emptyDraft } from '@knock/shared';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import ts from 'typescript';
@@ -185,6 +185,79 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await page.textContent('#form-title')).toBe('Edit new.example.org');
       expect(problems).toEqual([]);
       await page.close();
+    });
+
+    it('edits the session keys (open_for, close_sequence, keep_open)', async () => {
+      const store = new FakeStore([maths]);
+      const { page, problems } = await open(store);
+      await page.fill('#openFor', '300');
+      await page.fill('#closeSequence', '9000,8000,7000');
+      await page.selectOption('#keepOpen', 'yes');
+      await page.click('#save');
+      await expect.poll(() => page.textContent('#status')).toBe(`saved ssh.maths.fr to ${PATH}`);
+      expect(store.saves.at(-1)?.[0]).toEqual({
+        ...maths,
+        openFor: 300,
+        closeSequence: [
+          { port: 9000, protocol: 'tcp' },
+          { port: 8000, protocol: 'tcp' },
+          { port: 7000, protocol: 'tcp' },
+        ],
+        keepOpen: true,
+      });
+      await page.fill('#openFor', 'soon');
+      await expect.poll(() => page.textContent('#error-openFor')).toMatch(/from 1 to 31536000/);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    // Screenshots of each state, kept as test artifacts (the README's PNG is one of them).
+    it('looks right: list, edit with errors, dark mode (screenshots in test-artifacts/)', async () => {
+      const dir = root('../test-artifacts/profile-window');
+      await mkdir(dir, { recursive: true });
+      const session = {
+        ...maths,
+        openFor: 300,
+        closeSequence: [{ port: 9000, protocol: 'tcp' as const }],
+        keepOpen: true,
+      };
+      const shots: Record<string, Buffer> = {};
+      for (const scheme of ['light', 'dark'] as const) {
+        const { page, problems } = await open(new FakeStore([session, lab]));
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setViewportSize({ width: 860, height: 700 });
+        await expect.poll(() => page.inputValue('#keepOpen')).toBe('yes');
+        const background = await page.evaluate<string>(
+          'getComputedStyle(document.body).backgroundColor',
+        );
+        // Dark mode follows the system: a dark background, not the light one.
+        expect(background).toBe(scheme === 'dark' ? 'rgb(27, 29, 33)' : 'rgb(246, 247, 249)');
+        shots[`list-${scheme}`] = await page.screenshot({
+          path: `${dir}/list-${scheme}.png`,
+          fullPage: true,
+        });
+        if (scheme === 'light') {
+          await page.fill('#sequence', '7000,ssh');
+          await page.fill('#openFor', 'soon');
+          await expect.poll(() => page.textContent('#error-sequence')).not.toBe('');
+          await expect.poll(() => page.textContent('#error-openFor')).not.toBe('');
+          await page.click('#save');
+          await expect
+            .poll(() => page.textContent('#status'))
+            .toBe('Not saved: fix the fields in red.');
+          shots['edit-errors'] = await page.screenshot({
+            path: `${dir}/edit-errors.png`,
+            fullPage: true,
+          });
+        }
+        expect(problems).toEqual([]);
+        await page.close();
+      }
+      // Real images (PNG signature), and the three states differ.
+      for (const shot of Object.values(shots))
+        expect(shot.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
+      const distinct = new Set(Object.values(shots).map((b) => b.toString('base64')));
+      expect(distinct.size).toBe(3);
     });
 
     it('deletes after a second click', async () => {

@@ -191,6 +191,22 @@ export class DoorActions {
     await this.idle();
   }
 
+  /**
+   * A `Revoke` door: the pending stop command of (`door`, `src`) runs now instead of at its
+   * time (after the start command, if that is still running). Resolves when it has run;
+   * false when nothing was pending.
+   */
+  runPendingNow(door: string, src: string): Promise<boolean> {
+    const entry = this.stops.get(`${door}\n${src}`);
+    if (entry === undefined) return Promise.resolve(false);
+    this.stops.delete(entry.key);
+    entry.cancelled = true;
+    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
+    entry.timer = undefined;
+    this.log(`${entry.src}: ${entry.door}: revoked: running the stop command now`);
+    return this.enqueue(entry.key, () => this.execute(entry.door, entry.command)).then(() => true);
+  }
+
   /** Resolves when no command is running or queued (timers aside). */
   async idle(): Promise<void> {
     while (this.chains.size > 0) await Promise.all([...this.chains.values()]);

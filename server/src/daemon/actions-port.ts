@@ -25,6 +25,7 @@ import type { Firewall, FirewallKind, FirewallSpec } from '../firewall/index.js'
 import type { DaemonStats } from '../metrics/stats.js';
 import type { Logger, LogEvent } from './log.js';
 import type { ActionsPort } from './ports.js';
+import { revokeFor } from './revoke.js';
 
 export interface ActionsPortDeps {
   runner: CommandRunner;
@@ -61,6 +62,8 @@ export class DaemonActions implements ActionsPort {
   #firewall: Firewall | undefined;
   /** The trusted list last set up (kept when a reload finds the file broken). */
   #trusted: string[] | undefined;
+  /** The config running now (Revoke looks the named doors up in it). */
+  #config: KnockdConfig | undefined;
 
   constructor(deps: ActionsPortDeps) {
     this.#deps = deps;
@@ -83,6 +86,7 @@ export class DaemonActions implements ActionsPort {
    * OPEN SESAME while the protected ports stay open to everyone, or closed to everyone.
    */
   async start(config: KnockdConfig): Promise<void> {
+    this.#config = config;
     try {
       await this.#setup(config);
     } catch (error) {
@@ -109,6 +113,7 @@ export class DaemonActions implements ActionsPort {
    * logged and the rules set up before stay as they were (nft applies all or nothing).
    */
   async reconfigure(config: KnockdConfig): Promise<void> {
+    this.#config = config;
     try {
       await this.#setup(config);
     } catch (error) {
@@ -177,6 +182,13 @@ export class DaemonActions implements ActionsPort {
 
   open(door: Door, src: string, family: 4 | 6): void {
     void this.#doors.open(door, src, family);
+    if (door.revoke)
+      void revokeFor(door, src, {
+        config: () => this.#config,
+        firewall: () => this.#firewall,
+        runPendingNow: (name, from) => this.#doors.runPendingNow(name, from),
+        log: this.#deps.log,
+      });
     const firewall = this.#firewall;
     const log = this.#deps.log;
     const extra = { src, door: door.name };

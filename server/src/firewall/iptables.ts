@@ -110,8 +110,10 @@ export class IptablesFirewall implements Firewall {
       const family = host.family;
       const state = await this.readSetUp(family, `grant ${host.address}`);
       const until = seconds > 0 ? this.now() + seconds * 1000 : undefined;
+      const replaced: ParsedRule[] = [];
       for (const port of uniquePorts(ports)) {
-        // Refresh, never duplicate: drop this address+port's older rules first.
+        // Refresh, never duplicate, never a gap: the new rule goes in first, then this
+        // address+port's older rules go (deleting first would refuse a connection between).
         const old = state.rules.filter(
           (r) =>
             r.chain === this.c.filter &&
@@ -119,10 +121,15 @@ export class IptablesFirewall implements Firewall {
             r.port?.port === port.port &&
             r.port.protocol === port.protocol,
         );
-        await this.deleteRules(family, old);
         await this.change(family, grantRule(this.c, host.address, port, until));
+        await this.deleteRules(family, old);
+        replaced.push(...old);
       }
-      await this.deleteExpired(family, state);
+      // (An expired rule just replaced is gone already: deleting it again would fail.)
+      await this.deleteExpired(family, {
+        ...state,
+        rules: state.rules.filter((r) => !replaced.includes(r)),
+      });
     });
   }
 
@@ -155,11 +162,16 @@ export class IptablesFirewall implements Firewall {
     });
   }
 
-  revoke(address: string): Promise<void> {
+  revoke(address: string, ports?: readonly PortSpec[]): Promise<void> {
     const host = requireHost(address);
     return this.serial(async () => {
       const state = await this.read(host.family);
-      await this.deleteRules(host.family, this.rulesOf(state, this.c.filter, host.address));
+      const rules = this.rulesOf(state, this.c.filter, host.address).filter(
+        (r) =>
+          ports === undefined ||
+          ports.some((p) => p.port === r.port?.port && p.protocol === r.port.protocol),
+      );
+      await this.deleteRules(host.family, rules);
     });
   }
 

@@ -78,16 +78,50 @@ const replaceElem = (set: string, elem: string, then?: string) => [
 ];
 
 /** Grants (or refreshes: one element per address and port, never a duplicate). */
-export function nftGrantText(address: string, ports: readonly PortSpec[], seconds: number): string {
+export function nftGrantText(
+  address: string,
+  ports: readonly PortSpec[],
+  seconds: number,
+  inPlace = false,
+): string {
   const set = sets.granted(familyOf(address));
   return (
     uniquePorts(ports)
       .flatMap((p) => {
         const elem = `${address} . ${portElem(p)}`;
-        return replaceElem(set, elem, `${elem}${timeout(seconds)}`);
+        // A kernel that updates timeouts in place: one `add` creates or refreshes the
+        // element, which never leaves the set. `timeout 0` cannot be written: without a
+        // timeout an existing element keeps its old one, so "until flushed" re-adds.
+        // `expires` too: with the same timeout alone the kernel leaves the element as it is.
+        return inPlace && seconds > 0
+          ? [`add element ${NFT_TABLE} ${set} { ${elem}${timeout(seconds)} expires ${seconds}s }`]
+          : replaceElem(set, elem, `${elem}${timeout(seconds)}`);
       })
       .join('\n') + '\n'
   );
+}
+
+// The in-place probe: in a scratch table, an element added to expire in 1 s, then (another
+// transaction, as a refresh is) again with the same timeout, to expire in 1 h; the listing
+// shows whether the kernel moved its expiry.
+const PROBE_TABLE = 'inet knock_probe';
+export const nftInPlaceProbeTexts = (): string[] => [
+  [
+    `add table ${PROBE_TABLE}`,
+    `delete table ${PROBE_TABLE}`,
+    `add table ${PROBE_TABLE}`,
+    `add set ${PROBE_TABLE} s { type ipv4_addr; flags timeout; }`,
+    `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1h expires 1s }`,
+  ].join('\n') + '\n',
+  `add element ${PROBE_TABLE} s { 192.0.2.1 timeout 1h expires 1h }\n`,
+];
+export const NFT_PROBE_LIST = ['-j', 'list', 'set', ...PROBE_TABLE.split(' '), 's'];
+export const nftInPlaceProbeCleanupText = (): string =>
+  `add table ${PROBE_TABLE}\ndelete table ${PROBE_TABLE}\n`;
+/** True when the probe's listing shows the element expiring in more than a minute. */
+export function nftInPlaceProbeUpdated(json: string): boolean {
+  const expires = /"expires":\s*(\d+)/.exec(json)?.[1];
+  return expires !== undefined && Number(expires) > 60;
 }
 
 export function nftBanText(address: string, seconds: number): string {

@@ -8,6 +8,10 @@ import {
   nftFlushBansText,
   nftFlushGrantsText,
   nftGrantText,
+  nftInPlaceProbeCleanupText,
+  nftInPlaceProbeTexts,
+  NFT_PROBE_LIST,
+  nftInPlaceProbeUpdated,
   nftRevokeText,
   nftSetupText,
   nftTeardownText,
@@ -73,6 +77,7 @@ export class NftablesFirewall implements Firewall {
   private readonly dryRun: ((text: string) => void) | undefined;
   private queue: Pending[] = [];
   private running = false;
+  private inPlace: Promise<boolean> | undefined;
 
   constructor(deps: FirewallDeps = {}) {
     this.exec = deps.exec ?? systemExec;
@@ -83,6 +88,8 @@ export class NftablesFirewall implements Firewall {
     checkPorts(spec.protectedPorts);
     const trusted = spec.trusted.map((t) => requireNetwork(t, 'trusted address or CIDR').cidr);
     await this.apply(nftSetupText({ protectedPorts: spec.protectedPorts, trusted }), 'setup');
+    this.inPlace ??= this.updatesInPlace();
+    await this.inPlace;
   }
 
   async grant(address: string, ports: PortSpec[], seconds: number): Promise<void> {
@@ -90,7 +97,8 @@ export class NftablesFirewall implements Firewall {
     checkPorts(ports);
     checkSeconds(seconds);
     if (ports.length === 0) return;
-    await this.apply(nftGrantText(host.address, ports, seconds), `grant ${host.address}`);
+    const inPlace = (await this.inPlace) ?? false;
+    await this.apply(nftGrantText(host.address, ports, seconds, inPlace), `grant ${host.address}`);
   }
 
   async ban(address: string, seconds: number): Promise<void> {
@@ -109,10 +117,14 @@ export class NftablesFirewall implements Firewall {
     await this.apply(nftTrustText(network.cidr), `trust ${network.cidr}`);
   }
 
-  async revoke(address: string): Promise<void> {
+  async revoke(address: string, ports?: readonly PortSpec[]): Promise<void> {
     const host = requireHost(address);
     const grants = (await this.read()).entries.filter(
-      (e) => e.kind === 'grant' && e.address === host.address,
+      (e) =>
+        e.kind === 'grant' &&
+        e.address === host.address &&
+        (ports === undefined ||
+          ports.some((p) => p.port === e.port?.port && p.protocol === e.port.protocol)),
     );
     if (grants.length === 0) return;
     await this.apply(nftRevokeText(grants), `revoke ${host.address}`);
@@ -160,6 +172,30 @@ export class NftablesFirewall implements Firewall {
 
   async teardown(): Promise<void> {
     await this.apply(nftTeardownText(), 'teardown');
+  }
+
+  /**
+   * Whether this kernel updates the timeout of an element that is already in a set
+   * (Linux 6.10 and later): then a refresh is one `add element … timeout`, the element is
+   * never out of the set. Older kernels ignore the new timeout; there a refresh deletes
+   * and re-adds it in one transaction, which nft commits atomically (no packet sees the
+   * set without it either). Asked once, at setup, in a scratch table of our own; a
+   * firewall used without setup (`fw accept`) takes the transaction.
+   */
+  private async updatesInPlace(): Promise<boolean> {
+    if (this.dryRun) return false;
+    try {
+      try {
+        for (const input of nftInPlaceProbeTexts())
+          if ((await this.exec('nft', ['-f', '-'], { input })).code !== 0) return false;
+        const listed = await this.exec('nft', NFT_PROBE_LIST);
+        return listed.code === 0 && nftInPlaceProbeUpdated(listed.stdout);
+      } finally {
+        await this.exec('nft', ['-f', '-'], { input: nftInPlaceProbeCleanupText() });
+      }
+    } catch {
+      return false;
+    }
   }
 
   private async read(): Promise<NftTable> {

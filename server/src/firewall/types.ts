@@ -58,8 +58,11 @@ export interface Firewall {
   ban(address: string, seconds: number): Promise<void>;
   /** Adds an address or CIDR to the trusted list (until the next setup). */
   trust(addressOrCidr: string): Promise<void>;
-  /** Removes every grant of `address` (the seed's `flush ADDR`). */
-  revoke(address: string): Promise<void>;
+  /**
+   * Removes the grants of `address` (the seed's `flush ADDR`): every one, or only those to
+   * `ports` (a `Revoke` door takes back what the named doors opened, nothing else).
+   */
+  revoke(address: string, ports?: readonly PortSpec[]): Promise<void>;
   /** Lifts a ban on `address`. */
   unban(address: string): Promise<void>;
   flushGrants(): Promise<void>;

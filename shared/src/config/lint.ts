@@ -83,7 +83,8 @@ export function lintConfig(text: string, config: KnockdConfig, file?: string): I
       door.startCommand === undefined &&
       (door.startCommand6 ?? '') === '' &&
       door.openPorts === undefined &&
-      door.ban === undefined
+      door.ban === undefined &&
+      door.revoke === undefined
     )
       warn(
         'config.door.noAction',

@@ -2,6 +2,7 @@ import { cTrim, leadingSpace } from '../c-text.js';
 import type { Issue } from '../errors.js';
 import { formatIpv6Words } from '../ip-text.js';
 import { parseSequence, type Protocol } from '../sequence.js';
+import { parseRevokeValue, resolveRevokes, type RevokeRef } from './revoke.js';
 import {
   DEFAULT_CMD_TIMEOUT,
   DEFAULT_OPEN_TIMEOUT,
@@ -53,6 +54,7 @@ export const DOOR_DIRECTIVES = [
   'Open_Ports',
   'Open_Timeout',
   'Ban',
+  'Revoke',
 ] as const;
 
 /** Directives knockd 0.8 rejects: a config that uses one needs knock-server. */
@@ -64,6 +66,7 @@ export const EXTENSION_DIRECTIVES = [
   'Open_Ports',
   'Open_Timeout',
   'Ban',
+  'Revoke',
 ] as const;
 
 /** Values run by /bin/sh, where `# …` is the shell's comment: not an inline comment of the file. */
@@ -221,6 +224,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   const states: DoorState[] = [];
   // Door name → first door of that name: one lookup per header, however many doors.
   const byName = new Map<string, Door>();
+  const revokes = new Map<Door, RevokeRef[]>();
 
   const report = (
     severity: Issue['severity'],
@@ -450,6 +454,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   });
 
   for (const state of states) finishDoor(state);
+  resolveRevokes(doors, revokes, error, warning);
 
   // Line order (stable: issues of one line keep the order they were found in).
   issues.sort((a, b) => a.line - b.line);
@@ -868,6 +873,12 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         }
         return;
       }
+      case 'Revoke':
+        revokes.set(door, [
+          ...(revokes.get(door) ?? []),
+          ...parseRevokeValue(value, line, column, error, warning),
+        ]);
+        return;
       case 'Ban': {
         const n = seconds(name, value, line, column, 3600);
         if (n !== undefined && n > MAX_FIREWALL_SECONDS) {
@@ -1118,6 +1129,7 @@ export function extensionsUsed(config: KnockdConfig): string[] {
     if (door.openPorts !== undefined) used.add('Open_Ports');
     if (door.openTimeout !== undefined) used.add('Open_Timeout');
     if (door.ban !== undefined) used.add('Ban');
+    if (door.revoke !== undefined) used.add('Revoke');
   }
   return [...used];
 }

@@ -80,6 +80,7 @@ function doorLines(door: Door): string[] {
   if (door.openTimeout !== undefined)
     lines.push(directive('Open_Timeout', String(door.openTimeout)));
   if (door.ban !== undefined) lines.push(directive('Ban', String(door.ban)));
+  if (door.revoke !== undefined) lines.push(directive('Revoke', door.revoke.join(',')));
   return lines;
 }
 

@@ -60,6 +60,8 @@ export interface Door {
   openTimeout?: number;
   /** Extension: ban the knocker for this many seconds (0 = until flushed). */
   ban?: number;
+  /** Extension `Revoke = DOOR,…`: opening this door takes back what those doors gave the knocker. */
+  revoke?: string[];
 }
 
 export interface Options {

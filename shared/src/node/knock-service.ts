@@ -46,6 +46,11 @@ export interface KnockService {
 export interface KnockServiceOptions {
   /** The profile file the profile was read from: a relative one_time_sequences is read from its folder. */
   profileFile?: string;
+  /**
+   * 'knock' (default): knock, then verify the port. 'verify': only probe the port (is the
+   * grant still there?). 'close': knock the profile's close_sequence (the server's Revoke door).
+   */
+  mode?: 'knock' | 'verify' | 'close';
 }
 
 /** The @knock/shared/node functions the real service is built on (injected, so tests can fake them). */
@@ -146,11 +151,31 @@ export function createKnockService(deps: KnockDeps): KnockService {
   return {
     async knock(profile, onProgress, options = {}) {
       try {
+        if (options.mode === 'verify') {
+          if (profile.port === undefined)
+            return {
+              status: 'failed',
+              reason: `the profile for ${profile.host} has no port to verify`,
+              exitCode: ExitCode.usage,
+            };
+          const addresses = await deps.resolveTargets(profile.host, profile.family);
+          onProgress({ type: 'resolved', addresses });
+          return await verify(deps, profile, profile.port, addresses, onProgress, true);
+        }
+        if (options.mode === 'close' && profile.closeSequence === undefined)
+          return {
+            status: 'failed',
+            reason: `the profile for ${profile.host} has no close_sequence`,
+            exitCode: ExitCode.config,
+          };
         // With several addresses each gets the whole sequence: show each knock once.
         let shown = 0;
         const { addresses } = await knockHost(deps, {
           host: profile.host,
           profile,
+          ...(options.mode === 'close' && profile.closeSequence
+            ? { knocks: profile.closeSequence }
+            : {}),
           ...(options.profileFile !== undefined ? { profileFile: options.profileFile } : {}),
           onResolved: (resolved) => onProgress({ type: 'resolved', addresses: resolved }),
           onEvent: (event) => {
@@ -172,7 +197,8 @@ export function createKnockService(deps: KnockDeps): KnockService {
             });
           },
         });
-        if (profile.port === undefined) return { status: 'sent', addresses };
+        if (profile.port === undefined || options.mode === 'close')
+          return { status: 'sent', addresses };
         return await verify(deps, profile, profile.port, addresses, onProgress);
       } catch (error) {
         const { text, exitCode } = describeError(error);
@@ -188,8 +214,12 @@ async function verify(
   port: number,
   addresses: string[],
   onProgress: (event: KnockServiceProgress) => void,
+  /** Verify only: the grant is there or not; no long wait for it to appear. */
+  quick = false,
 ): Promise<KnockOutcome> {
-  const timeoutMs = profile.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  const timeoutMs = quick
+    ? Math.min(2000, profile.verifyTimeoutMs ?? 2000)
+    : (profile.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS);
   onProgress({ type: 'verifying', port, addresses });
   const result = await deps.verifyOpen({ addresses, port, timeoutMs });
   if (result.state === 'open') {

@@ -70,7 +70,11 @@ const same = (a: Profile, b: Profile, home: string | undefined) =>
   sameProfile(expanded(a, home), expanded(b, home));
 
 /** Keys with a default: a changed value stays on the user's line; an absent key stays absent. */
-const DEFAULTS: Partial<Record<ProfileKey, string>> = { family: '"any"', delay_ms: '0' };
+const DEFAULTS: Partial<Record<ProfileKey, string>> = {
+  family: '"any"',
+  delay_ms: '0',
+  keep_open: 'false',
+};
 
 interface Splice {
   start: number;

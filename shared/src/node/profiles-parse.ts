@@ -77,6 +77,8 @@ export interface ProfileDocument extends ProfilesParse {
 
 const MAX_DELAY_MS = 60_000;
 const MAX_VERIFY_TIMEOUT_MS = 600_000;
+/** One year: the longest grant the server's firewall holds. */
+const MAX_OPEN_FOR = 31_536_000;
 
 type Value = AST.TOMLContentNode;
 
@@ -127,6 +129,21 @@ const KEY_RULES: Readonly<Record<string, Rule>> = Object.freeze(
       check: isInteger(1, MAX_VERIFY_TIMEOUT_MS),
       expected: `a whole number of milliseconds from 1 to ${MAX_VERIFY_TIMEOUT_MS}`,
       example: 'verify_timeout_ms = 5000',
+    },
+    open_for: {
+      check: isInteger(1, MAX_OPEN_FOR),
+      expected: `a whole number of seconds from 1 to ${MAX_OPEN_FOR} (the server's Open_Timeout)`,
+      example: 'open_for = 300',
+    },
+    close_sequence: {
+      check: (v: Value) => isString(v) && v.value !== '',
+      expected: "a string in knockd Sequence syntax (the server's Revoke door)",
+      example: 'close_sequence = "9000,8000,7000"',
+    },
+    keep_open: {
+      check: (v: Value) => v.type === 'TOMLValue' && v.kind === 'boolean',
+      expected: 'true or false',
+      example: 'keep_open = true',
     },
   }),
 );
@@ -413,13 +430,13 @@ function checkHost(
     });
   }
 
-  let sequence: Knock[] | undefined;
-  const sequenceValue = values.get('sequence');
-  if (sequenceValue && isString(sequenceValue)) {
-    const start = at(sequenceValue);
+  const knocksOf = (key: 'sequence' | 'close_sequence'): Knock[] | undefined => {
+    const value = values.get(key);
+    if (!value || !isString(value)) return undefined;
+    const start = at(value);
     // Point inside the string: after its opening quote(s).
-    const quote = sequenceValue.multiline ? 0 : 1;
-    const parsed = parseSequence(sequenceValue.value, {
+    const quote = value.multiline ? 0 : 1;
+    const parsed = parseSequence(value.value, {
       line: start.line,
       column: start.column + quote,
     });
@@ -427,13 +444,15 @@ function checkHost(
       const { file: _, ...rest } = issue;
       issues.push({
         ...rest,
-        message: `${table} sequence: ${issue.message}`,
+        message: `${table} ${key}: ${issue.message}`,
         line: start.line,
-        column: sequenceValue.multiline ? start.column : issue.column,
+        column: value.multiline ? start.column : issue.column,
       });
     }
-    sequence = parsed.knocks;
-  }
+    return parsed.knocks;
+  };
+  const sequence = knocksOf('sequence');
+  const closeSequence = knocksOf('close_sequence');
   if (issues.some((i) => i.severity === 'error')) return { issues };
 
   const str = (key: string) => {
@@ -456,6 +475,12 @@ function checkHost(
   if (port !== undefined) profile.port = port;
   const verify = int('verify_timeout_ms');
   if (verify !== undefined) profile.verifyTimeoutMs = verify;
+  const openFor = int('open_for');
+  if (openFor !== undefined) profile.openFor = openFor;
+  if (closeSequence) profile.closeSequence = closeSequence;
+  const keepOpen = values.get('keep_open');
+  if (keepOpen?.type === 'TOMLValue' && keepOpen.kind === 'boolean')
+    profile.keepOpen = keepOpen.value;
   return { profile, issues };
 }
 

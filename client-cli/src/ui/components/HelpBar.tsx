@@ -7,7 +7,8 @@ export interface Props {
 }
 
 const HELP: Record<Screen['kind'], string> = {
-  list: '↑↓/jk move · Enter knock · a add · e edit · d delete · r reload · q quit',
+  list: '↑↓/jk move · Enter knock · v verify · c close · / filter · a add · e edit · d delete · r reload · ? help · q quit',
+  help: 'any key: back to the list · q quit',
   form: 'Tab/↑↓ field · ←→ family · Enter save · Esc cancel',
   'confirm-delete': 'y delete · n/Esc keep',
 };

@@ -1,4 +1,10 @@
-import { FAMILIES, type DraftErrors, type DraftField, type ProfileDraft } from '@knock/shared';
+import {
+  FAMILIES,
+  KEEP_OPEN_CHOICES,
+  type DraftErrors,
+  type DraftField,
+  type ProfileDraft,
+} from '@knock/shared';
 import { Box, Text } from 'ink';
 import { useTheme } from '../theme.js';
 
@@ -17,6 +23,9 @@ const LABELS: Record<DraftField, string> = {
   port: 'Verify port',
   family: 'Family',
   delayMs: 'Delay (ms)',
+  openFor: 'Open for (s)',
+  closeSequence: 'Close sequence',
+  keepOpen: 'Keep open',
 };
 
 const PLACEHOLDERS: Partial<Record<DraftField, string>> = {
@@ -24,6 +33,8 @@ const PLACEHOLDERS: Partial<Record<DraftField, string>> = {
   sequence: '7000,8000:udp,9000',
   oneTimeSequences: 'instead of a sequence: path to a one-time-sequence file',
   port: 'a port or service (ssh); empty: do not verify',
+  openFor: "the server's Open_Timeout, e.g. 300: the countdown",
+  closeSequence: "the knock of the server's Revoke door, e.g. 9000,8000,7000",
 };
 
 const LABEL_WIDTH = 16;
@@ -46,7 +57,7 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
       </Box>
     );
   };
-  const row = (name: Exclude<DraftField, 'family'>) => {
+  const row = (name: Exclude<DraftField, 'family' | 'keepOpen'>) => {
     const focused = name === field;
     const value = draft[name];
     return (
@@ -97,6 +108,26 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
         <FieldError error={errors.family} />
       </Box>
       {row('delayMs')}
+      {row('openFor')}
+      {row('closeSequence')}
+      <Box flexDirection="column">
+        <Box>
+          {label('keepOpen')}
+          {KEEP_OPEN_CHOICES.map((choice) => (
+            <Text key={choice}>
+              {choice === draft.keepOpen ? (
+                <Text inverse={field === 'keepOpen'} bold>
+                  {` ${choice} `}
+                </Text>
+              ) : (
+                <Text dimColor={dim}>{` ${choice} `}</Text>
+              )}
+            </Text>
+          ))}
+          <Text dimColor={dim}> knock ssh / proxy keep the door open while the session lives</Text>
+        </Box>
+        <FieldError error={errors.keepOpen} />
+      </Box>
       {saving ? <Text>saving…</Text> : null}
     </Box>
   );

@@ -1,5 +1,6 @@
 import { describeSequence, type InvalidProfile, type Profile } from '@knock/shared';
 import { Box, Text, useStdout } from 'ink';
+import { countdown } from '../state.js';
 import { useTheme } from '../theme.js';
 
 export interface Props {
@@ -11,14 +12,20 @@ export interface Props {
   otsLeft?: Readonly<Record<string, number>>;
   /** Other problems in the file (unknown keys…): counted, listed by knock check-profiles. */
   otherProblems?: number;
+  /** Seconds left of a host's grant (the countdown column), when knocked open. */
+  left?: (host: string) => number | undefined;
 }
 
 const PORT_WIDTH = 6;
 const FAMILY_WIDTH = 7;
+const OPEN_WIDTH = 12;
 
-/** Column widths for a terminal `columns` wide: every row stays on one line. */
-export function columns(width: number): { host: number; sequence: number } {
-  const free = Math.max(20, width - 2 - PORT_WIDTH - FAMILY_WIDTH - 1);
+/**
+ * Column widths for a terminal `columns` wide: every row stays on one line. The OPEN
+ * column (the countdowns) takes room only while some host shows one.
+ */
+export function columns(width: number, open = 0): { host: number; sequence: number } {
+  const free = Math.max(20, width - 2 - PORT_WIDTH - FAMILY_WIDTH - open - 1);
   const host = Math.max(10, Math.min(30, Math.floor(free * 0.4)));
   return { host, sequence: Math.max(10, free - host) };
 }
@@ -37,10 +44,12 @@ export default function ProfileList({
   selected,
   otsLeft = {},
   otherProblems = 0,
+  left = () => undefined,
 }: Props) {
   const { stdout } = useStdout();
   const { paint, dim } = useTheme();
-  const width = columns(stdout.columns || 80);
+  const anyOpen = profiles.some((p) => left(p.host) !== undefined);
+  const width = columns(stdout.columns || 80, anyOpen ? OPEN_WIDTH : 0);
   const cell = (
     w: number,
     text: string,
@@ -60,21 +69,31 @@ export default function ProfileList({
         {cell(width.sequence, 'SEQUENCE', { dimColor: dim })}
         {cell(PORT_WIDTH, 'PORT', { dimColor: dim })}
         {cell(FAMILY_WIDTH, 'FAMILY', { dimColor: dim })}
+        {anyOpen ? cell(OPEN_WIDTH, 'OPEN', { dimColor: dim }) : null}
       </Box>
       {profiles.map((profile, i) => {
         const active = i === selected;
         const path = profile.oneTimeSequences;
         // Own keys only: a path may be named like an Object.prototype property.
-        const left = path !== undefined && Object.hasOwn(otsLeft, path) ? otsLeft[path] : undefined;
+        const remaining =
+          path !== undefined && Object.hasOwn(otsLeft, path) ? otsLeft[path] : undefined;
+        const open = left(profile.host);
         return (
           <Box key={profile.host}>
             <Text color={paint('cyan')}>{active ? '❯ ' : '  '}</Text>
             {cell(width.host, profile.host, { bold: active })}
-            {cell(width.sequence, sequenceText(profile, left), {
-              color: left === 0 ? paint('red') : undefined,
+            {cell(width.sequence, sequenceText(profile, remaining), {
+              color: remaining === 0 ? paint('red') : undefined,
             })}
             {cell(PORT_WIDTH, profile.port === undefined ? '—' : String(profile.port))}
             {cell(FAMILY_WIDTH, profile.family)}
+            {!anyOpen
+              ? null
+              : open === undefined
+                ? cell(OPEN_WIDTH, '')
+                : cell(OPEN_WIDTH, `${countdown(open)} left`, {
+                    color: paint(open <= 60 ? 'yellow' : 'green'),
+                  })}
           </Box>
         );
       })}
