@@ -6,6 +6,7 @@ export * from './knock-event.js';
 export * from './config/types.js';
 export * from './config/parse.js';
 export * from './config/serialize.js';
+export * from './config/cluster-options.js';
 export * from './ots.js';
 export * from './profile.js';
 export * from './profile-draft.js';

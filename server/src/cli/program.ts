@@ -74,6 +74,7 @@ const exitCodeTable = (): string =>
           'capture',
           'alreadyRunning',
           'permission',
+          'cluster',
           'internal',
         ] as string[]
       ).includes(name),

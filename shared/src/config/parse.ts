@@ -15,6 +15,14 @@ import {
   type PortSpec,
   type TcpFlag,
 } from './types.js';
+import {
+  CLUSTER_DIRECTIVES,
+  applyClusterOption,
+  clusterDirectiveValues,
+  finishClusterOptions,
+  isClusterDirective,
+  newClusterParseState,
+} from './cluster-options.js';
 
 export interface ConfigParse {
   /** Best effort: every line that could be understood is applied, even when there are errors. */
@@ -31,6 +39,7 @@ export const OPTIONS_DIRECTIVES = [
   'Interface',
   'Firewall',
   'Trusted_File',
+  ...CLUSTER_DIRECTIVES,
 ] as const;
 
 /** The directives of a door, canonical spelling, aliases included, extensions last. */
@@ -60,6 +69,7 @@ export const EXTENSION_DIRECTIVES = [
   'Open_Ports',
   'Open_Timeout',
   'Ban',
+  ...CLUSTER_DIRECTIVES,
 ] as const;
 
 /** knockd reads lines with fgets(…, PATH_MAX): a longer line is cut in two. */
@@ -201,6 +211,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   const options: Options = { useSyslog: false };
   const doors: Door[] = [];
   const states: DoorState[] = [];
+  const cluster = newClusterParseState();
 
   const report = (
     severity: Issue['severity'],
@@ -396,6 +407,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   });
 
   for (const state of states) finishDoor(state);
+  finishClusterOptions(options, cluster, report);
 
   // Line order (stable: issues of one line keep the order they were found in).
   issues.sort((a, b) => a.line - b.line);
@@ -614,6 +626,10 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       }
       case 'Trusted_File':
         if (nonEmpty(name, value, line, column, '/etc/knockd.trusted')) options.trustedFile = value;
+        return;
+      default:
+        if (isClusterDirective(name))
+          applyClusterOption(options, cluster, name, value, line, column, report);
         return;
     }
   }
@@ -1002,6 +1018,7 @@ export function extensionsUsed(config: KnockdConfig): string[] {
   if (config.options.firewall !== undefined) used.add('Firewall');
   if (config.options.trustedFile !== undefined) used.add('Trusted_File');
   if (config.options.interface?.includes(',')) used.add('Interface (several interfaces)');
+  for (const [name] of clusterDirectiveValues(config.options)) used.add(name);
   for (const door of config.doors) {
     if (door.openPorts !== undefined) used.add('Open_Ports');
     if (door.openTimeout !== undefined) used.add('Open_Timeout');
