@@ -19,6 +19,7 @@ APT_PACKAGES=(
   knockd openssh-server openssh-client
   hping3 tcpdump tcpreplay netcat-openbsd procps
   tmux chromium
+  redis-server
 )
 
 missing=()

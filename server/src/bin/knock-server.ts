@@ -6,6 +6,7 @@ import { CommanderError } from 'commander';
 import { ExitCode, describeError } from '@knock/shared';
 import { createProgram } from '../cli/program.js';
 import { fwCommand, installServiceCommand } from '../firewall/index.js';
+import { clusterCommand, clusterFirewallForCli } from '../cluster/index.js';
 import { runServer } from '../daemon/run.js';
 import { serverVersion, systemPorts } from '../daemon/system.js';
 
@@ -39,7 +40,15 @@ const program = createProgram({
       },
       await systemPorts(),
     ),
-  extraCommands: [fwCommand({ stdout, stderr }), installServiceCommand({ stdout })],
+  extraCommands: [
+    fwCommand({
+      stdout,
+      stderr,
+      wrapFirewall: clusterFirewallForCli({ stderr, version: serverVersion() }),
+    }),
+    installServiceCommand({ stdout }),
+    clusterCommand({ stdout, stderr, version: serverVersion() }),
+  ],
 });
 
 let ranDaemon = false;

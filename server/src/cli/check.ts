@@ -17,6 +17,7 @@ import {
   type Issue,
   type KnockdConfig,
 } from '@knock/shared';
+import { checkClusterFiles } from '../cluster/connect.js';
 
 export interface CheckDeps {
   stdout: (text: string) => void;
@@ -107,7 +108,10 @@ export async function checkOneTimeFiles(
 export async function validateConfigFile(path: string): Promise<LoadedConfig> {
   const loaded = await loadConfig(path);
   if (!loaded.issues.some((i) => i.code === 'config.unreadable'))
-    loaded.issues.push(...(await checkOneTimeFiles(loaded.config, path)));
+    loaded.issues.push(
+      ...(await checkOneTimeFiles(loaded.config, path)),
+      ...(await checkClusterFiles(loaded.config.options, path)),
+    );
   return loaded;
 }
 

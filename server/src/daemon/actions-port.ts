@@ -45,7 +45,9 @@ const showPorts = (ports: readonly PortSpec[]) =>
 /** Whether any door asks for the built-in firewall. */
 const needsFirewall = (config: KnockdConfig): boolean =>
   config.doors.some((d) => (d.openPorts?.length ?? 0) > 0 || d.ban !== undefined) ||
-  config.options.trustedFile !== undefined;
+  config.options.trustedFile !== undefined ||
+  // A cluster node applies the others' grants and bans even if its own doors only run commands.
+  config.options.cluster !== undefined;
 
 export class DaemonActions implements ActionsPort {
   readonly #deps: ActionsPortDeps;
@@ -180,7 +182,7 @@ export class DaemonActions implements ActionsPort {
         );
       } else {
         const seconds = door.openTimeout ?? DEFAULT_OPEN_TIMEOUT;
-        firewall.grant(src, door.openPorts, seconds).then(
+        firewall.grant(src, door.openPorts, seconds, { door: door.name }).then(
           () =>
             log.info(
               'command',
@@ -201,7 +203,7 @@ export class DaemonActions implements ActionsPort {
         log.error('error', `${src}: ${door.name}: no firewall backend: not banned`, extra);
       } else {
         const seconds = door.ban;
-        firewall.ban(src, seconds).then(
+        firewall.ban(src, seconds, { door: door.name }).then(
           () =>
             log.info(
               'command',

@@ -8,7 +8,9 @@ import {
   ExitCode,
   KnockError,
   formatIssue,
+  formatSequence,
   hasErrors,
+  parseSequence,
   type Door,
   type Knock,
   type KnockdConfig,
@@ -21,6 +23,7 @@ import {
   type DetectorDoor,
   type DetectorOptions,
 } from '../detect/detector.js';
+import { describeRefusal, type SingleUseStore } from '../cluster/single-use.js';
 import type { Logger } from './log.js';
 import type { HostLookup } from './lookup.js';
 import {
@@ -53,6 +56,11 @@ export interface DaemonDeps {
   clock?: Clock;
   /** Milliseconds between attempts to reopen a lost capture. */
   retryMs?: number;
+  /**
+   * With a cluster: one-time sequences are claimed here before a door opens (a sequence
+   * used on any node is used on all), and doors move on when another node used theirs.
+   */
+  singleUse?: SingleUseStore;
   /** Detector factory (tests may wrap it). */
   createDetector?: (doors: DetectorDoor[], options: DetectorOptions) => Detector;
 }
@@ -103,6 +111,7 @@ export class Daemon {
   /** Largest attempt-table capacity since memory was last given back. */
   #capacityPeak = 0;
   #release: Timer | undefined;
+  #stopUsedElsewhere: (() => void) | undefined;
 
   constructor(deps: DaemonDeps) {
     this.#deps = deps;
@@ -149,6 +158,9 @@ export class Daemon {
     this.#attach(source);
     this.#stopWatching = this.#deps.capture.watchAddresses(this.#deps.interfaces, () =>
       this.refreshAddresses(),
+    );
+    this.#stopUsedElsewhere = this.#deps.singleUse?.onUsedElsewhere((scope, id, node) =>
+      this.#usedElsewhere(scope, id, node),
     );
     this.#log.info('start', `starting up, listening on ${this.interfaces}`);
     for (const d of this.#doors) if (d.disabled) this.#logExhausted(d.door.name);
@@ -265,6 +277,7 @@ export class Daemon {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#stopWatching?.();
+    this.#stopUsedElsewhere?.();
     this.#timer?.cancel();
     this.#retry?.cancel();
     this.#release?.cancel();
@@ -389,6 +402,10 @@ export class Daemon {
           });
           const running = this.#byId.get(action.door.id);
           if (!running || running.disabled) break;
+          if (running.door.oneTimeSequences !== undefined && this.#deps.singleUse) {
+            this.#openSingleUse(running, src, action.family, who);
+            break;
+          }
           this.#deps.actions.open(running.door, src, action.family);
           if (running.door.oneTimeSequences !== undefined) {
             const rotation = this.#rotate(running).finally(() => this.#rotations.delete(rotation));
@@ -426,12 +443,14 @@ export class Daemon {
    * sequence, for IPv4 and IPv6 alike; with none left it stays off and the daemon
    * goes on (knockd 0.8 aborts here).
    */
-  async #rotate(running: RunningDoor): Promise<void> {
+  async #rotate(
+    running: RunningDoor,
+    used: readonly Knock[] = running.detector.sequence,
+  ): Promise<void> {
     const path = running.door.oneTimeSequences;
     if (path === undefined) return;
     running.rotating = true;
     this.#pushDoors();
-    const used = running.detector.sequence;
     let next: Knock[] | undefined;
     try {
       next = (await this.#deps.ots.consume(path, used)).next;
@@ -451,11 +470,65 @@ export class Daemon {
     if (next === undefined || next.length === 0) {
       running.disabled = true;
       this.#logExhausted(running.door.name);
-    } else {
+    } else if (!sameKnocks(next, running.detector.sequence)) {
       running.detector = { ...running.detector, id: nextDoorId++, sequence: next };
       this.#index();
     }
     this.#pushDoors();
+  }
+
+  /**
+   * A one-time door on a cluster: the sequence leaves the detector at once (as without a
+   * cluster), and the door opens only if the cluster says nobody used it before (the
+   * answer comes within the store's knock deadline, or Cluster_Fail decides).
+   */
+  #openSingleUse(running: RunningDoor, src: string, family: 4 | 6, who: string): void {
+    const door = running.door;
+    const used = formatSequence(running.detector.sequence);
+    this.#track(this.#rotate(running));
+    const claim = this.#deps.singleUse!.claim({ scope: `ots:${door.name}`, id: used });
+    this.#track(
+      claim.then((verdict) => {
+        if (this.#stopping) return;
+        if (verdict.accept) {
+          if (verdict.how === 'failOpen')
+            this.#log.error(
+              'cluster',
+              `${who}: ${door.name}: the cluster store cannot answer (${verdict.detail}); Cluster_Fail = open: one time sequence accepted on this node only`,
+              { src, door: door.name },
+            );
+          this.#deps.actions.open(door, src, family);
+        } else
+          this.#log.error(
+            'cluster',
+            `${who}: ${door.name}: one time sequence ${describeRefusal(verdict)}`,
+            { src, door: door.name },
+          );
+      }),
+    );
+  }
+
+  #track(work: Promise<void>): void {
+    const tracked: Promise<void> = work.finally(() => this.#rotations.delete(tracked));
+    this.#rotations.add(tracked);
+  }
+
+  /** Another node used a one-time sequence of a door we have too: mark it used here as well. */
+  #usedElsewhere(scope: string, id: string, node: string): void {
+    if (this.#stopping || !scope.startsWith('ots:')) return;
+    const name = scope.slice(4);
+    const running = this.#doors.find((d) => d.door.name === name && d.door.oneTimeSequences);
+    const parsed = parseSequence(id);
+    if (!running || running.disabled || parsed.knocks.length === 0) return;
+    const current = sameKnocks(parsed.knocks, running.detector.sequence);
+    this.#log.info(
+      'cluster',
+      `${name}: one time sequence ${id} was used on node ${node}${current ? ': moving to the next one' : ''}`,
+      { door: name },
+    );
+    // After any rotation in progress, so both read and write the file in turn.
+    const previous = Promise.all(this.#rotations);
+    this.#track(previous.then(() => this.#rotate(running, parsed.knocks)));
   }
 
   #logExhausted(name: string): void {

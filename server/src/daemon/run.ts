@@ -31,6 +31,7 @@ import { FileSink, Logger, streamSink, type LogSink } from './log.js';
 import { HostLookup } from './lookup.js';
 import { checkPidfile, removePidfile, writePidfile } from './pidfile.js';
 import type { ActionsPort, CapturePort, OtsPort } from './ports.js';
+import type { ClusterNode } from '../cluster/node.js';
 import { SyslogSink } from './syslog.js';
 
 /** Set in the environment of the background copy that -d starts. */
@@ -56,7 +57,9 @@ export interface ServerPorts {
   capture: CapturePort;
   ots: OtsPort;
   defaultInterface: () => Promise<string>;
-  createActions: (config: KnockdConfig, log: Logger) => Promise<ActionsPort>;
+  createActions: (config: KnockdConfig, log: Logger, cluster?: ClusterNode) => Promise<ActionsPort>;
+  /** Connects to the cluster the config names (Cluster =), or undefined; throws when it cannot. */
+  openCluster?: (config: KnockdConfig, log: Logger) => Promise<ClusterNode | undefined>;
   /** syslog socket (tests point it elsewhere). */
   syslogSocket?: string;
 }
@@ -171,6 +174,7 @@ async function startServer(
   // Signals are ours from here on: a SIGHUP during the start (the default action would
   // kill us) is kept for after it; a SIGTERM during the start stops right after it.
   let daemon: Daemon | undefined;
+  let cluster: ClusterNode | undefined;
   let started = false;
   let reloadAfterStart = false;
   let stopping = false;
@@ -191,6 +195,7 @@ async function startServer(
       .stop()
       .catch((error: unknown) => log.error('error', `while stopping: ${(error as Error).message}`))
       .finally(() => {
+        cluster?.close();
         unlisten();
         if (settings.pidFile) removePidfile(settings.pidFile);
         log.close();
@@ -207,7 +212,8 @@ async function startServer(
   proc.signals.on('SIGINT', stop);
 
   try {
-    const actions = await ports.createActions(config, log);
+    cluster = await ports.openCluster?.(config, log);
+    const actions = await ports.createActions(config, log, cluster);
     daemon = new Daemon({
       configPath,
       config,
@@ -220,15 +226,18 @@ async function startServer(
       ots: ports.ots,
       log,
       ...(options.lookup ? { lookup: new HostLookup() } : {}),
+      ...(cluster ? { singleUse: cluster } : {}),
     });
     try {
       await daemon.start();
+      cluster?.startTimers();
       if (settings.pidFile) writePidfile(settings.pidFile);
     } catch (error) {
       await daemon.stop().catch(() => undefined);
       throw error;
     }
   } catch (error) {
+    cluster?.close();
     unlisten();
     log.close();
     throw error;
