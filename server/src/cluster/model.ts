@@ -148,8 +148,9 @@ export function decodeTrust(id: string, text: string): ClusterTrust | string {
 
 /** Every message carries `src`, the publishing process (a node skips its own). */
 export type ClusterEvent =
-  | { op: 'grant'; src: string; id: string; ttl: number; entry: ClusterGrant }
-  | { op: 'ban'; src: string; id: string; ttl: number; entry: ClusterBan }
+  /** `t`: the store's clock (ms) when it wrote the entry, which `ttl` counts from. */
+  | { op: 'grant'; src: string; id: string; ttl: number; t?: number; entry: ClusterGrant }
+  | { op: 'ban'; src: string; id: string; ttl: number; t?: number; entry: ClusterBan }
   /** A ban lifted, or every grant of `address` revoked. */
   | { op: 'revoke'; src: string; kind: EntryKind; address: string }
   | { op: 'flush'; src: string; kind: EntryKind }
@@ -172,14 +173,14 @@ export function decodeEvent(text: string): ClusterEvent | string {
       const entry = decodeGrant(j.id, JSON.stringify(j.entry));
       return typeof entry === 'string'
         ? `grant ${j.id}: ${entry}`
-        : { op: 'grant', src, id: j.id, ttl: j.ttl, entry };
+        : { op: 'grant', src, id: j.id, ttl: j.ttl, ...(time(j.t) ? { t: j.t } : {}), entry };
     }
     case 'ban': {
       if (!str(j.id) || !ttlOk(j.ttl)) return 'a ban without id or ttl';
       const entry = decodeBan(j.id, JSON.stringify(j.entry));
       return typeof entry === 'string'
         ? `ban ${j.id}: ${entry}`
-        : { op: 'ban', src, id: j.id, ttl: j.ttl, entry };
+        : { op: 'ban', src, id: j.id, ttl: j.ttl, ...(time(j.t) ? { t: j.t } : {}), entry };
     }
     case 'revoke':
       if ((j.kind !== 'grant' && j.kind !== 'ban') || !str(j.address)) return 'a bad revoke';

@@ -125,6 +125,8 @@ export class ClusterNode implements SingleUseStore {
   #reconciling: Promise<void> | undefined;
   #reconcileAgain = false;
   #lagMs: number | undefined;
+  /** The store's clock minus ours (ms), from the last heartbeat. */
+  #clockOffset: number | undefined;
   #junkSeen = new Map<string, number>();
   #noFirewallLogged = false;
   #firewallReady = false;
@@ -223,9 +225,11 @@ export class ClusterNode implements SingleUseStore {
           ...(entry.door ? { door: entry.door } : {}),
         });
         const ports: PortSpec[] = [{ protocol: entry.protocol, port: entry.port }];
+        const left = this.#left(event.ttl, event.t);
+        if (left === undefined) return;
         void this.#together(() =>
           local
-            .grant(entry.address, ports, event.ttl === 0 ? 0 : seconds(event.ttl))
+            .grant(entry.address, ports, left === 0 ? 0 : seconds(left))
             .catch(fail(`the grant of ${event.id}`)),
         );
         return;
@@ -237,9 +241,11 @@ export class ClusterNode implements SingleUseStore {
           at: entry.at,
           ...(entry.door ? { door: entry.door } : {}),
         });
+        const left = this.#left(event.ttl, event.t);
+        if (left === undefined) return;
         void this.#together(() =>
           local
-            .ban(entry.address, event.ttl === 0 ? 0 : seconds(event.ttl))
+            .ban(entry.address, left === 0 ? 0 : seconds(left))
             .catch(fail(`the ban of ${event.id}`)),
         );
         return;
@@ -272,6 +278,24 @@ export class ClusterNode implements SingleUseStore {
           void this.#after(() => this.#resetup().catch(fail(`untrust ${event.address}`)));
         return;
     }
+  }
+
+  /**
+   * Time left (ms) of an entry published with `ttl` at the store's time `t`: the delay
+   * since is subtracted (0 = no expiry; undefined = expired already).
+   */
+  #left(ttl: number, t: number | undefined): number | undefined {
+    if (ttl === 0) return 0;
+    if (t === undefined || this.#clockOffset === undefined) return ttl;
+    const late = Math.max(0, Date.now() + this.#clockOffset - t);
+    return ttl - late > 250 ? ttl - late : undefined;
+  }
+
+  /** Measures the store's clock against ours (TIME, halfway through the round trip). */
+  #setOffset(reply: unknown, before: number, after: number): void {
+    if (!Array.isArray(reply) || reply.length < 2) return;
+    const storeMs = Number(reply[0]) * 1000 + Math.floor(Number(reply[1]) / 1000);
+    if (Number.isFinite(storeMs)) this.#clockOffset = storeMs - (before + after) / 2;
   }
 
   #forget(kind: EntryKind, address: string): void {
@@ -740,7 +764,13 @@ export class ClusterNode implements SingleUseStore {
     };
     const every = this.#opts.heartbeatMs ?? 2000;
     try {
-      await this.store.eval(HEARTBEAT, [this.name, JSON.stringify(heartbeat), every * 3], 1000);
+      const before = Date.now();
+      const time = await this.store.eval(
+        HEARTBEAT,
+        [this.name, JSON.stringify(heartbeat), every * 3],
+        1000,
+      );
+      this.#setOffset(time, before, Date.now());
       await this.store.call(
         [
           'PUBLISH',

@@ -30,7 +30,12 @@ end
 if redis.call('DEL', gone) == 1 then redis.call('SREM', p .. 'gones', kind .. ':' .. id) end
 if ttl > 0 then redis.call('SET', key, json, 'PX', ttl) else redis.call('SET', key, json) end
 redis.call('SADD', p .. kind .. 's', id)
-redis.call('PUBLISH', p .. 'events', msg)
+-- The store's clock in the message: a node that receives it late (a slow link, a backlog)
+-- subtracts the delay, so every node's kernel entry ends at the same moment.
+local now = redis.call('TIME')
+local m = cjson.decode(msg)
+m.t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('PUBLISH', p .. 'events', cjson.encode(m))
 return 1
 `;
 
@@ -143,12 +148,12 @@ out[4] = gones
 return out
 `;
 
-/** HEARTBEAT name json ttl: this node is alive (read by `cluster status`). */
+/** HEARTBEAT name json ttl: this node is alive (read by `cluster status`). Returns the store's time. */
 export const HEARTBEAT = `
 local p, name, json, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 redis.call('SET', p .. 'node:' .. name, json, 'PX', ttl)
 redis.call('HSET', p .. 'nodes', name, json)
-return 1
+return redis.call('TIME')
 `;
 
 /**

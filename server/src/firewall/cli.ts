@@ -153,7 +153,8 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
 
   // Everything a leaf needs, from the options on `fw` (given before or after the leaf's name).
   async function context(leaf: Command) {
-    const opts = leaf.optsWithGlobals<FwOptions>();
+    // fw's own options and the leaf's, never the daemon's -c default (the root's would win).
+    const opts = { ...fw.opts(), ...leaf.opts() } as FwOptions;
     // The default config may be absent (a host driven by --port alone); one named with -c may not.
     const config = await readConfig(opts.config, opts.config !== DEFAULT_CONFIG_FILE);
     const kind: FirewallKind =
