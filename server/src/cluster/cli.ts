@@ -30,17 +30,72 @@ const cliLog = (stderr: (t: string) => void) => ({
   error: (msg: string) => stderr(`${msg}\n`),
 });
 
-/** For fwCommand's wrapFirewall: the cluster's firewall when the config names a cluster. */
+/**
+ * For fwCommand's wrapFirewall: the cluster's firewall when the config names a cluster.
+ * With the store unreachable, additions (accept, drop, trust) are made on this node with a
+ * warning (its daemon re-publishes grants and bans once the store is back); removals are
+ * refused, since this node's next reconciliation would bring them back.
+ */
 export function clusterFirewallForCli(deps: ClusterCliDeps = {}) {
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
   return async (local: Firewall, config: KnockdConfig | undefined): Promise<Firewall> => {
     if (config?.options.cluster === undefined) return local;
-    const node = await openCluster(config.options, {
-      log: cliLog(stderr),
-      version: deps.version ?? '',
-      background: false,
-    });
+    let node: ClusterNode | undefined;
+    try {
+      node = await openCluster(config.options, {
+        log: cliLog(stderr),
+        version: deps.version ?? '',
+        background: false,
+        connectTimeoutMs: 2000,
+      });
+    } catch (error) {
+      if (!(error instanceof KnockError) || error.code !== 'cluster.unreachable') throw error;
+      return offline(local, error, stderr);
+    }
     return node ? node.attach(local) : local;
+  };
+}
+
+function offline(local: Firewall, error: KnockError, stderr: (t: string) => void): Firewall {
+  const warn = () =>
+    stderr(
+      `knock-server: ${error.message}: this node only (its daemon re-publishes grants and bans when the store is back)\n`,
+    );
+  const refuse = (what: string): never => {
+    throw new KnockError(
+      'cluster.unreachable',
+      `${error.message}: ${what} not done (on this node alone it would come back when the node reconnects)`,
+      {
+        exitCode: ExitCode.cluster,
+        hint: 'run it again once the store is reachable (knock-server cluster status)',
+      },
+    );
+  };
+  return {
+    kind: local.kind,
+    setup: (spec) => local.setup(spec),
+    grant: async (...args) => {
+      warn();
+      await local.grant(...args);
+    },
+    ban: async (...args) => {
+      warn();
+      await local.ban(...args);
+    },
+    trust: async (cidr) => {
+      warn();
+      await local.trust(cidr);
+    },
+    revoke: async (address) => refuse(`flush addr ${address}`),
+    unban: async (address) => refuse(`unban ${address}`),
+    flushGrants: async () => refuse('flush filter'),
+    flushBans: async () => refuse('flush banned'),
+    list: async () => {
+      warn();
+      return local.list();
+    },
+    status: () => local.status(),
+    teardown: () => local.teardown(),
   };
 }
 

@@ -17,7 +17,7 @@
  *      time they have left.
  */
 import { createHash } from 'node:crypto';
-import type { ClusterFailMode } from '@knock/shared';
+import { ExitCode, KnockError, type ClusterFailMode } from '@knock/shared';
 import type {
   EntryOrigin,
   Firewall,
@@ -350,9 +350,14 @@ export class ClusterNode implements SingleUseStore {
     try {
       await run();
     } catch (error) {
-      throw new Error(
-        `done on this node, but the cluster did not get it (${(error as Error).message}): the other nodes still have the old state`,
-        { cause: error },
+      throw new KnockError(
+        'cluster.publish',
+        `the cluster store did not take ${what} (${(error as Error).message})`,
+        {
+          exitCode: ExitCode.cluster,
+          hint: 'knock-server cluster status shows whether the store is reachable; run the command again once it is',
+          cause: error,
+        },
       );
     }
   }
@@ -893,23 +898,46 @@ export class ClusterFirewall implements Firewall {
   }
 
   async revoke(address: string): Promise<void> {
-    await this.#local.revoke(address);
-    await this.#node.publishRevoke('grant', requireHost(address).address);
+    await this.#removal(
+      () => this.#local.revoke(address),
+      () => this.#node.publishRevoke('grant', requireHost(address).address),
+    );
   }
 
   async unban(address: string): Promise<void> {
-    await this.#local.unban(address);
-    await this.#node.publishRevoke('ban', requireHost(address).address);
+    await this.#removal(
+      () => this.#local.unban(address),
+      () => this.#node.publishRevoke('ban', requireHost(address).address),
+    );
   }
 
   async flushGrants(): Promise<void> {
-    await this.#local.flushGrants();
-    await this.#node.publishFlush('grant');
+    await this.#removal(
+      () => this.#local.flushGrants(),
+      () => this.#node.publishFlush('grant'),
+    );
   }
 
   async flushBans(): Promise<void> {
-    await this.#local.flushBans();
-    await this.#node.publishFlush('ban');
+    await this.#removal(
+      () => this.#local.flushBans(),
+      () => this.#node.publishFlush('ban'),
+    );
+  }
+
+  /**
+   * A removal from the command line goes to the cluster first: if the store cannot take
+   * it, nothing changes here either (a local-only removal would come back at this node's
+   * next reconciliation). The daemon never removes.
+   */
+  async #removal(local: () => Promise<void>, cluster: () => Promise<void>): Promise<void> {
+    if (this.#node.background) {
+      await local();
+      await cluster();
+    } else {
+      await cluster();
+      await local();
+    }
   }
 
   async list(): Promise<FirewallEntry[]> {

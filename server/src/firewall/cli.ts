@@ -89,14 +89,15 @@ export function formatEntries(entries: readonly FirewallEntry[]): string {
     e.kind,
     e.address,
     e.port ? showPort(e.port) : '-',
-    (e.kind === 'trusted'
+    e.kind === 'trusted'
       ? 'always'
-      : `${showRemaining(e.remaining)}${e.remaining === undefined ? '' : ' left'}`) +
-      (cluster ? `  ${showOrigin(e)}` : ''),
+      : `${showRemaining(e.remaining)}${e.remaining === undefined ? '' : ' left'}`,
+    ...(cluster ? [showOrigin(e)] : []),
   ]);
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const last = rows[0]!.length - 1;
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return (
-    rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') +
+    rows.map((r) => r.map((c, i) => (i < last ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') +
     '\n'
   );
 }

@@ -245,7 +245,8 @@ describe.skipIf(redisSkipReason !== undefined)(
         await pauser.node.store.call(['CLIENT', 'PAUSE', '600', 'ALL'], 1000);
         const t0 = performance.now();
         const verdict = await a.node.claim({ scope: 'ots:ssh', id: '5,6' });
-        expect(performance.now() - t0).toBeLessThan(130);
+        // The deadline is a 100 ms timer; a loaded 2-core CI box may run it a little late.
+        expect(performance.now() - t0).toBeLessThan(160);
         expect(verdict).toMatchObject({ accept: false, why: 'unavailable' });
         await new Promise((r) => setTimeout(r, 700));
       });
