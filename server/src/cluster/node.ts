@@ -883,13 +883,19 @@ export class ClusterFirewall implements Firewall {
     secs: number,
     origin?: EntryOrigin,
   ): Promise<void> {
+    // The daemon publishes in the background, at once: the other nodes apply it while this
+    // one runs nft (fan-out does not wait for the local change).
+    const address_ = requireHost(address).address;
+    if (this.#node.background) void this.#node.publishGrant(address_, ports, secs, origin);
     await this.#local.grant(address, ports, secs, origin);
-    await this.#node.publishGrant(requireHost(address).address, ports, secs, origin);
+    if (!this.#node.background) await this.#node.publishGrant(address_, ports, secs, origin);
   }
 
   async ban(address: string, secs: number, origin?: EntryOrigin): Promise<void> {
+    const address_ = requireHost(address).address;
+    if (this.#node.background) void this.#node.publishBan(address_, secs, origin);
     await this.#local.ban(address, secs, origin);
-    await this.#node.publishBan(requireHost(address).address, secs, origin);
+    if (!this.#node.background) await this.#node.publishBan(address_, secs, origin);
   }
 
   async trust(addressOrCidr: string): Promise<void> {

@@ -232,6 +232,8 @@ export class Daemon {
           'reload',
           'Interface changed: it takes effect at the next start (as in knockd)',
         );
+      if (clusterKey(next) !== clusterKey(old))
+        this.#log.info('reload', 'Cluster settings changed: they take effect at the next start');
       this.#config = loaded.config;
       this.#doors = doors;
       this.#index();
@@ -739,6 +741,9 @@ function describePacket(e: KnockEvent): string {
       : '';
   return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
+
+const clusterKey = (o: KnockdConfig['options']): string =>
+  [o.cluster, o.clusterName, o.clusterNode, o.clusterPasswordFile, o.clusterFail].join('\0');
 
 const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>
   a.length === b.length &&
