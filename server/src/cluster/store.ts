@@ -9,7 +9,6 @@
  * `onReconnect` listeners then (the node re-publishes and reconciles).
  */
 import { randomBytes } from 'node:crypto';
-import { createClient } from '@redis/client';
 import { ExitCode, KnockError, type ClusterEndpoint } from '@knock/shared';
 import { Keys } from './model.js';
 
@@ -140,6 +139,8 @@ export class ClusterStore {
               servername: endpoint.host,
             }
           : { ...socketBase, host: endpoint.host, port: endpoint.port };
+    // Loaded only by a node with `Cluster =` (a plain knock-server never pays for it).
+    const { createClient } = await import('@redis/client');
     const cmd = createClient({
       // RESP2 replies (arrays, strings) are what the scripts' callers decode.
       RESP: 2,
