@@ -8,5 +8,11 @@ export {
   type SingleUseStore,
   type SingleUseVerdict,
 } from './single-use.js';
-export { openCluster, checkClusterFiles, defaultNodeName, readPasswordFile } from './connect.js';
+export {
+  openCluster,
+  checkClusterFiles,
+  defaultNodeName,
+  passwordFileProblem,
+  readPasswordFile,
+} from './connect.js';
 export { clusterCommand, clusterFirewallForCli, formatStatus } from './cli.js';
