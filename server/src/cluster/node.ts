@@ -668,6 +668,15 @@ export class ClusterNode implements SingleUseStore {
         `cluster: ${failed.length} grant(s) or ban(s) from the cluster could not be applied here: ${String((failed[0] as PromiseRejectedResult).reason)}`,
       );
 
+    // What this node remembers about entries: only those still held here or in the store.
+    const live = new Set([
+      ...[...snap.grants.keys()].map((id) => `grant:${id}`),
+      ...[...snap.bans.keys()].map((id) => `ban:${id}`),
+      ...[...localGrants.keys()].map((id) => `grant:${id}`),
+      ...[...localBans.keys()].map((id) => `ban:${id}`),
+    ]);
+    for (const key of [...this.#known.keys()]) if (!live.has(key)) this.#known.delete(key);
+
     // Trust: add what is new; what the cluster dropped goes with a new setup.
     const stale = [...this.#trusts].filter((t) => !snap.trusts.has(t));
     const fresh = [...snap.trusts.keys()].filter((t) => !this.#trusts.has(t));
@@ -714,7 +723,8 @@ export class ClusterNode implements SingleUseStore {
     } catch (error) {
       const detail = (error as Error).message;
       if (this.#opts.failMode === 'open') {
-        this.#offlineClaims.push(claim);
+        // Recorded in the cluster once it is back (the oldest go first past 10,000).
+        if (this.#offlineClaims.push(claim) > 10_000) this.#offlineClaims.shift();
         return { accept: true, how: 'failOpen', detail };
       }
       return { accept: false, why: 'unavailable', detail };

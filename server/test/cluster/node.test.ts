@@ -74,6 +74,15 @@ describe.skipIf(redisSkipReason !== undefined)(
     it('a grant on A is on B and C with its time left, its node and door', async () => {
       const [a, b, c] = [await start('a'), await start('b'), await start('c')];
       await a.fw.grant('192.0.2.7', [{ port: 22, protocol: 'tcp' }], 300, { door: 'ssh' });
+      await a.fw.grant(
+        '2001:db8::7',
+        [
+          { port: 22, protocol: 'tcp' },
+          { port: 53, protocol: 'udp' },
+        ],
+        300,
+      );
+      expect(await waitFor(() => c.mem.grantLeft('2001:db8::7', 53) !== undefined)).toBe(true);
       expect(await waitFor(() => b.mem.grantLeft('192.0.2.7') !== undefined)).toBe(true);
       expect(await waitFor(() => c.mem.grantLeft('192.0.2.7') !== undefined)).toBe(true);
       expect(b.mem.grantLeft('192.0.2.7')).toBeGreaterThan(298);
@@ -86,7 +95,9 @@ describe.skipIf(redisSkipReason !== undefined)(
     it('a ban on B is on A; unban on A lifts it on B', async () => {
       const [a, b] = [await start('a'), await start('b')];
       await b.fw.ban('198.51.100.9', 3600);
+      await b.fw.ban('2001:db8::66', 3600);
       expect(await waitFor(() => a.mem.banned('198.51.100.9'))).toBe(true);
+      expect(await waitFor(() => a.mem.banned('2001:db8::66'))).toBe(true);
       await a.fw.unban('198.51.100.9');
       expect(await waitFor(() => !b.mem.banned('198.51.100.9'))).toBe(true);
     });
