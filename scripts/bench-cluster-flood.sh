@@ -30,4 +30,4 @@ SINGLE="single=$(command -v node) $ROOT/server/bin/knock-server.js -i {iface} -c
 CLUSTER="cluster=$ROOT/scripts/bench-cluster-daemon.sh {iface} {conf} $dir/redis.sock"
 bash "$BENCH/flood.sh" --noise "$NOISE" --rates "" --msweep "$SOURCES" --msweep-rate "$RATE" \
   --repeat "$REPEAT" --daemon "$SINGLE" --daemon "$CLUSTER"
-echo "cluster keys after the runs: $(redis-cli -s "$dir/redis.sock" --scan --pattern 'knock:bench-flood:*' | wc -l) (heartbeats, the legit knocks' state)"
+echo "cluster keys after the runs: $(redis-cli -s "$dir/redis.sock" --scan --pattern 'knock:bench-flood:*' | wc -l) (the node's heartbeat; the doors here run commands, not grants)"
