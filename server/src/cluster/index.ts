@@ -4,6 +4,8 @@ export { ClusterStore, StoreUnavailable, MIN_REDIS_VERSION, KNOCK_DEADLINE_MS } 
 export {
   LocalSingleUseStore,
   describeRefusal,
+  sharedUsedStore,
+  type FeatureUsedStore,
   type SingleUseClaim,
   type SingleUseStore,
   type SingleUseVerdict,

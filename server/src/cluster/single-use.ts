@@ -70,3 +70,54 @@ export function describeRefusal(verdict: Extract<SingleUseVerdict, { accept: fal
     ? `already used on node ${verdict.node}: refused`
     : `the cluster store cannot answer (${verdict.detail}) and Cluster_Fail = closed: refused`;
 }
+
+/**
+ * What a feature's own "used" store looks like (issue 11's UsedSequenceStore for rotating
+ * doors has this shape): claim once, ask, flush.
+ */
+export interface FeatureUsedStore<K> {
+  claim(key: K, keepUntilMs: number): boolean | Promise<boolean>;
+  isUsed(key: K): boolean;
+  flush(): Promise<void>;
+}
+
+/**
+ * Puts a feature's local used-store behind the cluster's single-use store: a key is
+ * accepted only if neither this node nor any other used it (the cluster's answer, or
+ * Cluster_Fail, decides within 100 ms), and a use on another node is recorded locally
+ * too, so `isUsed` (what the daemon plans with) knows it. `codec` maps a key to a scope
+ * and id and back (ids other features publish in other scopes give undefined).
+ *
+ *   const used = sharedUsedStore(fileStore, cluster, {
+ *     toClaim: (k) => ({ scope: `rotating:${k.door}`, id: `${k.secret} ${k.family} ${k.step}` }),
+ *     fromClaim: (scope, id) => …,
+ *   }, (text) => log.error('cluster', text));
+ */
+export function sharedUsedStore<K>(
+  local: FeatureUsedStore<K>,
+  cluster: SingleUseStore,
+  codec: {
+    toClaim: (key: K) => { scope: string; id: string };
+    fromClaim: (scope: string, id: string) => K | undefined;
+  },
+  onRefused?: (text: string) => void,
+  now: () => number = Date.now,
+): FeatureUsedStore<K> & { close(): void } {
+  const stop = cluster.onUsedElsewhere((scope, id) => {
+    const key = codec.fromClaim(scope, id);
+    // Kept as long as the local store keeps anything: a day is longer than any step.
+    if (key !== undefined && !local.isUsed(key)) void local.claim(key, now() + 24 * 3600_000);
+  });
+  return {
+    async claim(key, keepUntilMs) {
+      if (!(await local.claim(key, keepUntilMs))) return false;
+      const { scope, id } = codec.toClaim(key);
+      const verdict = await cluster.claim({ scope, id, ttlMs: Math.max(1, keepUntilMs - now()) });
+      if (!verdict.accept) onRefused?.(`${scope} ${id}: ${describeRefusal(verdict)}`);
+      return verdict.accept;
+    },
+    isUsed: (key) => local.isUsed(key),
+    flush: () => local.flush(),
+    close: stop,
+  };
+}
