@@ -222,6 +222,8 @@ export interface NodeHeartbeat {
   lagMs?: number;
   /** Grants and bans it holds from the cluster or made itself. */
   entries?: number;
+  /** The writing process (two daemons that share a node name differ here). */
+  src?: string;
 }
 
 export function decodeHeartbeat(text: string): NodeHeartbeat | undefined {
@@ -235,5 +237,6 @@ export function decodeHeartbeat(text: string): NodeHeartbeat | undefined {
     at: j.at,
     ...(time(j.lagMs) ? { lagMs: j.lagMs } : {}),
     ...(time(j.entries) ? { entries: j.entries } : {}),
+    ...(str(j.src, 100) ? { src: j.src } : {}),
   };
 }

@@ -768,7 +768,9 @@ export class ClusterNode implements SingleUseStore {
     if (this.#closed) return;
     const rtt = await this.store.probe();
     if (rtt === undefined || !this.store.reachable) return;
+    await this.#checkName();
     const heartbeat: NodeHeartbeat = {
+      src: this.store.src,
       node: this.name,
       pid: process.pid,
       version: this.#opts.version,
@@ -786,6 +788,7 @@ export class ClusterNode implements SingleUseStore {
         1000,
       );
       this.#setOffset(time, before, Date.now());
+      this.#wroteHeartbeat = true;
       await this.store.call(
         [
           'PUBLISH',
@@ -796,6 +799,30 @@ export class ClusterNode implements SingleUseStore {
       );
     } catch {
       // the probe will notice
+    }
+  }
+
+  #wroteHeartbeat = false;
+  #twinLogged = false;
+
+  /**
+   * Another live daemon with our name would make `cluster status` and the logs lie: if
+   * our heartbeat key was rewritten by someone else since our last write, say so once.
+   * (A heartbeat left by this node's previous run is overwritten by our first one.)
+   */
+  async #checkName(): Promise<void> {
+    if (!this.#wroteHeartbeat || this.#twinLogged) return;
+    try {
+      const raw = await this.store.call(['GET', this.store.keys.node(this.name)], 1000);
+      const other = raw === null ? undefined : decodeHeartbeat(String(raw));
+      if (other?.src !== undefined && other.src !== this.store.src) {
+        this.#twinLogged = true;
+        this.#log.error(
+          `cluster: another live node is called ${this.name} (pid ${other.pid}): give each node its own Cluster_Node`,
+        );
+      }
+    } catch {
+      // the next heartbeat asks again
     }
   }
 

@@ -215,6 +215,19 @@ describe.skipIf(redisSkipReason !== undefined)(
         true,
       );
       expect(await waitFor(() => a.node.lagMs !== undefined)).toBe(true);
+      // A second live daemon named a: the two notice (each sees the other's heartbeat).
+      const twin = await start('a');
+      const twinLine = (l: string) => /another live node is called a/.test(l);
+      expect(await waitFor(() => [...twin.logs, ...a.logs].some(twinLine))).toBe(true);
+    });
+
+    it('a node restarted under its name is not taken for a twin', async () => {
+      const first = await start('x');
+      await new Promise((r) => setTimeout(r, 300));
+      first.node.close();
+      const again = await start('x');
+      await new Promise((r) => setTimeout(r, 900));
+      expect(again.logs.filter((l) => /another live node/.test(l))).toEqual([]);
     });
 
     describe('when the store goes away', () => {
