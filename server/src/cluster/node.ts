@@ -472,6 +472,11 @@ export class ClusterNode implements SingleUseStore {
     const local = this.#local;
     if (!local) return;
     this.#spec = spec;
+    if (!this.background) {
+      // `fw setup` rewrites the trusted sets: the cluster's trust must be in them too.
+      const snap = await this.snapshot(CLI_DEADLINE_MS);
+      for (const t of snap.trusts.keys()) this.#trusts.add(t);
+    }
     await local.setup({ ...spec, trusted: [...new Set([...spec.trusted, ...this.#trusts])] });
     this.#firewallReady = true;
   }

@@ -132,6 +132,16 @@ describe.skipIf(redisSkipReason !== undefined)(
       expect(await waitFor(() => b.mem.isTrusted('198.51.100.0/24'))).toBe(true);
       await b.fw.setup({ protectedPorts: [{ port: 22, protocol: 'tcp' }], trusted: [] });
       expect(b.mem.isTrusted('198.51.100.0/24')).toBe(true);
+      // fw setup on the command line (a fresh process) keeps it too.
+      const cli = (await openCluster(
+        { cluster: redis.url, clusterName, clusterNode: 'b' },
+        { log: { info: () => undefined, error: () => undefined }, version: 't', background: false },
+      ))!;
+      open.push(cli);
+      await cli
+        .attach(b.mem)
+        .setup({ protectedPorts: [{ port: 22, protocol: 'tcp' }], trusted: [] });
+      expect(b.mem.isTrusted('198.51.100.0/24')).toBe(true);
       await a.node.publishUntrust('198.51.100.0/24');
       expect(await waitFor(() => !b.mem.isTrusted('198.51.100.0/24'))).toBe(true);
     });
