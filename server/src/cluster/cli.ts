@@ -159,7 +159,7 @@ export function formatStatus(
       const alive = n.expiresInMs >= 0;
       return [
         n.name,
-        n.junk ? `junk (${n.junk})` : alive ? 'alive' : 'LOST',
+        n.junk ? `junk (${n.junk})` : alive ? 'alive' : hb?.stopped ? 'stopped' : 'LOST',
         hb ? `${secs(now - hb.at)} ago` : '-',
         alive ? `in ${secs(n.expiresInMs)}` : 'expired',
         hb?.lagMs !== undefined ? ms(hb.lagMs) : '-',

@@ -224,6 +224,8 @@ export interface NodeHeartbeat {
   entries?: number;
   /** The writing process (two daemons that share a node name differ here). */
   src?: string;
+  /** Its daemon stopped cleanly (the last heartbeat it wrote). */
+  stopped?: boolean;
 }
 
 export function decodeHeartbeat(text: string): NodeHeartbeat | undefined {
@@ -238,5 +240,6 @@ export function decodeHeartbeat(text: string): NodeHeartbeat | undefined {
     ...(time(j.lagMs) ? { lagMs: j.lagMs } : {}),
     ...(time(j.entries) ? { entries: j.entries } : {}),
     ...(str(j.src, 100) ? { src: j.src } : {}),
+    ...(j.stopped === true ? { stopped: true } : {}),
   };
 }

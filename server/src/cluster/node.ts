@@ -49,6 +49,7 @@ import {
   PUT,
   REVOKE,
   SNAPSHOT,
+  STOPPED,
   TRUST,
   UNTRUST,
 } from './scripts.js';
@@ -177,6 +178,27 @@ export class ClusterNode implements SingleUseStore {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     if (this.#reconcileTimer) clearInterval(this.#reconcileTimer);
     this.store.close();
+  }
+
+  /**
+   * The daemon's clean stop: its heartbeat says "stopped" (so `cluster status` does not
+   * report a lost node), within 300 ms at most, then the connections close.
+   */
+  async stop(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#heartbeat && this.store.reachable) {
+      const last: NodeHeartbeat = {
+        node: this.name,
+        pid: process.pid,
+        version: this.#opts.version,
+        started: this.#started,
+        at: Date.now(),
+        src: this.store.src,
+        stopped: true,
+      };
+      await this.store.eval(STOPPED, [this.name, JSON.stringify(last)], 300).catch(() => undefined);
+    }
+    this.close();
   }
 
   // --- messages ----------------------------------------------------------------------

@@ -156,6 +156,14 @@ redis.call('HSET', p .. 'nodes', name, json)
 return redis.call('TIME')
 `;
 
+/** STOPPED name json: a clean stop (the heartbeat goes, the last one says stopped). */
+export const STOPPED = `
+local p, name, json = ARGV[1], ARGV[2], ARGV[3]
+redis.call('DEL', p .. 'node:' .. name)
+redis.call('HSET', p .. 'nodes', name, json)
+return 1
+`;
+
 /**
  * NODES: every node ever seen, its last heartbeat, and the heartbeat's time left
  * (-2: expired, the node is gone or cut off).

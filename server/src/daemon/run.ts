@@ -194,8 +194,8 @@ async function startServer(
     void (daemon as Daemon)
       .stop()
       .catch((error: unknown) => log.error('error', `while stopping: ${(error as Error).message}`))
+      .then(() => cluster?.stop())
       .finally(() => {
-        cluster?.close();
         unlisten();
         if (settings.pidFile) removePidfile(settings.pidFile);
         log.close();

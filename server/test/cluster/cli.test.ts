@@ -62,6 +62,18 @@ describe('formatStatus', () => {
           heartbeat: { node: 'b', pid: 11, version: '0.1.0', started: 0, at: now - 9000 },
           expiresInMs: -9000,
         },
+        {
+          name: 'c',
+          heartbeat: {
+            node: 'c',
+            pid: 12,
+            version: '0.1.0',
+            started: 0,
+            at: now - 2000,
+            stopped: true,
+          },
+          expiresInMs: -2000,
+        },
       ],
       now,
     );
@@ -70,9 +82,10 @@ describe('formatStatus', () => {
         'store:   redis://10.0.0.5:6379/0 (Redis 7.0.15), reachable, round trip 0.4 ms',
         'keys:    knock:lab:*',
         'nodes:',
-        '  node  state  last heartbeat  expires   fan-out lag  entries  pid  version',
-        '  a     alive  0.8 s ago       in 5.2 s  1.5 ms       3        10   0.1.0',
-        '  b     LOST   9.0 s ago       expired   -            -        11   0.1.0',
+        '  node  state    last heartbeat  expires   fan-out lag  entries  pid  version',
+        '  a     alive    0.8 s ago       in 5.2 s  1.5 ms       3        10   0.1.0',
+        '  b     LOST     9.0 s ago       expired   -            -        11   0.1.0',
+        '  c     stopped  2.0 s ago       expired   -            -        12   0.1.0',
         '',
       ].join('\n'),
     );

@@ -231,6 +231,29 @@ describe.skipIf(redisSkipReason !== undefined)(
       expect(await waitFor(() => [...twin.logs, ...a.logs].some(twinLine))).toBe(true);
     });
 
+    it('a clean stop says "stopped" at once; a node that dies is told by its expiry', async () => {
+      const [a, b, watcher] = [await start('a'), await start('b'), await start('w')];
+      expect(
+        await waitFor(
+          async () => (await watcher.node.nodes()).filter((x) => x.heartbeat).length === 3,
+        ),
+      ).toBe(true);
+      await a.node.stop();
+      const stopped = (await watcher.node.nodes()).find((x) => x.name === 'a');
+      expect(stopped).toMatchObject({ heartbeat: { stopped: true } });
+      expect(stopped!.expiresInMs).toBeLessThan(0);
+      b.node.close(); // no goodbye: a crash
+      expect(
+        await waitFor(
+          async () => (await watcher.node.nodes()).find((x) => x.name === 'b')!.expiresInMs < 0,
+          3000,
+        ),
+      ).toBe(true);
+      expect(
+        (await watcher.node.nodes()).find((x) => x.name === 'b')!.heartbeat?.stopped,
+      ).toBeUndefined();
+    });
+
     it('a node restarted under its name is not taken for a twin', async () => {
       const first = await start('x');
       await new Promise((r) => setTimeout(r, 300));
