@@ -162,6 +162,7 @@ ${extra}
       await knock(src, node('b'), 6000, 6001);
       expect(await waitFor(() => banned(node('a'), src), 5000, 20)).toBe(true);
       expect(await connects(src, node('a'))).toBe(false);
+      expect(await waitFor(() => banned(node('c'), src), 5000, 20)).toBe(true);
       expect(await connects(src, node('c'))).toBe(false);
     });
 
@@ -246,7 +247,8 @@ ${extra}
         expect(
           await waitFor(() => /cluster: the store at .* is back after/.test(log(n)), 10_000),
         ).toBe(true);
-      expect(await waitFor(() => granted(node('b'), src), 10_000)).toBe(true);
+      expect(await waitFor(() => granted(node('b'), src), 10_000), log('a')).toBe(true);
+      expect(await waitFor(() => granted(node('c'), src), 10_000), log('c')).toBe(true);
       expect(await connects(src, node('c'))).toBe(true);
       expect(log('a').match(/cluster: lost the store/g)).toHaveLength(1);
       expect(Number(await redis.cli('SCARD', 'knock:lab:grants'))).toBeGreaterThan(0);
