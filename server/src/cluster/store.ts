@@ -208,6 +208,15 @@ export class ClusterStore {
           hint: 'set Cluster_Password_File = /etc/knock/redis.password (mode 0600) in [options]',
         },
       );
+    if (/certificate|SSL|TLS|self.signed|altnames/i.test(text))
+      return new KnockError(
+        'cluster.unreachable',
+        `cannot reach the cluster store at ${this.url}: TLS: ${text}`,
+        {
+          exitCode: ExitCode.cluster,
+          hint: "rediss:// checks Redis's certificate against the system's CAs and the host name in the URL; for a private CA start knock-server with NODE_EXTRA_CA_CERTS=/path/to/ca.pem (Environment= in the systemd unit)",
+        },
+      );
     return new KnockError(
       'cluster.unreachable',
       `cannot reach the cluster store at ${this.url}: ${text}`,
