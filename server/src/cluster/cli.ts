@@ -216,7 +216,13 @@ Grants, bans and trust are shared by knock-server fw accept|drop|trust|unban|flu
       const node = await open(o.config);
       try {
         const rttMs = await node.store.probe(2000);
-        const nodes = await node.nodes();
+        const nodes = await node.nodes().catch((error: unknown) => {
+          throw new KnockError(
+            'cluster.unreachable',
+            `the cluster store at ${node.store.url} does not answer: ${(error as Error).message}`,
+            { exitCode: ExitCode.cluster, hint: 'is it overloaded, or paused? try again' },
+          );
+        });
         const store = {
           url: node.store.url,
           version: node.store.version,

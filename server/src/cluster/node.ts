@@ -141,6 +141,10 @@ export class ClusterNode implements SingleUseStore {
     opts.store.onReconnect(() => void this.reconcile());
   }
 
+  warn(text: string): void {
+    this.#log.error(text);
+  }
+
   /** The daemon (changes published in the background), not fw on the command line. */
   get background(): boolean {
     return this.#opts.background !== false;
@@ -1011,7 +1015,16 @@ export class ClusterFirewall implements Firewall {
   }
 
   async list(): Promise<FirewallEntry[]> {
-    return this.#node.annotate(await this.#local.list());
+    const entries = await this.#local.list();
+    try {
+      return await this.#node.annotate(entries);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailable)) throw error;
+      this.#node.warn(
+        `cluster: cannot read the cluster's entries (${error.message}): this node's only`,
+      );
+      return entries;
+    }
   }
 
   async status(): Promise<FirewallStatus> {

@@ -273,6 +273,9 @@ describe.skipIf(redisSkipReason !== undefined)(
         // Knocks are served locally; the grant is still in the kernel.
         await a.fw.grant('192.0.2.8', [{ port: 22, protocol: 'tcp' }], 120);
         expect(a.mem.grantLeft('192.0.2.8')).toBeDefined();
+        // fw list still lists this node's entries, and says the cluster's are missing.
+        expect(await a.fw.list()).toContainEqual(expect.objectContaining({ address: '192.0.2.8' }));
+        expect(a.logs.join('\n')).toMatch(/cannot read the cluster's entries .*: this node's only/);
         const t0 = performance.now();
         const refused = await a.node.claim({ scope: 'ots:ssh', id: '1,2' });
         expect(performance.now() - t0).toBeLessThan(100);
