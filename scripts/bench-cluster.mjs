@@ -277,7 +277,7 @@ async function latency() {
     await send(src, a.address, 7000);
     await sleep(5);
     const t0 = await send(src, a.address, 8000);
-    for (let w = 0; w < 200 && !seen.b.has(src); w++) await sleep(5);
+    for (let w = 0; w < 200 && !(seen.a.has(src) && seen.b.has(src)); w++) await sleep(5);
     if (!seen.b.has(src) || !seen.a.has(src)) {
       console.error(
         `knock ${i} from ${src}: not seen (a: ${seen.a.has(src)}, b: ${seen.b.has(src)})`,

@@ -954,14 +954,22 @@ export class ClusterFirewall implements Firewall {
     // The daemon publishes in the background, at once: the other nodes apply it while this
     // one runs nft (fan-out does not wait for the local change).
     const address_ = requireHost(address).address;
-    if (this.#node.background) void this.#node.publishGrant(address_, ports, secs, origin);
+    if (this.#node.background) {
+      void this.#node.publishGrant(address_, ports, secs, origin);
+      // One event-loop turn, so the client writes the command to Redis before spawning nft
+      // (a spawn blocks the loop for milliseconds on a busy machine).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await this.#local.grant(address, ports, secs, origin);
     if (!this.#node.background) await this.#node.publishGrant(address_, ports, secs, origin);
   }
 
   async ban(address: string, secs: number, origin?: EntryOrigin): Promise<void> {
     const address_ = requireHost(address).address;
-    if (this.#node.background) void this.#node.publishBan(address_, secs, origin);
+    if (this.#node.background) {
+      void this.#node.publishBan(address_, secs, origin);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await this.#local.ban(address, secs, origin);
     if (!this.#node.background) await this.#node.publishBan(address_, secs, origin);
   }
