@@ -6,8 +6,10 @@
 import type { KnockdConfig } from '@knock/shared';
 import type { Firewall } from '../firewall/types.js';
 import type { Logger } from '../daemon/log.js';
+import { nftBanText, nftGrantText } from '../firewall/nft-text.js';
 import { openCluster } from './connect.js';
-import type { ClusterNode } from './node.js';
+import { NftSession } from './nft-session.js';
+import type { ClusterNode, FastApply } from './node.js';
 
 export async function openClusterForDaemon(
   config: KnockdConfig,
@@ -29,5 +31,15 @@ export async function openClusterForDaemon(
 
 /** The firewall the daemon uses: this node's, shared with the cluster when there is one. */
 export function attachCluster(local: Firewall, cluster: ClusterNode | undefined): Firewall {
-  return cluster ? cluster.attach(local) : local;
+  if (!cluster) return local;
+  return cluster.attach(local, local.kind === 'nftables' ? nftFastApply() : undefined);
+}
+
+/** The others' grants and bans through one long-lived `nft -i` (see nft-session.ts). */
+export function nftFastApply(session = new NftSession()): FastApply {
+  return {
+    grant: (address, ports, seconds) => session.apply(nftGrantText(address, ports, seconds)),
+    ban: (address, seconds) => session.apply(nftBanText(address, seconds)),
+    close: () => session.close(),
+  };
 }
