@@ -142,6 +142,8 @@ export class ClusterNode implements SingleUseStore {
   #noFirewallLogged = false;
   #firewallReady = false;
   #fast: FastApply | undefined;
+  #beating: Promise<void> | undefined;
+  #stopping = false;
   #closed = false;
 
   constructor(opts: ClusterNodeOptions) {
@@ -181,7 +183,11 @@ export class ClusterNode implements SingleUseStore {
   /** Heartbeats and the periodic reconciliation (the daemon; not fw on the command line). */
   startTimers(): void {
     const every = this.#opts.heartbeatMs ?? 2000;
-    const beat = () => void this.#beat();
+    const beat = () => {
+      // One at a time: a slow store must not pile heartbeats up.
+      if (this.#beating) return;
+      this.#beating = this.#beat().finally(() => (this.#beating = undefined));
+    };
     beat();
     this.#heartbeat = setInterval(beat, every);
     this.#reconcileTimer = setInterval(
@@ -203,7 +209,11 @@ export class ClusterNode implements SingleUseStore {
    * report a lost node), within 300 ms at most, then the connections close.
    */
   async stop(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#stopping) return;
+    this.#stopping = true;
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    // A heartbeat still on its way would land after the last one and undo it.
+    await this.#beating;
     if (this.#heartbeat && this.store.reachable) {
       const last: NodeHeartbeat = {
         node: this.name,
@@ -818,9 +828,9 @@ export class ClusterNode implements SingleUseStore {
   // --- heartbeat and status -------------------------------------------------------------
 
   async #beat(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#stopping) return;
     const rtt = await this.store.probe();
-    if (rtt === undefined || !this.store.reachable) return;
+    if (rtt === undefined || !this.store.reachable || this.#stopping) return;
     await this.#checkName();
     const heartbeat: NodeHeartbeat = {
       src: this.store.src,
