@@ -20,6 +20,7 @@ APT_PACKAGES=(
   hping3 tcpdump tcpreplay netcat-openbsd procps
   tmux chromium
   redis-server
+  lintian groff man-db systemd zsh fish   # packaging tests: lintian, man -l/groff -ww, systemd-analyze, zsh/fish
 )
 
 missing=()

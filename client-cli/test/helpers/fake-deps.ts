@@ -1,7 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { CommanderError } from 'commander';
 import { describeError, type Issue, type Knock } from '@knock/shared';
-import type { SendOptions, VerifyOptions, VerifyResult } from '@knock/shared/node';
+import {
+  loadedFromParse,
+  type SendOptions,
+  type VerifyOptions,
+  type VerifyResult,
+} from '@knock/shared/node';
+import { parseProfiles } from '@knock/shared/profiles';
 import { createProgram, type CliDeps, type Profile } from '@knock/client-cli';
 import { parseServices } from '../../src/services.js';
 
@@ -33,6 +39,8 @@ export interface FakeSetup {
   tui?: CliDeps['loadTui'];
   resolveError?: Error;
   warnings?: Issue[];
+  /** The profile file's text: loadProfiles and checkProfiles then parse it for real. */
+  profileText?: string;
 }
 
 export const SERVICES = `
@@ -107,11 +115,29 @@ export function fake(setup: FakeSetup = {}): Fake {
     },
     loadProfiles: async (options) => {
       f.loads.push(options.path === undefined ? {} : { path: options.path });
+      if (setup.profileText !== undefined) {
+        const file = options.path ?? path;
+        return loadedFromParse(file, parseProfiles(setup.profileText, file), { HOME: '/home/u' });
+      }
       return {
         path: options.path ?? path,
         profiles: setup.profiles ?? [],
         exists: setup.profileFileExists ?? setup.profiles !== undefined,
         ...(setup.warnings ? { warnings: setup.warnings } : {}),
+      };
+    },
+    checkProfiles: async (options) => {
+      f.loads.push(options.path === undefined ? {} : { path: options.path });
+      const file = options.path ?? path;
+      if (setup.profileText === undefined)
+        return { path: file, exists: false, issues: [], usable: 0, invalid: 0 };
+      const parsed = parseProfiles(setup.profileText, file);
+      return {
+        path: file,
+        exists: true,
+        issues: parsed.issues,
+        usable: parsed.profiles.length,
+        invalid: parsed.invalid.length,
       };
     },
     findProfile: (profiles, host) =>

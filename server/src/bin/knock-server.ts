@@ -5,6 +5,7 @@
 import { CommanderError } from 'commander';
 import { ExitCode, describeError } from '@knock/shared';
 import { createProgram } from '../cli/program.js';
+import { metricsCommand, statusCommand } from '../cli/status.js';
 import { fwCommand, installServiceCommand } from '../firewall/index.js';
 import { clusterCommand, clusterFirewallForCli } from '../cluster/index.js';
 import { runServer } from '../daemon/run.js';
@@ -46,7 +47,9 @@ const program = createProgram({
       stderr,
       wrapFirewall: clusterFirewallForCli({ stderr, version: serverVersion() }),
     }),
-    installServiceCommand({ stdout }),
+    installServiceCommand({ stdout, stderr }),
+    statusCommand({ stdout, stderr, isTTY: process.stdout.isTTY }),
+    metricsCommand({ stdout, stderr }),
     clusterCommand({ stdout, stderr, version: serverVersion() }),
   ],
 });

@@ -14,6 +14,7 @@ import {
   parseConfig,
   type KnockdConfig,
 } from '@knock/shared';
+import { leafOptions } from '../cli/leaf-options.js';
 import { requireNetwork } from '../firewall/address.js';
 import type { Firewall } from '../firewall/types.js';
 import { openCluster } from './connect.js';
@@ -212,7 +213,9 @@ Grants, bans and trust are shared by knock-server fw accept|drop|trust|unban|flu
     .description('is the store reachable, how fast; every node seen, its heartbeat and fan-out lag')
     .option('-c, --config <file>', 'config naming the cluster', DEFAULT_CONFIG_FILE)
     .option('--json', 'one JSON object')
-    .action(async (o: { config: string; json?: boolean }) => {
+    .action(async (_o: unknown, leaf: Command) => {
+      // -c wherever it was written (`knock-server -c F cluster status`), never the root's default.
+      const o = leafOptions<{ config: string; json?: boolean }>(leaf);
       const node = await open(o.config);
       try {
         const rttMs = await node.store.probe(2000);
@@ -243,7 +246,8 @@ Grants, bans and trust are shared by knock-server fw accept|drop|trust|unban|flu
     .description('remove a network `fw trust` added, on every node')
     .argument('<addr>', 'address or CIDR, as given to fw trust')
     .option('-c, --config <file>', 'config naming the cluster', DEFAULT_CONFIG_FILE)
-    .action(async (addr: string, o: { config: string }) => {
+    .action(async (addr: string, _o: unknown, leaf: Command) => {
+      const o = leafOptions<{ config: string }>(leaf);
       const cidr = requireNetwork(addr).cidr;
       const node = await open(o.config);
       try {

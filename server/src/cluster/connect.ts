@@ -72,14 +72,19 @@ export async function readPasswordFile(path: string): Promise<string> {
   return text;
 }
 
-/** `check`: the password file's problems as issues (the config is otherwise pure). */
+/**
+ * `check` (a start check): the password file's problems as issues, on `line` of the config
+ * (0 when unknown). `read` is readPasswordFile, or a test's file system.
+ */
 export async function checkClusterFiles(
   options: ClusterSettings,
   configFile: string,
+  read: (path: string) => Promise<string> = readPasswordFile,
+  line = 0,
 ): Promise<Issue[]> {
   if (options.cluster === undefined || options.clusterPasswordFile === undefined) return [];
   try {
-    await readPasswordFile(options.clusterPasswordFile);
+    await read(options.clusterPasswordFile);
     return [];
   } catch (error) {
     const e = error as KnockError;
@@ -90,7 +95,7 @@ export async function checkClusterFiles(
         message: e.message,
         ...(e.hint !== undefined ? { hint: e.hint } : {}),
         file: configFile,
-        line: 0,
+        line,
         column: 0,
       },
     ];

@@ -55,6 +55,7 @@ import {
 } from './scripts.js';
 import type { SingleUseClaim, SingleUseStore, SingleUseVerdict } from './single-use.js';
 import { StoreUnavailable, type ClusterStore } from './store.js';
+import type { ClusterHealth } from '../daemon/daemon.js';
 
 /**
  * A faster way to apply the grants and bans other nodes publish (a long-lived nft); when
@@ -170,6 +171,19 @@ export class ClusterNode implements SingleUseStore {
   /** The fan-out round trip measured by the last heartbeat (ms). */
   get lagMs(): number | undefined {
     return this.#lagMs;
+  }
+
+  /** For `knock-server status` (the daemon's snapshot): no I/O. */
+  health(): ClusterHealth {
+    const lostSince = this.store.lostSince;
+    return {
+      url: this.store.url,
+      node: this.name,
+      reachable: this.store.reachable,
+      ...(lostSince !== undefined ? { lostSince } : {}),
+      ...(this.#lagMs !== undefined ? { lagMs: this.#lagMs } : {}),
+      fail: this.failMode,
+    };
   }
 
   /** Wraps this node's firewall: every change also goes to the cluster. */

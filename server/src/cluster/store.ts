@@ -114,6 +114,11 @@ export class ClusterStore {
     );
   }
 
+  /** Since when the store is lost (ms since the epoch), while it is. */
+  get lostSince(): number | undefined {
+    return this.#lostSince;
+  }
+
   onReconnect(listener: () => void): void {
     this.#reconnectListeners.push(listener);
   }

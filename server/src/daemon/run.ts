@@ -33,6 +33,7 @@ import { checkPidfile, removePidfile, writePidfile } from './pidfile.js';
 import type { ActionsPort, CapturePort, OtsPort } from './ports.js';
 import type { ClusterNode } from '../cluster/node.js';
 import { SyslogSink } from './syslog.js';
+import { DaemonStats } from '../metrics/stats.js';
 
 /** Set in the environment of the background copy that -d starts. */
 export const DAEMON_CHILD_ENV = 'KNOCK_SERVER_DAEMON_CHILD';
@@ -57,9 +58,21 @@ export interface ServerPorts {
   capture: CapturePort;
   ots: OtsPort;
   defaultInterface: () => Promise<string>;
-  createActions: (config: KnockdConfig, log: Logger, cluster?: ClusterNode) => Promise<ActionsPort>;
+  createActions: (
+    config: KnockdConfig,
+    log: Logger,
+    stats: DaemonStats,
+    cluster?: ClusterNode,
+  ) => Promise<ActionsPort>;
   /** Connects to the cluster the config names (Cluster =), or undefined; throws when it cannot. */
   openCluster?: (config: KnockdConfig, log: Logger) => Promise<ClusterNode | undefined>;
+  /** The control socket and metrics endpoint (control/operations.ts); none in unit tests. */
+  startOperations?: (deps: {
+    daemon: Daemon;
+    actions: ActionsPort;
+    log: Logger;
+    config: KnockdConfig;
+  }) => Promise<{ close(): Promise<void> }>;
   /** syslog socket (tests point it elsewhere). */
   syslogSocket?: string;
 }
@@ -175,6 +188,7 @@ async function startServer(
   // kill us) is kept for after it; a SIGTERM during the start stops right after it.
   let daemon: Daemon | undefined;
   let cluster: ClusterNode | undefined;
+  let operations: { close(): Promise<void> } | undefined;
   let started = false;
   let reloadAfterStart = false;
   let stopping = false;
@@ -191,8 +205,9 @@ async function startServer(
     }
     stopping = true;
     if (!started) return; // start() finishes first, then stops
-    void (daemon as Daemon)
-      .stop()
+    void (operations?.close() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => (daemon as Daemon).stop())
       .catch((error: unknown) => log.error('error', `while stopping: ${(error as Error).message}`))
       .then(() => cluster?.stop())
       .finally(() => {
@@ -213,8 +228,10 @@ async function startServer(
 
   try {
     cluster = await ports.openCluster?.(config, log);
-    const actions = await ports.createActions(config, log, cluster);
+    const stats = new DaemonStats(Date.now());
+    const actions = await ports.createActions(config, log, stats, cluster);
     daemon = new Daemon({
+      stats,
       configPath,
       config,
       loadConfig,
@@ -226,17 +243,21 @@ async function startServer(
       ots: ports.ots,
       log,
       ...(options.lookup ? { lookup: new HostLookup() } : {}),
-      ...(cluster ? { singleUse: cluster } : {}),
+      ...(cluster ? { singleUse: cluster, cluster } : {}),
     });
     try {
       await daemon.start();
       cluster?.startTimers();
       if (settings.pidFile) writePidfile(settings.pidFile);
+      operations = await ports.startOperations?.({ daemon, actions, log, config });
     } catch (error) {
+      // Why, before the "shutting down" that stop() logs.
+      logStartFailure(log, error);
       await daemon.stop().catch(() => undefined);
       throw error;
     }
   } catch (error) {
+    logStartFailure(log, error);
     cluster?.close();
     unlisten();
     log.close();
@@ -251,6 +272,18 @@ async function startServer(
     void daemon.reload();
   }
   await stopped;
+}
+
+const loggedFailures = new WeakSet<object>();
+
+/** A start that fails says why in the log (once), not only on the terminal that may be gone. */
+function logStartFailure(log: Logger, error: unknown): void {
+  if (typeof error === 'object' && error !== null) {
+    if (loggedFailures.has(error)) return;
+    loggedFailures.add(error);
+  }
+  const { text } = describeError(error);
+  log.error('error', `knock-server did not start: ${text.replace(/\n\s*/g, ' ')}`);
 }
 
 /**

@@ -92,6 +92,10 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
       read: (path) => readOneTimeSequences(path),
       consume: (path, knocks) => consumeOneTimeSequence(path, [...knocks]),
     },
+    startOperations: async (deps) => {
+      const { startOperations } = await import('../control/operations.js');
+      return startOperations({ ...deps, version: serverVersion() });
+    },
     defaultInterface: () => {
       const name = defaultInterface();
       if (name !== undefined) return Promise.resolve(name);
@@ -107,13 +111,14 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
       );
     },
     openCluster: (config, log) => openClusterForDaemon(config, log, serverVersion()),
-    createActions: async (config, log, cluster) => {
+    createActions: async (config, log, stats, cluster) => {
       const runner = await startCommandRunner({
         onEvent: (message) => log.error('command', message),
       });
       const actions = new DaemonActions({
         runner,
         log,
+        stats,
         firewall: (kind) => attachCluster(createFirewall(kind), cluster),
         detectFirewall: () => detectFirewall(),
         loadTrusted: (path) => loadTrusted(path),

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError, parseConfig } from '@knock/shared';
-import { clusterFirewallForCli, formatStatus } from '../../src/cluster/cli.js';
+import { createProgram } from '../../src/cli/program.js';
+import { clusterCommand, clusterFirewallForCli, formatStatus } from '../../src/cluster/cli.js';
 import { formatEntries } from '../../src/firewall/cli.js';
 import { MemoryFirewall } from './memory-firewall.js';
 
@@ -116,4 +120,38 @@ describe('formatEntries on a cluster node', () => {
       ].join('\n'),
     );
   });
+});
+
+describe('cluster status -c FILE, wherever -c is written', () => {
+  it.each([[['cluster', 'status', '-c', 'FILE']], [['-c', 'FILE', 'cluster', 'status']]])(
+    '%j reads FILE (its store is asked, not /etc/knockd.conf)',
+    async (args) => {
+      const dir = mkdtempSync(join(tmpdir(), 'knock-cluster-cli-'));
+      const file = join(dir, 'k.conf');
+      writeFileSync(file, '[options]\n  Cluster = unix:///nonexistent/redis.sock\n');
+      const out: string[] = [];
+      const program = createProgram({
+        version: '0',
+        stdout: (t) => void out.push(t),
+        stderr: (t) => void out.push(t),
+        runServer: () => Promise.reject(new Error('no daemon here')),
+        extraCommands: [
+          clusterCommand({ stdout: (t) => void out.push(t), stderr: (t) => void out.push(t) }),
+        ],
+      });
+      const error = await program
+        .parseAsync(
+          args.map((a) => (a === 'FILE' ? file : a)),
+          { from: 'user' },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      rmSync(dir, { recursive: true, force: true });
+      expect(error).toBeInstanceOf(KnockError);
+      expect((error as KnockError).exitCode).toBe(ExitCode.cluster);
+      expect((error as KnockError).message).toContain('unix:///nonexistent/redis.sock');
+    },
+  );
 });

@@ -270,6 +270,9 @@ describe.skipIf(redisSkipReason !== undefined)(
         expect(await waitFor(() => b.mem.grantLeft('192.0.2.7') !== undefined)).toBe(true);
         await redis.kill('SIGKILL');
         expect(await waitFor(() => a.logs.some((l) => /lost the store/.test(l)))).toBe(true);
+        // knock-server status (the daemon's snapshot) says so.
+        expect(a.node.health()).toMatchObject({ node: 'a', reachable: false, fail: 'closed' });
+        expect(a.node.health().lostSince).toBeLessThanOrEqual(Date.now());
         // Knocks are served locally; the grant is still in the kernel.
         await a.fw.grant('192.0.2.8', [{ port: 22, protocol: 'tcp' }], 120);
         expect(a.mem.grantLeft('192.0.2.8')).toBeDefined();
@@ -297,6 +300,8 @@ describe.skipIf(redisSkipReason !== undefined)(
         ).toBe(true);
         expect(a.logs.filter((l) => /lost the store/.test(l))).toHaveLength(1);
         expect(a.logs.filter((l) => /is back after/.test(l))).toHaveLength(1);
+        expect(a.node.health()).toMatchObject({ reachable: true });
+        expect(a.node.health().lostSince).toBeUndefined();
       });
 
       it('a slow store: no claim waits more than 100 ms', async () => {

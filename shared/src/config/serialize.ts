@@ -100,6 +100,8 @@ export function serializeConfig(config: KnockdConfig): string {
     ['Interface', options.interface],
     ['Firewall', options.firewall],
     ['Trusted_File', options.trustedFile],
+    ['Control_Socket', options.controlSocket],
+    ['Metrics_Listen', options.metricsListen],
     ...clusterDirectiveValues(options),
   ];
   for (const [key, value] of values) {

@@ -9,3 +9,5 @@ export * from './ots-file.js';
 export * from './profiles.js';
 export * from './knock-service.js';
 export * from './profile-store.js';
+export type { EditOptions } from './profile-edit.js';
+export type { ProfilesParse } from './profiles-parse.js';

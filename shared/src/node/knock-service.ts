@@ -2,10 +2,11 @@ import { describeError, KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Profile } from '../profile.js';
 import type { Knock } from '../sequence.js';
+import type { LockHolder } from './lock.js';
 import type { takeOneTimeSequence } from './ots-file.js';
 import type { verifyOpen } from './probe.js';
-import type { resolveTargets } from './resolve.js';
-import type { sendKnocks } from './sender.js';
+import type { AddressFamily, resolveTargets } from './resolve.js';
+import type { KnockProgress, sendKnocks } from './sender.js';
 
 /**
  * What a UI sees of a knock while it runs: the TUI turns these into its live status
@@ -34,7 +35,16 @@ export type KnockOutcome =
 
 /** "Knock this profile and verify": the one effect the TUI and the tray need. */
 export interface KnockService {
-  knock(profile: Profile, onProgress: (event: KnockServiceProgress) => void): Promise<KnockOutcome>;
+  knock(
+    profile: Profile,
+    onProgress: (event: KnockServiceProgress) => void,
+    options?: KnockServiceOptions,
+  ): Promise<KnockOutcome>;
+}
+
+export interface KnockServiceOptions {
+  /** The profile file the profile was read from: a relative one_time_sequences is read from its folder. */
+  profileFile?: string;
 }
 
 /** The @knock/shared/node functions the real service is built on (injected, so tests can fake them). */
@@ -43,6 +53,87 @@ export interface KnockPorts {
   sendKnocks: typeof sendKnocks;
   verifyOpen: typeof verifyOpen;
   takeOneTimeSequence: typeof takeOneTimeSequence;
+}
+
+/** One knock run: what to knock, where, and how; everything but `host` is optional. */
+export interface KnockRequest {
+  host: string;
+  /** The knocks to send (a command line's); undefined: the profile's sequence or one-time file. */
+  knocks?: readonly Knock[];
+  profile?: Profile;
+  /** The profile file, for a relative one_time_sequences path. */
+  profileFile?: string;
+  /** Every knock UDP (knockd's -u), the profile's too. */
+  allUdp?: boolean;
+  /** undefined: the profile's family, else any. */
+  family?: AddressFamily;
+  /** undefined: the profile's delay_ms, else 0. */
+  delayMs?: number;
+  /** Every packet and skipped address, as the sender reports them. */
+  onEvent?: (event: KnockProgress) => void;
+  onResolved?: (addresses: string[]) => void;
+  /** The one-time file's lock is held by another process for more than a second. */
+  onLockWait?: (holder: LockHolder) => void;
+}
+
+export interface KnockSent {
+  addresses: string[];
+  knocks: Knock[];
+  /** Set when a one-time sequence was used: the file (as written) and how many are left. */
+  oneTime?: { file: string; remaining: number };
+}
+
+/**
+ * Resolves the host once, then sends the knocks: the request's, the profile's sequence,
+ * or the next sequence of its one-time file (marked used only once sent). The one knock
+ * flow of the command line, the TUI and the tray; failures are thrown as KnockError.
+ */
+export async function knockHost(
+  ports: Pick<KnockPorts, 'resolveTargets' | 'sendKnocks' | 'takeOneTimeSequence'>,
+  request: KnockRequest,
+): Promise<KnockSent> {
+  const { profile } = request;
+  const family = request.family ?? profile?.family ?? 'any';
+  const delayMs = request.delayMs ?? profile?.delayMs ?? 0;
+  const adjust = (knocks: readonly Knock[]): Knock[] =>
+    request.allUdp ? knocks.map((k) => ({ port: k.port, protocol: 'udp' as const })) : [...knocks];
+  const addresses = await ports.resolveTargets(request.host, family);
+  request.onResolved?.(addresses);
+  const send = (knocks: Knock[]) =>
+    ports.sendKnocks({
+      addresses,
+      knocks,
+      delayMs,
+      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+    });
+
+  const fixed =
+    request.knocks ?? (profile?.sequence && profile.sequence.length > 0 ? profile.sequence : []);
+  if (fixed.length > 0) {
+    const knocks = adjust(fixed);
+    await send(knocks);
+    return { addresses, knocks };
+  }
+  if (profile?.oneTimeSequences !== undefined) {
+    let sent: Knock[] = [];
+    const { remaining } = await ports.takeOneTimeSequence(
+      profile.oneTimeSequences,
+      async (next) => {
+        sent = adjust(next);
+        await send(sent);
+      },
+      {
+        ...(request.profileFile !== undefined ? { relativeTo: request.profileFile } : {}),
+        ...(request.onLockWait ? { onWait: request.onLockWait } : {}),
+      },
+    );
+    return { addresses, knocks: sent, oneTime: { file: profile.oneTimeSequences, remaining } };
+  }
+  throw new KnockError(
+    'knock.profile.noSequence',
+    `the profile for "${request.host}" has neither sequence nor one_time_sequences`,
+    { exitCode: ExitCode.config, hint: 'add sequence = "PORT,PORT" to it' },
+  );
 }
 
 /** How long to wait for the port after the last knock when the profile does not say. */
@@ -60,47 +151,34 @@ export const formatSeconds = (ms: number): string => {
  */
 export function createKnockService(ports: KnockPorts): KnockService {
   return {
-    async knock(profile, onProgress) {
+    async knock(profile, onProgress, options = {}) {
       try {
-        const addresses = await ports.resolveTargets(profile.host, profile.family);
-        onProgress({ type: 'resolved', addresses });
-        const send = async (knocks: Knock[]): Promise<void> => {
-          let sent = 0;
-          await ports.sendKnocks({
-            addresses,
-            knocks,
-            delayMs: profile.delayMs,
-            onEvent: (event) => {
-              if (event.type === 'unreachable') {
-                onProgress({
-                  type: 'unreachable',
-                  address: event.address,
-                  reason: event.error.message,
-                });
-                return;
-              }
-              // With several addresses each gets the whole sequence: show each knock once.
-              if (event.type !== 'knock' || event.index < sent) return;
-              sent = event.index + 1;
+        // With several addresses each gets the whole sequence: show each knock once.
+        let shown = 0;
+        const { addresses } = await knockHost(ports, {
+          host: profile.host,
+          profile,
+          ...(options.profileFile !== undefined ? { profileFile: options.profileFile } : {}),
+          onResolved: (resolved) => onProgress({ type: 'resolved', addresses: resolved }),
+          onEvent: (event) => {
+            if (event.type === 'unreachable') {
               onProgress({
-                type: 'sent',
-                knock: event.knock,
-                index: event.index,
-                total: event.count,
+                type: 'unreachable',
+                address: event.address,
+                reason: event.error.message,
               });
-            },
-          });
-        };
-        if (profile.sequence && profile.sequence.length > 0) {
-          await send(profile.sequence);
-        } else if (profile.oneTimeSequences) {
-          await ports.takeOneTimeSequence(profile.oneTimeSequences, send);
-        } else {
-          throw new KnockError('profile.noSequence', `profile ${profile.host} has no sequence`, {
-            exitCode: ExitCode.config,
-            hint: 'give it a sequence or a one-time-sequence file',
-          });
-        }
+              return;
+            }
+            if (event.type !== 'knock' || event.index < shown) return;
+            shown = event.index + 1;
+            onProgress({
+              type: 'sent',
+              knock: event.knock,
+              index: event.index,
+              total: event.count,
+            });
+          },
+        });
         if (profile.port === undefined) return { status: 'sent', addresses };
         return await verify(ports, profile, profile.port, addresses, onProgress);
       } catch (error) {

@@ -4,3 +4,5 @@
 export * from './resolve.js';
 export * from './sender.js';
 export * from './probe.js';
+// The knock flow itself (no I/O of its own): the command line loads it with the sockets.
+export { knockHost, type KnockRequest, type KnockSent } from './knock-service.js';
