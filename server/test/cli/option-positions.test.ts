@@ -16,6 +16,7 @@ import { leafOptions } from '../../src/cli/leaf-options.js';
 import { fwCommand } from '../../src/firewall/cli.js';
 import { installServiceCommand } from '../../src/firewall/service.js';
 import { clusterCommand } from '../../src/cluster/cli.js';
+import { metricsCommand, statusCommand } from '../../src/cli/status.js';
 
 /** A value to give each option, and what the subcommand must then see. */
 const SAMPLES: Record<string, { text?: string; value: unknown }> = {
@@ -34,6 +35,8 @@ const SAMPLES: Record<string, { text?: string; value: unknown }> = {
   maxPort: { text: '3000', value: 3000 },
   force: { value: true },
   strict: { value: true },
+  socket: { text: '/run/k.sock', value: '/run/k.sock' },
+  watch: { value: true },
 };
 
 /** Arguments (and required options) each subcommand needs to run. */
@@ -66,6 +69,8 @@ function program() {
       fwCommand({ stdout, stderr }),
       installServiceCommand({ stdout }),
       clusterCommand({ stdout, stderr }),
+      statusCommand({ stdout, stderr }),
+      metricsCommand({ stdout, stderr }),
     ],
   });
   const seen: { path: string; options: Record<string, unknown> }[] = [];
@@ -127,6 +132,8 @@ describe('every documented option of every subcommand, in every position', () =>
       'fw accept',
       'cluster status',
       'cluster untrust',
+      'status',
+      'metrics',
     ])
       expect(paths).toContain(expected);
     for (const c of cases) expect(SAMPLES, `a sample value for --${c.key}`).toHaveProperty(c.key);
@@ -231,6 +238,8 @@ describe('options of the daemon before a subcommand', () => {
       ['install-service'],
       ['cluster', 'status'],
       ['cluster', 'untrust', '198.51.100.0/24'],
+      ['status'],
+      ['metrics'],
     ]) {
       const r = await run(['-c', '/srv/a.conf', ...path]);
       expect(r.seen[0]?.options.config, path.join(' ')).toBe('/srv/a.conf');
