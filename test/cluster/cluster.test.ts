@@ -52,6 +52,7 @@ describe.skipIf(skip !== undefined)(
         conf(name),
         `[options]
   LogFile      = ${work.file(`${name}.log`)}
+  Control_Socket = ${work.file(`${name}.sock`)}
   Firewall     = nftables
   Cluster      = ${REDIS_URL}
   Cluster_Name = lab
@@ -204,6 +205,12 @@ ${extra}
       );
       for (const name of ['a', 'b', 'c'])
         expect(r.stdout).toMatch(new RegExp(`\\n  ${name}\\s+alive\\s+\\S+ s ago\\s+in \\S+ s`));
+      // The daemon's own status has its view of the store.
+      const own = await knockServer(node('b'), ['status', '-c', conf('b')]);
+      expect(own.code, own.stderr).toBe(0);
+      expect(own.stdout).toMatch(
+        /^cluster {4}redis:\/\/192\.0\.2\.254:6379\/0 as node b: reachable, fan-out [\d.]+ ms;/m,
+      );
     });
 
     it('junk written into the keys and the channel by hand is logged and ignored', async () => {
@@ -227,6 +234,10 @@ ${extra}
       const [src, otsSrc] = [source(), source()];
       await redis.kill('SIGKILL');
       expect(await waitFor(() => /cluster: lost the store/.test(log('a')), 8000)).toBe(true);
+      const lost = await knockServer(node('a'), ['status', '--json', '-c', conf('a')]);
+      expect(JSON.parse(lost.stdout)).toMatchObject({
+        cluster: { node: 'a', reachable: false, fail: 'closed' },
+      });
       await knock(src, node('a'), 7000, 8000);
       expect(await waitFor(() => connects(src, node('a')), 5000)).toBe(true);
       const [p1, p2] = OTS_LINES[2]!.split(',').map(Number) as [number, number];
