@@ -181,6 +181,7 @@ function config(node) {
     path,
     `[options]
   LogFile = ${join(work, `${node.name}.log`)}
+  Control_Socket = ${join(work, `${node.name}.sock`)}
   Firewall = nftables
   Cluster = redis://192.0.2.254:6379/0
   Cluster_Name = bench
