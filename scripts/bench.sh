@@ -8,11 +8,13 @@
 #
 #   npm run bench                 # full run (several minutes per daemon)
 #   npm run bench -- --quick      # the harness's quick mode (about a minute)
-#   npm run bench -- --only client|flood|latency|million|memory|status
+#   npm run bench -- --only client|flood|latency|million|memory|status|cluster
 #     memory: every process of each daemon's tree (RSS, PSS), idle with the seed's
 #             config and at 1,000,000 sources mid-sequence (bench-memory.sh)
 #     status: the flood with 10 clients polling `knock-server status` every 10 ms,
 #             against the same flood without them (drops, CPU per packet)
+#     cluster: three nodes over one redis-server: fan-out latency, a 1,000-grant burst,
+#             the flood alone and as a cluster node (bench-cluster.mjs, bench-cluster-flood.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
@@ -72,5 +74,12 @@ if [ "$ONLY" = all ] || [ "$ONLY" = million ]; then
   echo "== million: 1,000,000 sources mid-sequence (drops while the table grows, peak RSS, RSS after expiry)"
   million=(); [ ${#QUICK[@]} -gt 0 ] && million=(--quick)
   bash "$ROOT/scripts/bench-million.sh" "${million[@]}" --daemon "$KNOCKD" --daemon "$OURS"
+  bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = cluster ]; then
+  echo "== cluster: fan-out latency and a 1,000-grant burst over Redis (three nodes), then the flood with the cluster on and off"
+  knocks=100 burst=1000 repeat=2; [ ${#QUICK[@]} -gt 0 ] && knocks=20 burst=200 repeat=1
+  node "$ROOT/scripts/bench-cluster.mjs" --knocks "$knocks" --burst "$burst"
+  bash "$ROOT/scripts/bench-cluster-flood.sh" --repeat "$repeat"
   bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
 fi

@@ -33,6 +33,8 @@ export const ExitCode = {
   permission: 13,
   /** A program we ran (ssh) failed to start. */
   exec: 14,
+  /** The cluster store (Redis, Cluster =) is unreachable, refused our password, or is too old. */
+  cluster: 15,
   /** A bug in knock itself: please report it. */
   internal: 70,
 } as const;
@@ -57,5 +59,6 @@ export const exitCodeDescriptions: Readonly<Record<ExitCodeName, string>> = {
   alreadyRunning: 'another knock-server runs with this pidfile',
   permission: 'needs root (CAP_NET_RAW / CAP_NET_ADMIN)',
   exec: 'could not run a program (ssh)',
+  cluster: 'cluster store (Redis) unreachable, password refused, or too old',
   internal: 'internal error (a bug: please report it)',
 };

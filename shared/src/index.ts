@@ -8,6 +8,7 @@ export * from './config/types.js';
 export * from './config/parse.js';
 export * from './config/lint.js';
 export * from './config/serialize.js';
+export * from './config/cluster-options.js';
 export * from './ots.js';
 export * from './profile.js';
 export * from './profile-draft.js';

@@ -7,6 +7,7 @@ import { ExitCode, describeError } from '@knock/shared';
 import { createProgram } from '../cli/program.js';
 import { metricsCommand, statusCommand } from '../cli/status.js';
 import { fwCommand, installServiceCommand } from '../firewall/index.js';
+import { clusterCommand, clusterFirewallForCli } from '../cluster/index.js';
 import { runServer } from '../daemon/run.js';
 import { serverVersion, systemPorts } from '../daemon/system.js';
 
@@ -41,10 +42,15 @@ const program = createProgram({
       await systemPorts(),
     ),
   extraCommands: [
-    fwCommand({ stdout, stderr }),
+    fwCommand({
+      stdout,
+      stderr,
+      wrapFirewall: clusterFirewallForCli({ stderr, version: serverVersion() }),
+    }),
     installServiceCommand({ stdout, stderr }),
     statusCommand({ stdout, stderr, isTTY: process.stdout.isTTY }),
     metricsCommand({ stdout, stderr }),
+    clusterCommand({ stdout, stderr, version: serverVersion() }),
   ],
 });
 

@@ -111,9 +111,10 @@ export function checkCommand(deps: CheckDeps): Command {
       `
 Checks what the daemon checks when it starts and needs no root: the config, the
 Trusted_File, One_Time_Sequences files, the LogFile and PidFile directories, the
-Interface (exists, is up), the Firewall backend's tool. "OK" means knock-server will
-start with this config; what needs root (opening the capture, setting up the
-firewall) is named as not checked.
+Interface (exists, is up), the Firewall backend's tool, the Cluster_Password_File.
+"OK" means knock-server will start with this config; what needs root or another host
+(opening the capture, setting up the firewall, reaching the cluster store) is named
+as not checked.
 
 Examples:
   knock-server check                         /etc/knockd.conf

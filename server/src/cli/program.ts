@@ -83,6 +83,7 @@ const exitCodeTable = (): string =>
           'capture',
           'alreadyRunning',
           'permission',
+          'cluster',
           'internal',
         ] as string[]
       ).includes(name),

@@ -1,12 +1,13 @@
 /**
  * What `knock-server` checks when it starts, run by `check` without root: the trusted
  * file (readable, every line valid, names resolved), the Interface names, the LogFile and
- * PidFile directories. A check that cannot run here is named, so "OK" means "will start"
- * and never "was not looked at".
+ * PidFile directories, the Cluster_Password_File. A check that cannot run here is named,
+ * so "OK" means "will start" and never "was not looked at".
  */
 import { readdir, readFile as fsReadFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { KnockError, type Issue, type KnockdConfig } from '@knock/shared';
+import { checkClusterFiles } from '../cluster/connect.js';
 import { needsFirewall } from '../daemon/actions-port.js';
 import { detectFirewall, onPath } from '../firewall/create.js';
 import { loadTrusted, type Lookup } from '../firewall/load-trusted.js';
@@ -22,6 +23,8 @@ export interface StartCheckDeps {
   pathKind?: (path: string) => Promise<'directory' | 'other' | 'missing'>;
   /** Whether a program (nft, iptables, ip6tables) is installed (default: on PATH). */
   has?: (program: string) => Promise<boolean>;
+  /** Cluster_Password_File's password, refused when unsafe (default: cluster/connect.ts). */
+  readPasswordFile?: (path: string) => Promise<string>;
 }
 
 export interface StartChecks {
@@ -111,6 +114,21 @@ export async function runStartChecks(
     notChecked.push(
       `setting up the firewall (needs root: knock-server fw setup --dry-run -c ${configFile} prints the rules)`,
     );
+
+  const { cluster } = config.options;
+  if (cluster !== undefined) {
+    issues.push(
+      ...(await checkClusterFiles(
+        config.options,
+        configFile,
+        deps.readPasswordFile,
+        directiveLine(text, 'Cluster_Password_File'),
+      )),
+    );
+    notChecked.push(
+      `reaching the cluster store ${cluster} (knock-server cluster status -c ${configFile} asks it)`,
+    );
+  }
 
   const wanted = (config.options.interface ?? '').split(',').filter((name) => name !== '');
   if (wanted.length > 0) {

@@ -15,6 +15,7 @@ import {
   type Response,
 } from '../control/protocol.js';
 import { loadConfig } from './check.js';
+import { leafOptions } from './leaf-options.js';
 
 export interface StatusDeps {
   stdout: (text: string) => void;
@@ -104,7 +105,9 @@ Examples:
   knock-server status -s /run/other.sock    a daemon with its own Control_Socket
 `,
     )
-    .action(async (opts: SocketOptions & { json?: boolean; watch?: boolean }) => {
+    .action(async (_opts: unknown, leaf: Command) => {
+      // -c wherever it was written (`knock-server -c F status` too).
+      const opts = leafOptions<SocketOptions & { json?: boolean; watch?: boolean }>(leaf);
       const path = await resolveSocket(opts);
       const once = async (): Promise<string> => {
         const response = unwrap(await ask(path, 'status'), path);
@@ -151,8 +154,8 @@ Example (cron, node_exporter textfile collector):
     mv /var/lib/node_exporter/knock.prom.tmp /var/lib/node_exporter/knock.prom
 `,
     )
-    .action(async (opts: SocketOptions) => {
-      const path = await resolveSocket(opts);
+    .action(async (_opts: unknown, leaf: Command) => {
+      const path = await resolveSocket(leafOptions<SocketOptions>(leaf));
       const response = unwrap(await ask(path, 'metrics'), path);
       if (!('metrics' in response))
         throw new KnockError('control.badResponse', `${path} sent no metrics`);

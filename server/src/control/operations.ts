@@ -102,6 +102,7 @@ export function statusDocument(
       failures: stats.firewallFailures,
     },
     log: deps.log.health(),
+    ...(snap.cluster ? { cluster: snap.cluster } : {}),
     memory: {
       rss: memory.rss,
       heapUsed: memory.heapUsed,

@@ -9,6 +9,7 @@
  * longer one, or one that is not such JSON, gets an error response.
  */
 
+import type { ClusterHealth } from '../daemon/daemon.js';
 export const DEFAULT_CONTROL_SOCKET = '/run/knock-server.sock';
 /** Longest request line accepted (a real one is ~20 bytes). */
 export const MAX_REQUEST_BYTES = 1024;
@@ -78,6 +79,8 @@ export interface StatusDocument {
   };
   log: { destination: string; ok: boolean; problem?: string }[];
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
+  /** With Cluster =: this node's view of the store (`knock-server cluster status` says more). */
+  cluster?: ClusterHealth;
 }
 
 export type Response =
@@ -156,6 +159,15 @@ export function renderStatus(s: StatusDocument): string {
   lines.push(
     `firewall   ${f.grants} grants (${f.grantsActive} active), ${f.bans} bans (${f.bansActive} active), ${f.failures} failed; knock-server fw list shows them`,
   );
+  const cl = s.cluster;
+  if (cl)
+    lines.push(
+      `cluster    ${cl.url} as node ${cl.node}: ` +
+        (cl.reachable
+          ? `reachable${cl.lagMs === undefined ? '' : `, fan-out ${cl.lagMs.toFixed(1)} ms`}`
+          : `UNREACHABLE${cl.lostSince === undefined ? '' : ` for ${formatDuration(now - cl.lostSince)}`} (knocks served here; one-time knocks ${cl.fail === 'closed' ? 'refused' : 'accepted here only'})`) +
+        '; knock-server cluster status shows every node',
+    );
   lines.push(
     `log        ${s.log.length === 0 ? 'no file or syslog (stdout only)' : s.log.map((l) => `${l.destination} ${l.ok ? 'ok' : `FAILING (${l.problem ?? 'unknown'})`}`).join(', ')}`,
   );

@@ -54,7 +54,9 @@ const showPorts = (ports: readonly PortSpec[]) =>
 /** Whether any door asks for the built-in firewall. */
 export const needsFirewall = (config: KnockdConfig): boolean =>
   config.doors.some((d) => (d.openPorts?.length ?? 0) > 0 || d.ban !== undefined) ||
-  config.options.trustedFile !== undefined;
+  config.options.trustedFile !== undefined ||
+  // A cluster node applies the others' grants and bans even if its own doors only run commands.
+  config.options.cluster !== undefined;
 
 export class DaemonActions implements ActionsPort {
   readonly #deps: ActionsPortDeps;
@@ -202,7 +204,7 @@ export class DaemonActions implements ActionsPort {
       } else {
         const seconds = door.openTimeout ?? DEFAULT_OPEN_TIMEOUT;
         const stats = this.#deps.stats;
-        firewall.grant(src, door.openPorts, seconds).then(
+        firewall.grant(src, door.openPorts, seconds, { door: door.name }).then(
           () => {
             if (stats) {
               stats.grants++;
@@ -231,7 +233,7 @@ export class DaemonActions implements ActionsPort {
       } else {
         const seconds = door.ban;
         const stats = this.#deps.stats;
-        firewall.ban(src, seconds).then(
+        firewall.ban(src, seconds, { door: door.name }).then(
           () => {
             if (stats) {
               stats.bans++;

@@ -10,6 +10,7 @@ import {
   formatIssue,
   formatSequence,
   hasErrors,
+  parseSequence,
   TCP_FLAG_BITS,
   TCP_FLAGS,
   type Door,
@@ -24,6 +25,7 @@ import {
   type DetectorDoor,
   type DetectorOptions,
 } from '../detect/detector.js';
+import { describeRefusal, type SingleUseStore } from '../cluster/single-use.js';
 import { DaemonStats } from '../metrics/stats.js';
 import type { Logger } from './log.js';
 import type { HostLookup } from './lookup.js';
@@ -57,10 +59,29 @@ export interface DaemonDeps {
   clock?: Clock;
   /** Milliseconds between attempts to reopen a lost capture. */
   retryMs?: number;
+  /**
+   * With a cluster: one-time sequences are claimed here before a door opens (a sequence
+   * used on any node is used on all), and doors move on when another node used theirs.
+   */
+  singleUse?: SingleUseStore;
   /** Detector factory (tests may wrap it). */
   createDetector?: (doors: DetectorDoor[], options: DetectorOptions) => Detector;
   /** Where the counters go (status, metrics); a fresh one when not given. */
   stats?: DaemonStats;
+  /** With a cluster: its reachability, for snapshot(). */
+  cluster?: { health(): ClusterHealth };
+}
+
+/** A cluster node's view of its store, at one moment (`knock-server status`). */
+export interface ClusterHealth {
+  url: string;
+  node: string;
+  reachable: boolean;
+  /** ms since the epoch, while the store is lost */
+  lostSince?: number;
+  /** The fan-out round trip of the last heartbeat (ms). */
+  lagMs?: number;
+  fail: 'open' | 'closed';
 }
 
 /** One door as `knock-server status` shows it. */
@@ -85,6 +106,7 @@ export interface DaemonSnapshot {
   doors: DoorSnapshot[];
   attempts: { inProgress: number; capacity: number; max: number; evictions: number };
   capture: { received: number; kernelDropped: number; interfaceDropped: number } | undefined;
+  cluster?: ClusterHealth;
 }
 
 /** One door as the daemon runs it: its config, and its current sequence. */
@@ -137,6 +159,7 @@ export class Daemon {
   /** Largest attempt-table capacity since memory was last given back. */
   #capacityPeak = 0;
   #release: Timer | undefined;
+  #stopUsedElsewhere: (() => void) | undefined;
   readonly #stats: DaemonStats;
   /** attemptsByDoor() walks the table: reused for a while (snapshot()). */
   #perDoor: { at: number; counts: Map<string, number> } | undefined;
@@ -200,6 +223,7 @@ export class Daemon {
         evictions: detector?.evictions ?? 0,
       },
       capture,
+      ...(this.#deps.cluster ? { cluster: this.#deps.cluster.health() } : {}),
     };
   }
 
@@ -241,6 +265,9 @@ export class Daemon {
     this.#attach(source);
     this.#stopWatching = this.#deps.capture.watchAddresses(this.#deps.interfaces, () =>
       this.refreshAddresses(),
+    );
+    this.#stopUsedElsewhere = this.#deps.singleUse?.onUsedElsewhere((scope, id, node) =>
+      this.#usedElsewhere(scope, id, node),
     );
     this.#log.info('start', `starting up, listening on ${this.interfaces}`);
     for (const d of this.#doors) if (d.disabled) this.#logExhausted(d.door.name);
@@ -320,6 +347,8 @@ export class Daemon {
           'reload',
           'Interface changed: it takes effect at the next start (as in knockd)',
         );
+      if (clusterKey(next) !== clusterKey(old))
+        this.#log.info('reload', 'Cluster settings changed: they take effect at the next start');
       this.#config = loaded.config;
       this.#doors = doors;
       this.#index();
@@ -374,6 +403,7 @@ export class Daemon {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#stopWatching?.();
+    this.#stopUsedElsewhere?.();
     this.#timer?.cancel();
     this.#retry?.cancel();
     this.#release?.cancel();
@@ -522,6 +552,10 @@ export class Daemon {
           });
           const running = this.#byId.get(action.door.id);
           if (!running || running.disabled) break;
+          if (running.door.oneTimeSequences !== undefined && this.#deps.singleUse) {
+            this.#openSingleUse(running, src, action.family, who);
+            break;
+          }
           this.#deps.actions.open(running.door, src, action.family);
           if (running.door.oneTimeSequences !== undefined) {
             const rotation = this.#rotate(running).finally(() => this.#rotations.delete(rotation));
@@ -561,12 +595,14 @@ export class Daemon {
    * sequence, for IPv4 and IPv6 alike; with none left it stays off and the daemon
    * goes on (knockd 0.8 aborts here).
    */
-  async #rotate(running: RunningDoor): Promise<void> {
+  async #rotate(
+    running: RunningDoor,
+    used: readonly Knock[] = running.detector.sequence,
+  ): Promise<void> {
     const path = running.door.oneTimeSequences;
     if (path === undefined) return;
     running.rotating = true;
     this.#pushDoors();
-    const used = running.detector.sequence;
     let next: Knock[] | undefined;
     try {
       const consumed = await this.#deps.ots.consume(path, used);
@@ -588,11 +624,65 @@ export class Daemon {
     if (next === undefined || next.length === 0) {
       running.disabled = true;
       this.#logExhausted(running.door.name);
-    } else {
+    } else if (!sameKnocks(next, running.detector.sequence)) {
       running.detector = { ...running.detector, id: nextDoorId++, sequence: next };
       this.#index();
     }
     this.#pushDoors();
+  }
+
+  /**
+   * A one-time door on a cluster: the sequence leaves the detector at once (as without a
+   * cluster), and the door opens only if the cluster says nobody used it before (the
+   * answer comes within the store's knock deadline, or Cluster_Fail decides).
+   */
+  #openSingleUse(running: RunningDoor, src: string, family: 4 | 6, who: string): void {
+    const door = running.door;
+    const used = formatSequence(running.detector.sequence);
+    this.#track(this.#rotate(running));
+    const claim = this.#deps.singleUse!.claim({ scope: `ots:${door.name}`, id: used });
+    this.#track(
+      claim.then((verdict) => {
+        if (this.#stopping) return;
+        if (verdict.accept) {
+          if (verdict.how === 'failOpen')
+            this.#log.error(
+              'cluster',
+              `${who}: ${door.name}: the cluster store cannot answer (${verdict.detail}); Cluster_Fail = open: one time sequence accepted on this node only`,
+              { src, door: door.name },
+            );
+          this.#deps.actions.open(door, src, family);
+        } else
+          this.#log.error(
+            'cluster',
+            `${who}: ${door.name}: one time sequence ${describeRefusal(verdict)}`,
+            { src, door: door.name },
+          );
+      }),
+    );
+  }
+
+  #track(work: Promise<void>): void {
+    const tracked: Promise<void> = work.finally(() => this.#rotations.delete(tracked));
+    this.#rotations.add(tracked);
+  }
+
+  /** Another node used a one-time sequence of a door we have too: mark it used here as well. */
+  #usedElsewhere(scope: string, id: string, node: string): void {
+    if (this.#stopping || !scope.startsWith('ots:')) return;
+    const name = scope.slice(4);
+    const running = this.#doors.find((d) => d.door.name === name && d.door.oneTimeSequences);
+    const parsed = parseSequence(id);
+    if (!running || running.disabled || parsed.knocks.length === 0) return;
+    const current = sameKnocks(parsed.knocks, running.detector.sequence);
+    this.#log.info(
+      'cluster',
+      `${name}: one time sequence ${id} was used on node ${node}${current ? ': moving to the next one' : ''}`,
+      { door: name },
+    );
+    // After any rotation in progress, so both read and write the file in turn.
+    const previous = Promise.all(this.#rotations);
+    this.#track(previous.then(() => this.#rotate(running, parsed.knocks)));
   }
 
   #logExhausted(name: string): void {
@@ -814,6 +904,12 @@ function describePacket(e: KnockEvent): string {
   return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
 
+const clusterKey = (o: KnockdConfig['options']): string =>
+  [o.cluster, o.clusterName, o.clusterNode, o.clusterPasswordFile, o.clusterFail].join('\0');
+
+const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>
+  a.length === b.length &&
+  a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);
 /** Equal for two doors that are the same door across a reload: name and knocks. */
 const doorKey = (name: string, knocks: readonly Knock[]): string =>
   `${name}\0${formatSequence(knocks)}`;

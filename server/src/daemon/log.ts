@@ -27,6 +27,7 @@ export type LogEvent =
   | 'capture'
   | 'addresses'
   | 'pidfile'
+  | 'cluster'
   | 'log'
   | 'debug'
   | 'error';

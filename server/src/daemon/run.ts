@@ -31,6 +31,7 @@ import { FileSink, Logger, streamSink, type LogSink } from './log.js';
 import { HostLookup } from './lookup.js';
 import { checkPidfile, removePidfile, writePidfile } from './pidfile.js';
 import type { ActionsPort, CapturePort, OtsPort } from './ports.js';
+import type { ClusterNode } from '../cluster/node.js';
 import { SyslogSink } from './syslog.js';
 import { DaemonStats } from '../metrics/stats.js';
 
@@ -57,7 +58,14 @@ export interface ServerPorts {
   capture: CapturePort;
   ots: OtsPort;
   defaultInterface: () => Promise<string>;
-  createActions: (config: KnockdConfig, log: Logger, stats: DaemonStats) => Promise<ActionsPort>;
+  createActions: (
+    config: KnockdConfig,
+    log: Logger,
+    stats: DaemonStats,
+    cluster?: ClusterNode,
+  ) => Promise<ActionsPort>;
+  /** Connects to the cluster the config names (Cluster =), or undefined; throws when it cannot. */
+  openCluster?: (config: KnockdConfig, log: Logger) => Promise<ClusterNode | undefined>;
   /** The control socket and metrics endpoint (control/operations.ts); none in unit tests. */
   startOperations?: (deps: {
     daemon: Daemon;
@@ -179,6 +187,7 @@ async function startServer(
   // Signals are ours from here on: a SIGHUP during the start (the default action would
   // kill us) is kept for after it; a SIGTERM during the start stops right after it.
   let daemon: Daemon | undefined;
+  let cluster: ClusterNode | undefined;
   let operations: { close(): Promise<void> } | undefined;
   let started = false;
   let reloadAfterStart = false;
@@ -200,6 +209,7 @@ async function startServer(
       .catch(() => undefined)
       .then(() => (daemon as Daemon).stop())
       .catch((error: unknown) => log.error('error', `while stopping: ${(error as Error).message}`))
+      .then(() => cluster?.stop())
       .finally(() => {
         unlisten();
         if (settings.pidFile) removePidfile(settings.pidFile);
@@ -217,8 +227,9 @@ async function startServer(
   proc.signals.on('SIGINT', stop);
 
   try {
+    cluster = await ports.openCluster?.(config, log);
     const stats = new DaemonStats(Date.now());
-    const actions = await ports.createActions(config, log, stats);
+    const actions = await ports.createActions(config, log, stats, cluster);
     daemon = new Daemon({
       stats,
       configPath,
@@ -232,9 +243,11 @@ async function startServer(
       ots: ports.ots,
       log,
       ...(options.lookup ? { lookup: new HostLookup() } : {}),
+      ...(cluster ? { singleUse: cluster, cluster } : {}),
     });
     try {
       await daemon.start();
+      cluster?.startTimers();
       if (settings.pidFile) writePidfile(settings.pidFile);
       operations = await ports.startOperations?.({ daemon, actions, log, config });
     } catch (error) {
@@ -245,6 +258,7 @@ async function startServer(
     }
   } catch (error) {
     logStartFailure(log, error);
+    cluster?.close();
     unlisten();
     log.close();
     throw error;

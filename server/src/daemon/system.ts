@@ -12,6 +12,7 @@ import { openCapture, releaseMemory } from '../capture/cap-source.js';
 import { buildFilter } from '../capture/filter.js';
 import { defaultInterface, localAddresses, watchAddresses } from '../capture/interfaces.js';
 import { createFirewall, detectFirewall, loadTrusted } from '../firewall/index.js';
+import { attachCluster, openClusterForDaemon } from '../cluster/daemon.js';
 import { DaemonActions } from './actions-port.js';
 import { warmUpPacketPath } from './warm-up.js';
 import type { ServerPorts } from './run.js';
@@ -109,7 +110,8 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
         ),
       );
     },
-    createActions: async (config, log, stats) => {
+    openCluster: (config, log) => openClusterForDaemon(config, log, serverVersion()),
+    createActions: async (config, log, stats, cluster) => {
       const runner = await startCommandRunner({
         onEvent: (message) => log.error('command', message),
       });
@@ -117,7 +119,7 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
         runner,
         log,
         stats,
-        firewall: (kind) => createFirewall(kind),
+        firewall: (kind) => attachCluster(createFirewall(kind), cluster),
         detectFirewall: () => detectFirewall(),
         loadTrusted: (path) => loadTrusted(path),
       });

@@ -20,7 +20,14 @@ import { leafOptions } from '../cli/leaf-options.js';
 import { requireHost, requireNetwork } from './address.js';
 import { createFirewall, detectFirewall } from './create.js';
 import { loadTrusted, type Lookup } from './load-trusted.js';
-import type { Exec, FirewallEntry, FirewallKind, FirewallSpec, PortSpec } from './types.js';
+import type {
+  Exec,
+  Firewall,
+  FirewallEntry,
+  FirewallKind,
+  FirewallSpec,
+  PortSpec,
+} from './types.js';
 import { checkSeconds, parsePortSpec } from './validate.js';
 
 export interface FwDeps {
@@ -31,6 +38,8 @@ export interface FwDeps {
   readFile?: (path: string) => Promise<string>;
   lookup?: Lookup;
   detect?: () => Promise<FirewallKind>;
+  /** With `Cluster =` in the config: the firewall that also acts on the cluster (cluster/cli.ts). */
+  wrapFirewall?: (local: Firewall, config: KnockdConfig | undefined) => Promise<Firewall>;
 }
 
 /** The seed's sshport, used when neither the config's doors nor --port name a port. */
@@ -84,6 +93,8 @@ export function showRemaining(seconds: number | undefined): string {
 
 export function formatEntries(entries: readonly FirewallEntry[]): string {
   if (entries.length === 0) return 'no grants or bans\n';
+  // A cluster node also says who made each entry (and which it lacks itself).
+  const cluster = entries.some((e) => e.node !== undefined);
   const rows = entries.map((e) => [
     e.kind,
     e.address,
@@ -91,13 +102,20 @@ export function formatEntries(entries: readonly FirewallEntry[]): string {
     e.kind === 'trusted'
       ? 'always'
       : `${showRemaining(e.remaining)}${e.remaining === undefined ? '' : ' left'}`,
+    ...(cluster ? [showOrigin(e)] : []),
   ]);
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const last = rows[0]!.length - 1;
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return (
-    rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') +
+    rows.map((r) => r.map((c, i) => (i < last ? c.padEnd(widths[i]!) : c)).join('  ')).join('\n') +
     '\n'
   );
 }
+
+const showOrigin = (e: FirewallEntry): string =>
+  e.node === undefined
+    ? 'node ? (not in the cluster)'
+    : `node ${e.node}${e.door !== undefined ? ` door ${e.door}` : ''}${e.here === false ? ' (not applied on this node)' : ''}`;
 
 export function fwCommand(deps: FwDeps = {}): Command {
   const stdout = deps.stdout ?? ((t: string) => void process.stdout.write(t));
@@ -174,11 +192,13 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       );
     }
     const printed: string[] = [];
-    const firewall = createFirewall(kind, {
+    const local = createFirewall(kind, {
       ...(deps.exec ? { exec: deps.exec } : {}),
       ...(opts.dryRun ? { dryRun: (text: string) => printed.push(text) } : {}),
       ...(opts.chainPrefix ? { iptablesChainPrefix: opts.chainPrefix } : {}),
     });
+    const firewall =
+      deps.wrapFirewall && !opts.dryRun ? await deps.wrapFirewall(local, config) : local;
     const ports = (): PortSpec[] => {
       const fromDoors = (config?.doors ?? []).flatMap((d) => d.openPorts ?? []);
       const chosen = opts.port ?? fromDoors;

@@ -22,6 +22,7 @@ export { nftSetupText, NFT_TABLE, LOG_PREFIX } from './nft-text.js';
 export type {
   Exec,
   ExecResult,
+  EntryOrigin,
   Firewall,
   FirewallDeps,
   FirewallEntry,

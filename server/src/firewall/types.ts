@@ -34,6 +34,16 @@ export interface FirewallEntry {
   port?: PortSpec;
   /** Whole seconds left; undefined = until flushed. */
   remaining?: number;
+  /** With a cluster: the node that made the grant or ban, and the door (when known). */
+  node?: string;
+  door?: string;
+  /** With a cluster: false for an entry the cluster holds that this node's kernel lacks. */
+  here?: boolean;
+}
+
+/** Who asked for a grant or ban (the cluster shares it; local backends ignore it). */
+export interface EntryOrigin {
+  door?: string;
 }
 
 export interface FirewallStatus {
@@ -53,9 +63,9 @@ export interface Firewall {
   /** Creates or updates our rules; keeps current grants and bans. Idempotent. */
   setup(spec: FirewallSpec): Promise<void>;
   /** Lets `address` open NEW connections to `ports` for `seconds` (0 = until flushed). Refreshes an existing grant. */
-  grant(address: string, ports: PortSpec[], seconds: number): Promise<void>;
+  grant(address: string, ports: PortSpec[], seconds: number, origin?: EntryOrigin): Promise<void>;
   /** Drops NEW connections from `address` to the protected ports for `seconds` (0 = until flushed). */
-  ban(address: string, seconds: number): Promise<void>;
+  ban(address: string, seconds: number, origin?: EntryOrigin): Promise<void>;
   /** Adds an address or CIDR to the trusted list (until the next setup). */
   trust(addressOrCidr: string): Promise<void>;
   /**

@@ -128,6 +128,16 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     () => doc().capture?.interfaceDropped ?? 0,
   );
   perDoor(
+    'knock_server_cluster_reachable',
+    'With Cluster =: 1 while this node reaches the cluster store, 0 while it is lost (no series without a cluster).',
+    ['node'],
+    (set) => {
+      const cluster = doc().cluster;
+      if (cluster) set({ node: cluster.node }, cluster.reachable ? 1 : 0);
+    },
+    'gauge',
+  );
+  perDoor(
     'knock_server_interface_capturing',
     '1 when the capture on this interface is open, 0 while it is lost and retried.',
     ['interface'],

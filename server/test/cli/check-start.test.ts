@@ -157,6 +157,20 @@ describe('check runs the checks of the start', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('not checked here: setting up the firewall (needs root');
   });
+
+  it('a cluster node: an unsafe Cluster_Password_File is an error at its line, the store not checked', async () => {
+    const password = join(dir, 'redis.password');
+    writeFileSync(password, 's3cret\n', { mode: 0o644 });
+    const conf = `[options]\n  Cluster = redis://192.0.2.5:6379/0\n  Cluster_Password_File = ${password}\n${DOOR}`;
+    const r = await check(conf);
+    expect(r.code).toBe(ExitCode.failure);
+    expect(r.out).toContain(`${r.file}:3: error: Cluster_Password_File ${password} is not safe`);
+    const safe = await check(conf, [], { ...HOST, readPasswordFile: async () => 's3cret' });
+    expect(safe.code).toBe(0);
+    expect(safe.out).toContain(
+      'not checked here: reaching the cluster store redis://192.0.2.5:6379/0 (knock-server cluster status',
+    );
+  });
 });
 
 describe('warnings for what can never work, and --strict', () => {

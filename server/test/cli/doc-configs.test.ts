@@ -3,7 +3,8 @@
  * with no error and no warning. Blocks are found in every Markdown file and man page of
  * the repository: fenced `ini`/`conf` blocks, and any fenced block that has a section
  * header and a Sequence line (a `toml` block is a client profile, not a knockd.conf). Files they name (Trusted_File, One_Time_Sequences) are
- * given the README's own examples; interfaces are not looked up (another host's).
+ * given the README's own examples, and Cluster_Password_File a password; interfaces are not
+ * looked up (another host's).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -105,6 +106,11 @@ describe('the config blocks of the documentation', () => {
       lookup: async () => ['192.0.2.10'],
       interfaceNames: async () => undefined,
       has: async () => true,
+      // The README's cluster examples name a password file (mode 0600 on the real host).
+      readPasswordFile: async (path) => {
+        if (path === '/etc/knock/redis.password') return 's3cret';
+        throw Object.assign(new Error(`${path}: not in the docs`), { code: 'ENOENT' });
+      },
     });
     expect(issues.map(formatIssue)).toEqual([]);
   });

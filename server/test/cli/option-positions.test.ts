@@ -15,6 +15,8 @@ import { createProgram, leaves } from '../../src/cli/program.js';
 import { leafOptions } from '../../src/cli/leaf-options.js';
 import { fwCommand } from '../../src/firewall/cli.js';
 import { installServiceCommand } from '../../src/firewall/service.js';
+import { clusterCommand } from '../../src/cluster/cli.js';
+import { metricsCommand, statusCommand } from '../../src/cli/status.js';
 
 /** A value to give each option, and what the subcommand must then see. */
 const SAMPLES: Record<string, { text?: string; value: unknown }> = {
@@ -33,6 +35,8 @@ const SAMPLES: Record<string, { text?: string; value: unknown }> = {
   maxPort: { text: '3000', value: 3000 },
   force: { value: true },
   strict: { value: true },
+  socket: { text: '/run/k.sock', value: '/run/k.sock' },
+  watch: { value: true },
 };
 
 /** Arguments (and required options) each subcommand needs to run. */
@@ -43,6 +47,7 @@ const ARGS: Record<string, string[]> = {
   'fw unban': ['192.0.2.66'],
   'fw flush': ['addr', '192.0.2.7'],
   'ots generate': ['/srv/knock/ssh.ots'],
+  'cluster untrust': ['198.51.100.0/24'],
 };
 const REQUIRED: Record<string, Record<string, string>> = {
   'ots generate': { count: '5', length: '3' },
@@ -60,7 +65,13 @@ function program() {
     stdout,
     stderr,
     runServer: () => Promise.reject(new Error('the daemon must not start in this test')),
-    extraCommands: [fwCommand({ stdout, stderr }), installServiceCommand({ stdout })],
+    extraCommands: [
+      fwCommand({ stdout, stderr }),
+      installServiceCommand({ stdout }),
+      clusterCommand({ stdout, stderr }),
+      statusCommand({ stdout, stderr }),
+      metricsCommand({ stdout, stderr }),
+    ],
   });
   const seen: { path: string; options: Record<string, unknown> }[] = [];
   program.hook('preAction', (_p, leaf) => {
@@ -113,7 +124,17 @@ const cases = leaves(template).flatMap((leaf) => {
 describe('every documented option of every subcommand, in every position', () => {
   it('covers every subcommand (the table is generated from the program)', () => {
     const paths = new Set(cases.map((c) => c.path));
-    for (const expected of ['check', 'ots generate', 'install-service', 'fw setup', 'fw accept'])
+    for (const expected of [
+      'check',
+      'ots generate',
+      'install-service',
+      'fw setup',
+      'fw accept',
+      'cluster status',
+      'cluster untrust',
+      'status',
+      'metrics',
+    ])
       expect(paths).toContain(expected);
     for (const c of cases) expect(SAMPLES, `a sample value for --${c.key}`).toHaveProperty(c.key);
   });
@@ -211,7 +232,15 @@ describe('a repeatable option written on both sides of the action', () => {
 
 describe('options of the daemon before a subcommand', () => {
   it('-c before a subcommand that reads a config is taken', async () => {
-    for (const path of [['check'], ['fw', 'setup'], ['install-service']]) {
+    for (const path of [
+      ['check'],
+      ['fw', 'setup'],
+      ['install-service'],
+      ['cluster', 'status'],
+      ['cluster', 'untrust', '198.51.100.0/24'],
+      ['status'],
+      ['metrics'],
+    ]) {
       const r = await run(['-c', '/srv/a.conf', ...path]);
       expect(r.seen[0]?.options.config, path.join(' ')).toBe('/srv/a.conf');
     }

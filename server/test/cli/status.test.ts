@@ -11,7 +11,7 @@ import {
   type StatusDeps,
 } from '../../src/cli/status.js';
 import type { ControlCommand, Response, StatusDocument } from '../../src/control/protocol.js';
-import { applySeams } from '../../src/cli/program.js';
+import { applySeams, createProgram } from '../../src/cli/program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'knock-status-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -133,5 +133,37 @@ describe('knock-server status and metrics', () => {
       code: 'control.config',
       exitCode: ExitCode.config,
     });
+  });
+
+  it('-c FILE before the subcommand is the config read, as after it', async () => {
+    const conf = join(dir, 'before.conf');
+    writeFileSync(conf, '[options]\n  Control_Socket = /run/k3.sock\n[d]\n  sequence = 1\n');
+    for (const args of [
+      ['-c', conf, 'status'],
+      ['-c', conf, 'metrics'],
+      ['status', '-c', conf],
+    ]) {
+      const asked: string[] = [];
+      const out: string[] = [];
+      const deps: StatusDeps = {
+        stdout: (t) => out.push(t),
+        stderr: (t) => out.push(t),
+        request: (path, cmd) => {
+          asked.push(path);
+          return Promise.resolve(
+            cmd === 'status' ? { ok: true, status: doc } : { ok: true, metrics: 'm 1\n' },
+          );
+        },
+      };
+      const program = createProgram({
+        version: '0',
+        stdout: deps.stdout,
+        stderr: deps.stderr,
+        runServer: () => Promise.reject(new Error('no daemon here')),
+        extraCommands: [statusCommand(deps), metricsCommand(deps)],
+      });
+      await program.parseAsync(args, { from: 'user' });
+      expect(asked, args.join(' ')).toEqual(['/run/k3.sock']);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@knock/shared';
-import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
+import { Daemon, type ClusterHealth, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { statusDocument } from '../../src/control/operations.js';
 import { renderStatus } from '../../src/control/protocol.js';
 import { FakeActions, FakeCapture, FakeClock, FakeOts, MemoryLog, config, knock } from './fakes.js';
@@ -187,5 +187,33 @@ describe('Daemon: counters for status and metrics', () => {
     expect(text).toMatch(/^ssh +7000,8000,9000 +armed +0 +1\/1\/1 +1 +0 +0$/m);
     expect(text).toMatch(/^otp +5001,5002 \(one-time, 2 left\) +armed/m);
     expect(text).toContain('reloads    0 ok, 0 failed\n');
+  });
+
+  it('a cluster node shows its store: reachable with the fan-out lag, or lost since when', async () => {
+    let health: ClusterHealth = {
+      url: 'redis://10.0.0.5:6379/0',
+      node: 'gw-a',
+      reachable: true,
+      lagMs: 1.25,
+      fail: 'closed',
+    };
+    const t = setup(CONF, { cluster: { health: () => health } });
+    await t.daemon.start();
+    const doc = () =>
+      statusDocument({ daemon: t.daemon, actions: t.actions, log: t.log, version: '1' });
+    expect(doc().cluster).toEqual(health);
+    expect(renderStatus(doc())).toContain(
+      'cluster    redis://10.0.0.5:6379/0 as node gw-a: reachable, fan-out 1.3 ms; knock-server cluster status shows every node\n',
+    );
+    health = { ...health, reachable: false, lostSince: Date.now() - 65_000, fail: 'closed' };
+    expect(renderStatus(doc())).toMatch(
+      /^cluster {4}redis:\/\/10\.0\.0\.5:6379\/0 as node gw-a: UNREACHABLE for 1m 5s \(knocks served here; one-time knocks refused\)/m,
+    );
+    expect(setup().daemon.snapshot().cluster).toBeUndefined();
+    expect(
+      renderStatus(
+        statusDocument({ daemon: setup().daemon, actions: t.actions, log: t.log, version: '1' }),
+      ),
+    ).not.toContain('cluster ');
   });
 });

@@ -133,6 +133,17 @@ describe('Prometheus metrics', () => {
     }
   });
 
+  it('a cluster node: knock_server_cluster_reachable{node}, no series without a cluster', async () => {
+    const stats = new DaemonStats(0);
+    const cluster = { url: 'redis://h', node: 'gw-a', reachable: false, fail: 'open' as const };
+    const metrics = await createMetrics({ stats, status: () => status({ cluster }) });
+    const m = new PrometheusText(await metrics.text());
+    expect(m.family('knock_server_cluster_reachable').type).toBe('GAUGE');
+    expect(m.value('knock_server_cluster_reachable', { node: 'gw-a' })).toBe(0);
+    const alone = await createMetrics({ stats, status: () => status() });
+    expect(await alone.text()).not.toMatch(/^knock_server_cluster_reachable/m);
+  });
+
   it('follows the counters between scrapes', async () => {
     const stats = new DaemonStats(0);
     const metrics = await createMetrics({ stats, status: () => status() });

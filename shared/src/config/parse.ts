@@ -16,6 +16,14 @@ import {
   type PortSpec,
   type TcpFlag,
 } from './types.js';
+import {
+  CLUSTER_DIRECTIVES,
+  applyClusterOption,
+  clusterDirectiveValues,
+  finishClusterOptions,
+  isClusterDirective,
+  newClusterParseState,
+} from './cluster-options.js';
 
 export interface ConfigParse {
   /** Best effort: every line that could be understood is applied, even when there are errors. */
@@ -34,6 +42,7 @@ export const OPTIONS_DIRECTIVES = [
   'Trusted_File',
   'Control_Socket',
   'Metrics_Listen',
+  ...CLUSTER_DIRECTIVES,
 ] as const;
 
 /** The directives of a door, canonical spelling, aliases included, extensions last. */
@@ -67,6 +76,7 @@ export const EXTENSION_DIRECTIVES = [
   'Open_Timeout',
   'Ban',
   'Revoke',
+  ...CLUSTER_DIRECTIVES,
 ] as const;
 
 /** Values run by /bin/sh, where `# …` is the shell's comment: not an inline comment of the file. */
@@ -222,6 +232,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   const options: Options = { useSyslog: false };
   const doors: Door[] = [];
   const states: DoorState[] = [];
+  const cluster = newClusterParseState();
   // Door name → first door of that name: one lookup per header, however many doors.
   const byName = new Map<string, Door>();
   const revokes = new Map<Door, RevokeRef[]>();
@@ -455,6 +466,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
   for (const state of states) finishDoor(state);
   resolveRevokes(doors, revokes, error, warning);
+  finishClusterOptions(options, cluster, report);
 
   // Line order (stable: issues of one line keep the order they were found in).
   issues.sort((a, b) => a.line - b.line);
@@ -711,6 +723,10 @@ export function parseConfig(text: string, file?: string): ConfigParse {
           );
         return;
       }
+      default:
+        if (isClusterDirective(name))
+          applyClusterOption(options, cluster, name, value, line, column, report);
+        return;
     }
   }
 
@@ -1125,6 +1141,7 @@ export function extensionsUsed(config: KnockdConfig): string[] {
   if (config.options.controlSocket !== undefined) used.add('Control_Socket');
   if (config.options.metricsListen !== undefined) used.add('Metrics_Listen');
   if (config.options.interface?.includes(',')) used.add('Interface (several interfaces)');
+  for (const [name] of clusterDirectiveValues(config.options)) used.add(name);
   for (const door of config.doors) {
     if (door.openPorts !== undefined) used.add('Open_Ports');
     if (door.openTimeout !== undefined) used.add('Open_Timeout');

@@ -2,6 +2,7 @@ import { KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatSequence, MAX_SEQUENCE_LENGTH } from '../sequence.js';
 import { DEFAULT_CMD_TIMEOUT, TCP_FLAGS, type Door, type KnockdConfig } from './types.js';
+import { clusterDirectiveValues } from './cluster-options.js';
 
 // What knockd's trim() would strip from a value, and what ends or cuts a line.
 const C_SPACE = /[ \t\n\v\f\r]/;
@@ -102,6 +103,7 @@ export function serializeConfig(config: KnockdConfig): string {
     ['Trusted_File', options.trustedFile],
     ['Control_Socket', options.controlSocket],
     ['Metrics_Listen', options.metricsListen],
+    ...clusterDirectiveValues(options),
   ];
   for (const [key, value] of values) {
     if (value !== undefined) optionLines.push(directive(key, checkValue(key, value, false)));

@@ -1,4 +1,5 @@
 import type { Knock, Protocol } from '../sequence.js';
+import type { ClusterSettings } from './cluster-options.js';
 
 /** knockd's six TCP flags, in the order knockd writes its BPF clauses. */
 export const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
@@ -64,7 +65,8 @@ export interface Door {
   revoke?: string[];
 }
 
-export interface Options {
+/** `[options]`; the cluster directives' fields are in ClusterSettings (cluster-options.ts). */
+export interface Options extends ClusterSettings {
   /** `UseSyslog` (a bare word). */
   useSyslog: boolean;
   logFile?: string;

@@ -243,6 +243,7 @@ const extensions: [string, string][] = [
   ['Ban', '[d]\nsequence = 1\nban = 3600\n'],
   ['Firewall', '[options]\nfirewall = nftables\n[d]\nsequence = 1\n'],
   ['Trusted_File', '[options]\ntrusted_file = /etc/knockd.trusted\n[d]\nsequence = 1\n'],
+  ['Cluster', '[options]\ncluster = redis://192.0.2.5:6379/0\n[d]\nsequence = 1\n'],
   ['Control_Socket', '[options]\ncontrol_socket = /run/knock-server.sock\n[d]\nsequence = 1\n'],
   ['Metrics_Listen', '[options]\nmetrics_listen = 127.0.0.1:9742\n[d]\nsequence = 1\n'],
 ];
