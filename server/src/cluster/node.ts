@@ -93,6 +93,17 @@ interface Known {
   at: number;
 }
 
+/**
+ * Whether a grant or ban the store has (with `ttl` ms left, -1 for none) must be applied
+ * here: not when this node has it already with about as long to run (1.5 s of slack), nor
+ * when it is about to expire anyway.
+ */
+function needsApplying(mine: { remaining?: number } | undefined, ttl: number): boolean {
+  if (mine && (mine.remaining === undefined || (ttl !== -1 && mine.remaining * 1000 >= ttl - 1500)))
+    return false;
+  return ttl === -1 || ttl >= 500;
+}
+
 /** A snapshot of the store, decoded; junk is reported and left out. */
 export interface ClusterSnapshot {
   grants: Map<string, { entry: ClusterGrant; ttl: number }>;
@@ -124,6 +135,15 @@ export class ClusterNode implements SingleUseStore {
   #spec: FirewallSpec | undefined;
   /** What this node knows of each entry it holds: who made it, when. `grant:<id>`, `ban:<addr>`. */
   readonly #known = new Map<string, Known>();
+
+  /** Notes who made a grant or ban (for `fw list` and for what reconciliation may drop). */
+  #remember(key: string, entry: { node: string; at: number; door?: string }): void {
+    this.#known.set(key, {
+      node: entry.node,
+      at: entry.at,
+      ...(entry.door !== undefined ? { door: entry.door } : {}),
+    });
+  }
   /** Trusted networks received from the cluster (added to every setup). */
   readonly #trusts = new Set<string>();
   readonly #usedListeners = new Set<(scope: string, id: string, node: string) => void>();
@@ -283,11 +303,7 @@ export class ClusterNode implements SingleUseStore {
     switch (event.op) {
       case 'grant': {
         const { entry } = event;
-        this.#known.set(`grant:${event.id}`, {
-          node: entry.node,
-          at: entry.at,
-          ...(entry.door ? { door: entry.door } : {}),
-        });
+        this.#remember(`grant:${event.id}`, entry);
         const ports: PortSpec[] = [{ protocol: entry.protocol, port: entry.port }];
         const left = this.#left(event.ttl, event.t);
         if (left === undefined) return;
@@ -305,11 +321,7 @@ export class ClusterNode implements SingleUseStore {
       }
       case 'ban': {
         const { entry } = event;
-        this.#known.set(`ban:${event.id}`, {
-          node: entry.node,
-          at: entry.at,
-          ...(entry.door ? { door: entry.door } : {}),
-        });
+        this.#remember(`ban:${event.id}`, entry);
         const left = this.#left(event.ttl, event.t);
         if (left === undefined) return;
         const secs = left === 0 ? 0 : seconds(left);
@@ -458,11 +470,7 @@ export class ClusterNode implements SingleUseStore {
             at,
             ...(origin?.door !== undefined ? { door: origin.door } : {}),
           };
-          this.#known.set(`grant:${id}`, {
-            node: this.name,
-            at,
-            ...(origin?.door !== undefined ? { door: origin.door } : {}),
-          });
+          this.#remember(`grant:${id}`, entry);
           return this.#put('grant', id, entry, ttl, 'set');
         }),
       ),
@@ -477,11 +485,7 @@ export class ClusterNode implements SingleUseStore {
       at,
       ...(origin?.door !== undefined ? { door: origin.door } : {}),
     };
-    this.#known.set(`ban:${address}`, {
-      node: this.name,
-      at,
-      ...(origin?.door !== undefined ? { door: origin.door } : {}),
-    });
+    this.#remember(`ban:${address}`, entry);
     return this.#publish(`the ban of ${address}`, () =>
       this.#put('ban', address, entry, secs * 1000, 'set'),
     );
@@ -704,18 +708,8 @@ export class ClusterNode implements SingleUseStore {
     // 4. Apply what the store has and we lack, with the time it has left.
     const work: Promise<unknown>[] = [];
     for (const [id, { entry, ttl }] of snap.grants) {
-      this.#known.set(`grant:${id}`, {
-        node: entry.node,
-        at: entry.at,
-        ...(entry.door ? { door: entry.door } : {}),
-      });
-      const mine = localGrants.get(id);
-      if (
-        mine &&
-        (mine.remaining === undefined || (ttl !== -1 && mine.remaining * 1000 >= ttl - 1500))
-      )
-        continue;
-      if (ttl !== -1 && ttl < 500) continue; // about to expire anyway
+      this.#remember(`grant:${id}`, entry);
+      if (!needsApplying(localGrants.get(id), ttl)) continue;
       applied += 1;
       const ports = [{ protocol: entry.protocol, port: entry.port }];
       work.push(
@@ -723,18 +717,8 @@ export class ClusterNode implements SingleUseStore {
       );
     }
     for (const [address, { entry, ttl }] of snap.bans) {
-      this.#known.set(`ban:${address}`, {
-        node: entry.node,
-        at: entry.at,
-        ...(entry.door ? { door: entry.door } : {}),
-      });
-      const mine = localBans.get(address);
-      if (
-        mine &&
-        (mine.remaining === undefined || (ttl !== -1 && mine.remaining * 1000 >= ttl - 1500))
-      )
-        continue;
-      if (ttl !== -1 && ttl < 500) continue;
+      this.#remember(`ban:${address}`, entry);
+      if (!needsApplying(localBans.get(address), ttl)) continue;
       applied += 1;
       work.push(this.#together(() => local.ban(address, ttl === -1 ? 0 : seconds(ttl))));
     }
