@@ -895,7 +895,9 @@ export class ClusterNode implements SingleUseStore {
       const name = String(raw[i]);
       const heartbeat = decodeHeartbeat(String(raw[i + 1]));
       const ttl = Number(raw[i + 2]);
-      const expiresInMs = ttl >= 0 ? ttl : heartbeat ? -(Date.now() - heartbeat.at) : -1;
+      // Gone: how long ago its last heartbeat was, and never 0 (a stop in the same
+      // millisecond as the read is still a stop).
+      const expiresInMs = ttl >= 0 ? ttl : heartbeat ? Math.min(-1, heartbeat.at - Date.now()) : -1;
       out.push(
         heartbeat
           ? { name, heartbeat, expiresInMs }
