@@ -10,3 +10,4 @@ export * from './ots.js';
 export * from './profile.js';
 export * from './profile-draft.js';
 export * from './ip-text.js';
+export * from './rotating.js';
