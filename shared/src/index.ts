@@ -5,6 +5,7 @@ export * from './sequence.js';
 export * from './knock-event.js';
 export * from './config/types.js';
 export * from './config/parse.js';
+export * from './config/rotating-door.js';
 export * from './config/serialize.js';
 export * from './ots.js';
 export * from './profile.js';

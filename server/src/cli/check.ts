@@ -17,6 +17,7 @@ import {
   type Issue,
   type KnockdConfig,
 } from '@knock/shared';
+import { loadRotatingSecrets } from '@knock/shared/node';
 
 export interface CheckDeps {
   stdout: (text: string) => void;
@@ -54,7 +55,8 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     };
   }
   const parsed = parseConfig(text, path);
-  return { config: parsed.config, issues: [...parsed.issues] };
+  const secrets = await loadRotatingSecrets(parsed.config, path);
+  return { config: parsed.config, issues: [...parsed.issues, ...secrets] };
 }
 
 /**

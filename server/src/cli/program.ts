@@ -143,6 +143,10 @@ export function createProgram(deps: ProgramDeps): Command {
       positiveInt('--max-attempts'),
       DEFAULT_MAX_ATTEMPTS,
     )
+    .option(
+      '--state-dir <dir>',
+      'where rotating doors remember the sequences already used (default /var/lib/knock-server)',
+    )
     .allowExcessArguments(false)
     // `check -c FILE`: options after a subcommand belong to it, not to the daemon.
     .enablePositionalOptions()
@@ -162,11 +166,13 @@ export function createProgram(deps: ProgramDeps): Command {
       if (Array.isArray(opts.interface)) options.interfaces = opts.interface as string[];
       if (typeof opts.pidfile === 'string') options.pidfile = opts.pidfile;
       if (typeof opts.logfile === 'string') options.logfile = opts.logfile;
+      if (typeof opts.stateDir === 'string') options.stateDir = opts.stateDir;
       await deps.runServer(options);
     });
 
   program.addCommand(checkCommand(deps));
   program.addCommand(otsCommand(deps));
+
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
   applySeams(program, deps);
   return program;

@@ -22,6 +22,8 @@ import {
   type DetectorOptions,
 } from '../detect/detector.js';
 import type { Logger } from './log.js';
+import { RotatingDoors, type DerivedDoor } from '../rotating/daemon-hooks.js';
+import { MemoryUsedStore, type UsedSequenceStore } from '../rotating/used-store.js';
 import type { HostLookup } from './lookup.js';
 import {
   systemClock,
@@ -53,6 +55,8 @@ export interface DaemonDeps {
   clock?: Clock;
   /** Milliseconds between attempts to reopen a lost capture. */
   retryMs?: number;
+  /** Rotating doors: which derived sequences were used (default: in memory only). */
+  usedStore?: UsedSequenceStore;
   /** Detector factory (tests may wrap it). */
   createDetector?: (doors: DetectorDoor[], options: DetectorOptions) => Detector;
 }
@@ -65,6 +69,8 @@ interface RunningDoor {
   rotating: boolean;
   /** One_Time_Sequences used up (or the file broke): the door is off until a reload. */
   disabled: boolean;
+  /** A rotating door: the derived sequences it accepts now (instead of `detector`). */
+  derived?: DerivedDoor[];
 }
 
 let nextDoorId = 1;
@@ -102,6 +108,7 @@ export class Daemon {
   readonly #rotations = new Set<Promise<void>>();
   /** Largest attempt-table capacity since memory was last given back. */
   #capacityPeak = 0;
+  readonly #rotating: RotatingDoors;
   #release: Timer | undefined;
 
   constructor(deps: DaemonDeps) {
@@ -109,6 +116,21 @@ export class Daemon {
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.log;
     this.#config = deps.config;
+    this.#rotating = new RotatingDoors({
+      clock: this.#clock,
+      log: deps.log,
+      store: deps.usedStore ?? new MemoryUsedStore(() => this.#clock.now()),
+      ipv4Only: deps.ipv4Only,
+      newId: () => nextDoorId++,
+      replan: () => {
+        if (this.#stopping) return;
+        for (const d of this.#doors)
+          if (d.derived) d.derived = this.#rotating.plan(d.door, d.derived);
+        this.#index();
+        this.#pushDoors();
+        this.#rotating.arm(this.#doors.map((d) => d.door));
+      },
+    });
   }
 
   get interfaces(): string {
@@ -151,6 +173,7 @@ export class Daemon {
       this.refreshAddresses(),
     );
     this.#log.info('start', `starting up, listening on ${this.interfaces}`);
+    this.#rotating.arm(this.#doors.map((d) => d.door));
     for (const d of this.#doors) if (d.disabled) this.#logExhausted(d.door.name);
   }
 
@@ -226,6 +249,7 @@ export class Daemon {
       this.#local = this.#readAddresses();
       this.#detector?.setLocalAddresses(this.#localList());
       this.#pushDoors();
+      this.#rotating.arm(doors.map((d) => d.door));
       for (const d of doors) if (d.disabled && !d.rotating) this.#logExhausted(d.door.name);
       await this.#deps.actions
         .reconfigure?.(loaded.config)
@@ -268,10 +292,12 @@ export class Daemon {
     this.#timer?.cancel();
     this.#retry?.cancel();
     this.#release?.cancel();
+    this.#rotating.stop();
     this.#source?.close();
     this.#source = undefined;
     await this.#reloading?.catch(() => undefined);
     await Promise.all(this.#rotations);
+    await this.#rotating.flush();
     await this.#deps.actions.runAllPendingNow();
     await this.#deps.actions.close();
     this.#log.info('stop', 'shutting down');
@@ -366,12 +392,15 @@ export class Daemon {
       const src = action.src;
       const host = lookup?.nameOf(src);
       const who = host === undefined ? src : `${src} (${host})`;
+      // A rotating door's lines name the step of the derived sequence.
+      const derived = this.#rotating.size > 0 ? this.#rotating.find(action.door.id) : undefined;
+      const step = derived === undefined ? '' : ` (step ${derived.step})`;
       switch (action.kind) {
         case 'stage':
           this.#log.log({
             level: 'info',
             event: 'stage',
-            msg: `${who}: ${door}: Stage ${action.stage}`,
+            msg: `${who}: ${door}: Stage ${action.stage}${step}`,
             src,
             host,
             door,
@@ -379,6 +408,14 @@ export class Daemon {
           });
           break;
         case 'open': {
+          if (derived !== undefined) {
+            const running = this.#byId.get(action.door.id);
+            if (running && !running.disabled)
+              this.#rotating.open(derived, action.src, action.family, who, () =>
+                this.#deps.actions.open(running.door, src, action.family),
+              );
+            break;
+          }
           this.#log.log({
             level: 'info',
             event: 'open',
@@ -400,7 +437,7 @@ export class Daemon {
           this.#log.log({
             level: 'info',
             event: 'timeout',
-            msg: `${who}: ${door}: sequence timeout (stage ${action.stage})`,
+            msg: `${who}: ${door}: sequence timeout (stage ${action.stage})${step}`,
             src,
             host,
             door,
@@ -411,7 +448,7 @@ export class Daemon {
           // Most packets of a flood end some attempt: build the text only for -D.
           if (this.#log.debugEnabled)
             this.#log.debug(
-              `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset`,
+              `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset${step}`,
             );
           break;
       }
@@ -507,17 +544,27 @@ export class Daemon {
           sameKnocks(p.detector.sequence, sequence),
       );
       if (same) detector.id = same.detector.id;
-      doors.push({ detector, door, rotating: false, disabled });
+      const running: RunningDoor = { detector, door, rotating: false, disabled };
+      if (door.rotating)
+        running.derived = this.#rotating.plan(
+          door,
+          previous?.find((p) => p.door.name === door.name && p.derived)?.derived,
+        );
+      doors.push(running);
     }
     return doors;
   }
 
   #index(): void {
     this.#byId = new Map(this.#doors.map((d) => [d.detector.id, d]));
+    for (const d of this.#doors) for (const x of d.derived ?? []) this.#byId.set(x.detector.id, d);
+    this.#rotating.index(this.#doors.flatMap((d) => d.derived ?? []));
   }
 
   #activeDetectorDoors(): DetectorDoor[] {
-    return this.#doors.filter((d) => !d.disabled && !d.rotating).map((d) => d.detector);
+    return this.#doors
+      .filter((d) => !d.disabled && !d.rotating)
+      .flatMap((d) => (d.derived ? d.derived.map((x) => x.detector) : [d.detector]));
   }
 
   #pushDoors(): void {

@@ -24,6 +24,7 @@ export type LogEvent =
   | 'reload'
   | 'reloadFailed'
   | 'otsExhausted'
+  | 'replayRefused'
   | 'capture'
   | 'addresses'
   | 'pidfile'

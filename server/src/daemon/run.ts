@@ -25,6 +25,7 @@ import {
   type KnockdConfig,
 } from '@knock/shared';
 import { loadConfig } from '../cli/check.js';
+import { openUsedStore } from '../rotating/state.js';
 import type { ServerOptions } from '../cli/options.js';
 import { Daemon } from './daemon.js';
 import { FileSink, Logger, streamSink, type LogSink } from './log.js';
@@ -208,6 +209,7 @@ async function startServer(
 
   try {
     const actions = await ports.createActions(config, log);
+    const usedStore = await openUsedStore(options.stateDir, log);
     daemon = new Daemon({
       configPath,
       config,
@@ -219,6 +221,7 @@ async function startServer(
       actions,
       ots: ports.ots,
       log,
+      usedStore,
       ...(options.lookup ? { lookup: new HostLookup() } : {}),
     });
     try {

@@ -15,6 +15,13 @@ import {
   type PortSpec,
   type TcpFlag,
 } from './types.js';
+import {
+  applyRotatingDirective,
+  finishRotatingDoor,
+  newRotatingDoor,
+  ROTATING_DIRECTIVES,
+  type RotatingDirective,
+} from './rotating-door.js';
 
 export interface ConfigParse {
   /** Best effort: every line that could be understood is applied, even when there are errors. */
@@ -51,6 +58,7 @@ export const DOOR_DIRECTIVES = [
   'Open_Ports',
   'Open_Timeout',
   'Ban',
+  ...ROTATING_DIRECTIVES,
 ] as const;
 
 /** Directives knockd 0.8 rejects: a config that uses one needs knock-server. */
@@ -60,6 +68,7 @@ export const EXTENSION_DIRECTIVES = [
   'Open_Ports',
   'Open_Timeout',
   'Ban',
+  ...ROTATING_DIRECTIVES,
 ] as const;
 
 /** knockd reads lines with fgets(…, PATH_MAX): a longer line is cut in two. */
@@ -783,6 +792,17 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         }
         return;
       }
+      default:
+        if ((ROTATING_DIRECTIVES as readonly string[]).includes(name))
+          applyRotatingDirective(
+            door.name,
+            (door.rotating ??= newRotatingDoor()),
+            name as RotatingDirective,
+            value,
+            line,
+            column,
+            error,
+          );
     }
   }
 
@@ -895,7 +915,16 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
   function finishDoor(state: DoorState): void {
     const door = state.door;
-    if (state.sequenceLine === undefined && state.otsLine === undefined) {
+    if (door.rotating)
+      finishRotatingDoor(
+        door.name,
+        door.line,
+        door.rotating,
+        state.sequenceLine ?? state.otsLine,
+        error,
+        warning,
+      );
+    else if (state.sequenceLine === undefined && state.otsLine === undefined) {
       error(
         'config.door.emptySequence',
         door.line,
@@ -1006,6 +1035,7 @@ export function extensionsUsed(config: KnockdConfig): string[] {
     if (door.openPorts !== undefined) used.add('Open_Ports');
     if (door.openTimeout !== undefined) used.add('Open_Timeout');
     if (door.ban !== undefined) used.add('Ban');
+    if (door.rotating !== undefined) used.add('Sequence_Secret (rotating sequences)');
   }
   return [...used];
 }

@@ -1,4 +1,5 @@
 import type { Knock, Protocol } from '../sequence.js';
+import type { RotatingDoor } from './rotating-door.js';
 
 /** knockd's six TCP flags, in the order knockd writes its BPF clauses. */
 export const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
@@ -60,6 +61,8 @@ export interface Door {
   openTimeout?: number;
   /** Extension: ban the knocker for this many seconds (0 = until flushed). */
   ban?: number;
+  /** Extension: a sequence derived from a shared secret and the clock (Sequence_Secret…). */
+  rotating?: RotatingDoor;
 }
 
 export interface Options {

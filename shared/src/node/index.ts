@@ -9,3 +9,4 @@ export * from './ots-file.js';
 export * from './profiles.js';
 export * from './knock-service.js';
 export * from './profile-store.js';
+export * from './rotating-secret.js';
