@@ -83,6 +83,8 @@ export interface CliDeps {
   relayStreams(): { input: Readable; output: Writable };
 
   loadTui(): Promise<TuiModule>;
+  /** The clock rotating profiles use (tests); default: the system's, moved by $KNOCK_CLOCK_OFFSET. */
+  now?: () => number;
 }
 
 export type { KnockProgress };

@@ -49,6 +49,8 @@ export interface KnockOutcome {
   knocks: Knock[];
   /** Set when a one-time sequence was used: how many are left in the file. */
   oneTime?: { file: string; remaining: number };
+  /** Rotating profile: what to say if the port stays closed (the clocks, most often). */
+  hint?: string;
 }
 
 /**
@@ -74,6 +76,24 @@ export async function knock(deps: CliDeps, request: KnockRequest): Promise<Knock
     const knocks = adjust(request.knocks);
     await send(knocks);
     return { addresses, knocks };
+  }
+  if (request.knocks === undefined && profile?.rotating !== undefined) {
+    // Loaded only for rotating profiles: derivation, secret file, the clock.
+    const shared = await import('@knock/shared/node');
+    const now = (deps.now ?? shared.clientClock(deps.env))();
+    const plan = await shared.rotatingKnocks(request.host, profile.rotating, addresses, now);
+    let knocks: Knock[] = [];
+    // The server expects the derived protocols: -u does not apply.
+    for (const group of plan.groups) {
+      knocks = group.knocks;
+      await deps.sendKnocks({
+        addresses: group.addresses,
+        knocks,
+        delayMs,
+        ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+      });
+    }
+    return { addresses, knocks, hint: shared.clockHint(profile.rotating, plan) };
   }
   if (profile?.sequence !== undefined && profile.sequence.length > 0) {
     const knocks = adjust(profile.sequence);
@@ -102,6 +122,7 @@ export function closedError(
   addresses: readonly string[],
   result: Exclude<VerifyResult, { state: 'open' }>,
   timeoutMs: number,
+  hint?: string,
 ): KnockError {
   const where =
     addresses.length === 1
@@ -113,7 +134,8 @@ export function closedError(
     `knocked ${host}, but ${where} is still closed after ${seconds(timeoutMs)} (${why})`,
     {
       exitCode: ExitCode.closed,
-      hint: 'check the sequence (and the one-time file), or wait longer with --timeout SECONDS',
+      hint:
+        hint ?? 'check the sequence (and the one-time file), or wait longer with --timeout SECONDS',
     },
   );
 }

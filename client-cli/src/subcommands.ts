@@ -8,6 +8,7 @@ import {
 } from '@knock/shared/core';
 import type { Knock } from '@knock/shared/core';
 import type { CliDeps, SubcommandFactory } from './deps.js';
+import type { ImportOptions } from './commands/import.js';
 import type { OtsGenerateOptions } from './commands/ots.js';
 import type { ProxyOptions } from './commands/proxy.js';
 import type { SshOptions } from './commands/ssh.js';
@@ -158,8 +159,23 @@ function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
     );
 }
 
+/** `knock import URI`: a profile from the knock:// URI of knock-server secret new. */
+function importCommand(deps: CliDeps, sub: SubcommandFactory) {
+  return sub('import')
+    .description(
+      'add a profile for a rotating door from the knock:// URI that knock-server secret new prints',
+    )
+    .argument('<uri>', "knock://HOST?door=…&secret=… (quote it: it holds '&')")
+    .option('-c, --config <file>', CONFIG_HELP)
+    .option('--force', 'replace the profile if the host has one')
+    .option('--inline', 'keep the secret in the profile file (default: a 0600 file of its own)')
+    .action(async (uri: string, options: ImportOptions) =>
+      (await import('./commands/import.js')).runImport(deps, uri, options),
+    );
+}
+
 /** Adds list, ots, ssh, proxy and ui to `program`, in the order `--help` lists them. */
 export function addSubcommands(program: Command, deps: CliDeps, sub: SubcommandFactory): void {
-  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand])
+  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand, importCommand])
     program.addCommand(make(deps, sub));
 }

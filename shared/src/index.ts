@@ -12,3 +12,5 @@ export * from './profile.js';
 export * from './profile-draft.js';
 export * from './ip-text.js';
 export * from './rotating.js';
+export * from './rotating-profile.js';
+export * from './rotating-profile-lines.js';

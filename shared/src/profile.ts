@@ -1,4 +1,6 @@
 import { formatSequence, type Knock } from './sequence.js';
+import type { ProfileRotating } from './rotating-profile.js';
+import { rotatingProfileLines } from './rotating-profile-lines.js';
 
 // The dependency-free half of profiles. parseProfiles (smol-toml + valibot) is exported from
 // @knock/shared/node, so that importing '@knock/shared' stays cheap for the client's start-up.
@@ -27,6 +29,8 @@ export interface Profile {
   delayMs: number;
   /** `verify_timeout_ms`: how long `--verify` waits for the port to open. */
   verifyTimeoutMs?: number;
+  /** Rotating sequences (`secret_file`/`secret`, `door`, …): instead of `sequence`. */
+  rotating?: ProfileRotating;
 }
 
 export const PROFILE_KEYS = [
@@ -36,6 +40,14 @@ export const PROFILE_KEYS = [
   'family',
   'delay_ms',
   'verify_timeout_ms',
+  // rotating sequences (ROTATING_PROFILE_KEYS)
+  'secret_file',
+  'secret',
+  'door',
+  'length',
+  'step',
+  'ports',
+  'protocols',
 ] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
@@ -67,6 +79,7 @@ export function serializeProfiles(profiles: readonly Profile[]): string {
         lines.push(`sequence = ${tomlString(formatSequence(p.sequence))}`);
       if (p.oneTimeSequences !== undefined)
         lines.push(`one_time_sequences = ${tomlString(p.oneTimeSequences)}`);
+      if (p.rotating !== undefined) lines.push(...rotatingProfileLines(p.rotating, tomlString));
       if (p.port !== undefined) lines.push(`port = ${p.port}`);
       lines.push(`family = ${tomlString(p.family)}`);
       lines.push(`delay_ms = ${p.delayMs}`);

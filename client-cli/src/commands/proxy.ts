@@ -39,6 +39,7 @@ export async function runProxy(
   const family = familyOf(options) ?? profile?.family ?? 'any';
   const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   let addresses: string[];
+  let hint: string | undefined;
   if (options.sequence !== undefined || profile !== undefined) {
     const outcome = await knock(deps, {
       host,
@@ -48,6 +49,7 @@ export async function runProxy(
       onEvent,
     });
     addresses = outcome.addresses;
+    hint = outcome.hint;
   } else addresses = await deps.resolveTargets(host, family);
 
   const result = await deps.verifyOpen({
@@ -62,7 +64,7 @@ export async function runProxy(
   if (result.state !== 'open' || result.socket === undefined)
     throw result.state === 'open'
       ? new Error('verifyOpen returned no socket')
-      : closedError(host, port, addresses, result, timeoutMs);
+      : closedError(host, port, addresses, result, timeoutMs, hint);
   const { input, output } = deps.relayStreams();
   try {
     await relay(result.socket, input, output);

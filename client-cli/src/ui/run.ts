@@ -67,6 +67,7 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
       sendKnocks: port('sendKnocks'),
       verifyOpen: port('verifyOpen'),
       takeOneTimeSequence: port('takeOneTimeSequence'),
+      now: deps.now ?? (shared ?? (await import('@knock/shared/node'))).clientClock(env),
     });
   const instance = render(createElement(App, { store, knocker }), {
     stdin,
@@ -80,4 +81,5 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
   return ExitCode.ok;
 }
 
-type SharedPorts = KnockPorts & Pick<TuiDeps, 'loadProfiles' | 'saveProfiles' | 'profilesPath'>;
+type SharedPorts = Omit<KnockPorts, 'now'> &
+  Pick<TuiDeps, 'loadProfiles' | 'saveProfiles' | 'profilesPath'>;

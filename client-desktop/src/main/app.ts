@@ -67,7 +67,9 @@ export async function startApp(
   app.on('window-all-closed', () => undefined);
 
   const store = options.store ?? profileFile(options.env);
-  const knocker = options.knocker ?? sharedNode.createKnockService(sharedNode);
+  const knocker =
+    options.knocker ??
+    sharedNode.createKnockService({ ...sharedNode, now: sharedNode.clientClock(options.env) });
 
   let tray: Electron.Tray | undefined;
   let window: Electron.BrowserWindow | undefined;

@@ -15,9 +15,10 @@ import {
 } from '@knock/shared';
 import { checkCommand, type CheckDeps } from './check.js';
 import { otsCommand, type OtsDeps } from './ots.js';
+import { secretCommand, type SecretDeps } from './secret.js';
 import { DEFAULT_MAX_ATTEMPTS, defaultServerOptions, type ServerOptions } from './options.js';
 
-export interface ProgramDeps extends CheckDeps, OtsDeps {
+export interface ProgramDeps extends CheckDeps, OtsDeps, SecretDeps {
   version: string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -172,6 +173,7 @@ export function createProgram(deps: ProgramDeps): Command {
 
   program.addCommand(checkCommand(deps));
   program.addCommand(otsCommand(deps));
+  program.addCommand(secretCommand(deps));
 
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
   applySeams(program, deps);

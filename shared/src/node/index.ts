@@ -10,3 +10,4 @@ export * from './profiles.js';
 export * from './knock-service.js';
 export * from './profile-store.js';
 export * from './rotating-secret.js';
+export * from './rotating-knock.js';

@@ -6,6 +6,7 @@ import type { takeOneTimeSequence } from './ots-file.js';
 import type { verifyOpen } from './probe.js';
 import type { resolveTargets } from './resolve.js';
 import type { sendKnocks } from './sender.js';
+import { clockHint, rotatingKnocks, type RotatingKnocks } from './rotating-knock.js';
 
 /**
  * What a UI sees of a knock while it runs: the TUI turns these into its live status
@@ -43,6 +44,8 @@ export interface KnockPorts {
   sendKnocks: typeof sendKnocks;
   verifyOpen: typeof verifyOpen;
   takeOneTimeSequence: typeof takeOneTimeSequence;
+  /** The clock rotating profiles derive their sequence from (default Date.now). */
+  now?: () => number;
 }
 
 /** How long to wait for the port after the last knock when the profile does not say. */
@@ -64,10 +67,10 @@ export function createKnockService(ports: KnockPorts): KnockService {
       try {
         const addresses = await ports.resolveTargets(profile.host, profile.family);
         onProgress({ type: 'resolved', addresses });
-        const send = async (knocks: Knock[]): Promise<void> => {
+        const send = async (knocks: Knock[], to = addresses): Promise<void> => {
           let sent = 0;
           await ports.sendKnocks({
-            addresses,
+            addresses: to,
             knocks,
             delayMs: profile.delayMs,
             onEvent: (event) => {
@@ -91,7 +94,16 @@ export function createKnockService(ports: KnockPorts): KnockService {
             },
           });
         };
-        if (profile.sequence && profile.sequence.length > 0) {
+        let rotating: RotatingKnocks | undefined;
+        if (profile.rotating) {
+          rotating = await rotatingKnocks(
+            profile.host,
+            profile.rotating,
+            addresses,
+            (ports.now ?? Date.now)(),
+          );
+          for (const group of rotating.groups) await send(group.knocks, group.addresses);
+        } else if (profile.sequence && profile.sequence.length > 0) {
           await send(profile.sequence);
         } else if (profile.oneTimeSequences) {
           await ports.takeOneTimeSequence(profile.oneTimeSequences, send);
@@ -102,7 +114,10 @@ export function createKnockService(ports: KnockPorts): KnockService {
           });
         }
         if (profile.port === undefined) return { status: 'sent', addresses };
-        return await verify(ports, profile, profile.port, addresses, onProgress);
+        const outcome = await verify(ports, profile, profile.port, addresses, onProgress);
+        if (outcome.status === 'closed' && profile.rotating && rotating)
+          outcome.reason = `${outcome.reason}; ${clockHint(profile.rotating, rotating)}`;
+        return outcome;
       } catch (error) {
         const { text, exitCode } = describeError(error);
         return { status: 'failed', reason: text, exitCode };

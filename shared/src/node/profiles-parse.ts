@@ -9,6 +9,7 @@ import {
   type ProfileKey,
 } from '../profile.js';
 import { parseSequence, type Knock } from '../sequence.js';
+import { ROTATING_KEY_RULES, rotatingFromValues } from './rotating-profile-parse.js';
 
 // Pure (no I/O): exported from @knock/shared/node only so that smol-toml and valibot load
 // when profiles are needed, not with every import of '@knock/shared'.
@@ -60,6 +61,7 @@ const KEY_RULES: Record<
     expected: `milliseconds from 1 to ${MAX_VERIFY_TIMEOUT_MS}`,
     example: 'verify_timeout_ms = 5000',
   },
+  ...ROTATING_KEY_RULES,
 };
 
 function describeValue(value: unknown): string {
@@ -281,7 +283,20 @@ export function parseProfiles(text: string, file?: string): ProfilesParse {
 
     const hasSequence = 'sequence' in values;
     const hasOts = 'one_time_sequences' in values;
-    if (hasSequence === hasOts) {
+    const rotating = ok ? rotatingFromValues(values) : undefined;
+    for (const p of rotating?.problems ?? []) {
+      keyError('profile.rotating', p.key, `${table} ${p.message}`, p.hint);
+      ok = false;
+    }
+    if (rotating && (hasSequence || hasOts)) {
+      keyError(
+        'profile.bothSequences',
+        hasSequence ? 'sequence' : 'one_time_sequences',
+        `${table} has both ${hasSequence ? 'sequence' : 'one_time_sequences'} and a rotating secret`,
+        'keep one of them',
+      );
+      ok = false;
+    } else if (!rotating && hasSequence === hasOts) {
       report(
         hasSequence ? 'profile.bothSequences' : 'profile.noSequence',
         hasSequence ? (at('one_time_sequences')?.line ?? headerLine) : headerLine,
@@ -329,6 +344,7 @@ export function parseProfiles(text: string, file?: string): ProfilesParse {
     if (typeof values.one_time_sequences === 'string')
       profile.oneTimeSequences = values.one_time_sequences;
     if (typeof values.port === 'number') profile.port = values.port;
+    if (rotating?.rotating) profile.rotating = rotating.rotating;
     if (typeof values.verify_timeout_ms === 'number')
       profile.verifyTimeoutMs = values.verify_timeout_ms;
     profiles.push(profile);

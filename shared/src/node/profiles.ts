@@ -78,11 +78,15 @@ export async function loadProfiles(
     path,
     exists: true,
     warnings: issues,
-    profiles: profiles.map((p) =>
-      p.oneTimeSequences === undefined
-        ? p
-        : { ...p, oneTimeSequences: expandHome(p.oneTimeSequences, dir) },
-    ),
+    profiles: profiles.map((p) => {
+      const q =
+        p.oneTimeSequences === undefined
+          ? p
+          : { ...p, oneTimeSequences: expandHome(p.oneTimeSequences, dir) };
+      return q.rotating?.secretFile === undefined
+        ? q
+        : { ...q, rotating: { ...q.rotating, secretFile: expandHome(q.rotating.secretFile, dir) } };
+    }),
   };
 }
 

@@ -1,0 +1,100 @@
+/**
+ * Knocking a rotating profile: the sequence of the current step, derived per address
+ * family (a dual-stack host gets its IPv4 sequence on its IPv4 addresses and its IPv6
+ * sequence on the others), from the profile's secret. One function for the command line,
+ * the TUI and the tray; the clock is injected.
+ */
+import { isIPv6 } from 'node:net';
+import { KnockError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+import { deriveSequence, parseSecret, ROTATING_DEFAULTS, stepAt } from '../rotating.js';
+import { profileSpec, type ProfileRotating } from '../rotating-profile.js';
+import type { Knock } from '../sequence.js';
+import { readSecretFile } from './rotating-secret.js';
+
+/**
+ * The environment variable that moves the client's clock, in seconds (e.g. `-29`): for
+ * tests, and for a machine whose clock is off and cannot be fixed right now.
+ */
+export const CLOCK_OFFSET_ENV = 'KNOCK_CLOCK_OFFSET';
+
+/** The clock the clients use: the system's, moved by $KNOCK_CLOCK_OFFSET seconds. */
+export function clientClock(env: NodeJS.ProcessEnv = process.env): () => number {
+  const text = env[CLOCK_OFFSET_ENV];
+  if (text === undefined || text.trim() === '') return Date.now;
+  const seconds = Number(text);
+  // Told when a rotating profile knocks (a tray app must not fail to start over it).
+  if (!Number.isFinite(seconds))
+    return () => {
+      throw new KnockError(
+        'knock.clockOffset',
+        `${CLOCK_OFFSET_ENV}=${text} is not a number of seconds`,
+        { exitCode: ExitCode.usage, hint: `unset it, or write e.g. ${CLOCK_OFFSET_ENV}=-30` },
+      );
+    };
+  return () => Date.now() + seconds * 1000;
+}
+
+/** The profile's secret: inline, or from its file (refused when others can read it). */
+export async function profileSecret(host: string, rotating: ProfileRotating): Promise<Uint8Array> {
+  if (rotating.secret !== undefined) {
+    const parsed = parseSecret(rotating.secret);
+    if (parsed.secret) return parsed.secret;
+    throw new KnockError('profile.secret', `the profile for "${host}": secret: ${parsed.problem}`, {
+      exitCode: ExitCode.config,
+      hint: 'copy the secret again from knock-server secret new, or import its knock:// URI',
+    });
+  }
+  const path = rotating.secretFile ?? '';
+  const read = await readSecretFile(path);
+  if (read.secret) return read.secret;
+  throw new KnockError(
+    'profile.secretFile',
+    `the profile for "${host}": the secret file ${path} ${read.problem ?? ''}`,
+    { exitCode: ExitCode.config, ...(read.hint !== undefined ? { hint: read.hint } : {}) },
+  );
+}
+
+export interface RotatingKnocks {
+  /** The step knocked (of the client's clock). */
+  step: number;
+  /** The client's clock when the sequence was chosen (ms). */
+  now: number;
+  /** Addresses grouped by family, each with its own sequence. */
+  groups: { family: 4 | 6; addresses: string[]; knocks: Knock[] }[];
+}
+
+/** The sequences to knock now on `addresses`. */
+export async function rotatingKnocks(
+  host: string,
+  rotating: ProfileRotating,
+  addresses: readonly string[],
+  now: number,
+): Promise<RotatingKnocks> {
+  const spec = profileSpec(rotating, await profileSecret(host, rotating));
+  const step = stepAt(now, rotating.step);
+  const groups: RotatingKnocks['groups'] = [];
+  for (const family of [4, 6] as const) {
+    const list = addresses.filter((a) => (family === 6) === isIPv6(a.split('%')[0] ?? a));
+    if (list.length > 0)
+      groups.push({ family, addresses: list, knocks: deriveSequence(spec, family, step) });
+  }
+  return { step, now, groups };
+}
+
+/**
+ * What to tell the user when a rotating knock did not open the port: the usual cause is
+ * a clock more than the server's skew (by default one step) away from the server's.
+ */
+export function clockHint(rotating: ProfileRotating, knocked: RotatingKnocks): string {
+  const window = rotating.step * ROTATING_DEFAULTS.skew;
+  const clock = new Date(knocked.now)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+  return (
+    `this is a rotating door (step ${knocked.step}, ${rotating.step} s per step): it opens only if ` +
+    `this computer's clock (${clock}) is within about ${window} s of the server's ` +
+    `(by default); check both clocks (timedatectl; an NTP client), then the secret, door and ports of the profile`
+  );
+}
