@@ -20,7 +20,7 @@ const LABELS: Record<DraftField, string> = {
 
 const PLACEHOLDERS: Partial<Record<DraftField, string>> = {
   host: 'ssh.example.org',
-  sequence: '7000,8000:udp,9000',
+  sequence: '7000,8000:udp,9000, or paste a knock:// URI',
   oneTimeSequences: 'instead of a sequence: path to a one-time-sequence file',
   port: 'empty: do not verify',
 };
