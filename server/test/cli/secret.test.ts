@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
@@ -156,5 +164,23 @@ describe('knock-server secret rotate', () => {
     const r = await run('secret', 'rotate', 'ssh', '--file', join(dir, 'none'));
     expect(r.code).not.toBe(0);
     expect(r.message).toMatch(/cannot rotate .*none: it does not exist/);
+  });
+});
+
+describe('knock-server check with rotating doors', () => {
+  it('accepts a good door, and names the door and line of a loose secret file', async () => {
+    const file = join(dir, 'ssh.secret');
+    await run('secret', 'new', 'ssh', '--file', file, '--no-qr');
+    const conf = join(dir, 'knockd.conf');
+    writeFileSync(conf, `[ssh]\n  Sequence_Secret_File = ${file}\n  Open_Ports = 22/tcp\n`);
+    const ok = await run('check', '-c', conf);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('OK, 1 door');
+    chmodSync(file, 0o644);
+    const loose = await run('check', '-c', conf);
+    expect(loose.code).not.toBe(0);
+    expect(loose.out).toContain(
+      `${conf}:2: error: door 'ssh': Sequence_Secret_File: the secret file ${file} is readable or writable by others (mode 0644)`,
+    );
   });
 });

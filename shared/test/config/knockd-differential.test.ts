@@ -243,6 +243,10 @@ const extensions: [string, string][] = [
   ['Ban', '[d]\nsequence = 1\nban = 3600\n'],
   ['Firewall', '[options]\nfirewall = nftables\n[d]\nsequence = 1\n'],
   ['Trusted_File', '[options]\ntrusted_file = /etc/knockd.trusted\n[d]\nsequence = 1\n'],
+  [
+    'Sequence_Secret (rotating sequences)',
+    '[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_length = 4\nsequence_step = 30\nsequence_ports = 10000-65000\nsequence_skew = 1\n',
+  ],
 ];
 
 describe.skipIf(reason !== undefined)(
