@@ -8,7 +8,7 @@
 #
 #   npm run bench                 # full run (several minutes per daemon)
 #   npm run bench -- --quick      # the harness's quick mode (about a minute)
-#   npm run bench -- --only client|flood|latency
+#   npm run bench -- --only client|flood|latency|million|rotating
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
@@ -46,6 +46,13 @@ if [ "$ONLY" = all ] || [ "$ONLY" = client ]; then
   echo "== knock proxy relay: ssh with ProxyCommand 'knock proxy %h %p' against 'nc %h %p', 3 runs each"
   proxy_size=256; [ ${#QUICK[@]} -gt 0 ] && proxy_size=64
   bash "$ROOT/scripts/bench-proxy.sh" --runs 3 --size "$proxy_size"
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = rotating ]; then
+  echo "== rotating: a rotating door against a fixed door (flood to random ports of the range, flood to the doors' ports, latency)"
+  rot=(); [ ${#QUICK[@]} -gt 0 ] && rot=(--packets 50000 --runs 5)
+  bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only flood
+  bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only flood --hits
+  bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only latency
 fi
 bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
 if [ "$ONLY" = all ] || [ "$ONLY" = million ]; then

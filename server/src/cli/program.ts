@@ -90,6 +90,8 @@ Examples:
   knock-server -d -c /etc/knockd.conf    run in the background (pidfile /var/run/knockd.pid)
   knock-server check -c knockd.conf      validate a config; every problem with file:line:col
   knock-server ots generate --count 50 --length 3 /etc/knockd/ssh.ots
+  knock-server secret new ssh --host ssh.example.org --port 22
+                                         a rotating door: secret file, door lines, knock:// URI
 
 Config: ${DEFAULT_CONFIG_FILE} unless -c; any knockd 0.8 config works unchanged.
   In [options], LogFile and PidFile override -g and -p (as in knockd); -i overrides Interface.

@@ -598,6 +598,8 @@ export class Daemon {
         tcpFlags: d.tcpFlags,
         name: d.name,
         ...(d.target !== undefined ? { target: d.target } : {}),
+        // A rotating door's derived sequence is watched over its own family only.
+        ...this.#rotating.filterFamily(d.id),
       })),
       this.#local,
       { ipv4Only: this.#deps.ipv4Only },

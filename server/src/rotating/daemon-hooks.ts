@@ -56,6 +56,12 @@ export class RotatingDoors {
     return this.#byId.get(id);
   }
 
+  /** `{ family }` for the capture filter when `id` is a derived door, else nothing. */
+  filterFamily(id: number): { family?: 4 | 6 } {
+    const derived = this.#byId.get(id);
+    return derived === undefined ? {} : { family: derived.family };
+  }
+
   /** Arms the timer for the next plan change of any of `doors` (none: no timer). */
   arm(doors: readonly Door[]): void {
     this.#timer?.cancel();

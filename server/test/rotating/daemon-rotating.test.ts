@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveSequence, parseConfig, parseSecret, rotatingSpec, stepAt } from '@knock/shared';
+import type { FilterDoor } from '../../src/capture/filter.js';
 import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { FileUsedStore, type UsedSequenceStore } from '../../src/rotating/used-store.js';
 import {
@@ -166,6 +167,23 @@ describe('rotating doors in the daemon', () => {
     await t.clock.advance(10_000);
     const later = t.capture.source.filters.at(-1)!;
     for (const p of ports(step)) expect(later).not.toContain(`${p}/tcp`);
+  });
+
+  it('hands the capture filter each derived sequence with its family', async () => {
+    const t = setup(door('Sequence_Skew = 0'));
+    t.clock.time = (Math.floor(t.clock.time / 30_000) + 1) * 30_000 + 20_000;
+    const seen: FilterDoor[][] = [];
+    const original = t.capture.buildFilter;
+    t.capture.buildFilter = (doors, local, options) => {
+      seen.push(doors);
+      return original(doors, local, options);
+    };
+    await t.daemon.start();
+    const doors = seen.at(-1)!;
+    expect(doors.map((d) => [d.family, d.knocks.map((k) => k.port)])).toEqual([
+      [4, t.sequence(4)],
+      [6, t.sequence(6)],
+    ]);
   });
 
   it('a knock in progress across a step boundary still completes (even with Sequence_Skew = 0)', async () => {
