@@ -23,11 +23,18 @@ export interface RotatingDeps {
 
 /** Timers longer than this are re-armed in pieces (setTimeout's limit is ~24.8 days). */
 const MAX_TIMER_MS = 3_600_000;
+/**
+ * A used sequence leaves the detector and the filter this long after it opened, so that
+ * re-planning (a new capture filter) does not compete with the door's command for the
+ * CPU. Meanwhile a replay may complete, and the store refuses it.
+ */
+const REPLAN_AFTER_OPEN_MS = 20;
 
 export class RotatingDoors {
   readonly #deps: RotatingDeps;
   #byId = new Map<number, DerivedDoor>();
   #timer: Timer | undefined;
+  #afterOpen: Timer | undefined;
   #stopped = false;
   readonly #claims = new Set<Promise<unknown>>();
 
@@ -135,7 +142,7 @@ export class RotatingDoors {
     }
     if (typeof claimed === 'boolean') {
       decide(claimed);
-      this.#deps.replan();
+      this.#replanSoon();
       return;
     }
     const pending = claimed
@@ -144,15 +151,26 @@ export class RotatingDoors {
       )
       .finally(() => {
         this.#claims.delete(pending);
-        this.#deps.replan();
+        this.#replanSoon();
       });
     this.#claims.add(pending);
+  }
+
+  /** One re-plan shortly after opens (a burst of them shares it). */
+  #replanSoon(): void {
+    if (this.#afterOpen !== undefined || this.#stopped) return;
+    this.#afterOpen = this.#deps.clock.setTimer(() => {
+      this.#afterOpen = undefined;
+      this.#deps.replan();
+    }, REPLAN_AFTER_OPEN_MS);
   }
 
   stop(): void {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#afterOpen?.cancel();
+    this.#afterOpen = undefined;
   }
 
   /** Waits for claims in flight and for the store's writes. */

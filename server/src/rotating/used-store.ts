@@ -87,6 +87,11 @@ interface StateFile {
  */
 export class FileUsedStore extends MemoryUsedStore {
   readonly path: string;
+  /**
+   * Milliseconds between a claim and its write: the door's command starts first (an
+   * fsync right then holds up the command's own file writes on a busy disk: +4 ms).
+   */
+  static WRITE_DELAY_MS = 20;
   #writing: Promise<void> | undefined;
   #dirty = false;
   #onError: (error: Error) => void;
@@ -151,6 +156,7 @@ export class FileUsedStore extends MemoryUsedStore {
   }
 
   async #drain(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, FileUsedStore.WRITE_DELAY_MS));
     try {
       while (this.#dirty) {
         this.#dirty = false;
