@@ -5,7 +5,14 @@ import { runKnock } from './commands/knock.js';
  * First words that commander reads as a subcommand: createProgram's. (It adds no implicit
  * `help` command to a program that has an action: `knock help` knocks a host named help.)
  */
-export const SUBCOMMAND_NAMES: ReadonlySet<string> = new Set(['list', 'ots', 'ssh', 'proxy', 'ui']);
+export const SUBCOMMAND_NAMES: ReadonlySet<string> = new Set([
+  'list',
+  'ots',
+  'ssh',
+  'proxy',
+  'ui',
+  'import',
+]);
 
 /**
  * A plain `knock HOST [PORT…]`: no word starts with '-' (no option, no `--`) and the

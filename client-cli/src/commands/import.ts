@@ -73,6 +73,6 @@ export async function runImport(
   deps.stdout.write(
     `${existing ? 'replaced' : 'added'} the profile for ${host} in ${file.path} (rotating door ${rotating.door}${
       options.inline ? '' : `, secret in ${profile.rotating?.secretFile ?? ''}`
-    })\nknock it with: knock ${host}${port !== undefined ? ' --verify' : ''}\n`,
+    })\nknock it with: knock ${port !== undefined ? '--verify ' : ''}${host}\n`,
   );
 }
