@@ -18,6 +18,7 @@
  */
 import {
   checkRotating,
+  formatSecret,
   parsePortRange,
   parseSecret,
   ROTATING_DEFAULTS,
@@ -299,4 +300,31 @@ export function finishRotatingDoor(
       `${where}: Sequence_Step × (2 × Sequence_Skew + 1) accepts each sequence for more than a day`,
       'a shorter step or a smaller skew narrows the window in which a sniffed but unused knock works',
     );
+}
+
+/**
+ * The directives that write `rotating` back (serializeConfig): the secret file, or the
+ * secret inline when there is none; the settings that differ from the defaults.
+ */
+export function rotatingDirectives(rotating: RotatingDoor): [RotatingDirective, string][] {
+  const out: [RotatingDirective, string][] = [];
+  if (rotating.secretFile !== undefined) out.push(['Sequence_Secret_File', rotating.secretFile]);
+  else if (rotating.secret !== undefined)
+    out.push(['Sequence_Secret', formatSecret(rotating.secret)]);
+  if (rotating.length !== ROTATING_DEFAULTS.length)
+    out.push(['Sequence_Length', String(rotating.length)]);
+  if (rotating.step !== ROTATING_DEFAULTS.step) out.push(['Sequence_Step', String(rotating.step)]);
+  if (rotating.low !== ROTATING_DEFAULTS.low || rotating.high !== ROTATING_DEFAULTS.high)
+    out.push(['Sequence_Ports', `${rotating.low}-${rotating.high}`]);
+  if (rotating.skew !== ROTATING_DEFAULTS.skew) out.push(['Sequence_Skew', String(rotating.skew)]);
+  if (rotating.protocols !== ROTATING_DEFAULTS.protocols)
+    out.push(['Sequence_Protocols', rotating.protocols]);
+  if (rotating.previousFile !== undefined)
+    out.push(['Sequence_Secret_Previous_File', rotating.previousFile]);
+  if (rotating.previousUntil !== undefined)
+    out.push([
+      'Sequence_Secret_Previous_Until',
+      new Date(rotating.previousUntil).toISOString().replace('.000Z', 'Z'),
+    ]);
+  return out;
 }

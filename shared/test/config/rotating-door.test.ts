@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { extensionsUsed, formatIssue, parseConfig, ROTATING_DEFAULTS } from '@knock/shared';
+import {
+  extensionsUsed,
+  formatIssue,
+  parseConfig,
+  ROTATING_DEFAULTS,
+  serializeConfig,
+} from '@knock/shared';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const rotating = (lines: string) => `[ssh]\n  Sequence_Secret = ${SECRET}\n${lines}\n`;
@@ -140,5 +146,18 @@ describe('knockd.conf: rotating doors', () => {
     expect(problems(rotating('')).filter((p) => p.code === 'config.door.emptySequence')).toEqual(
       [],
     );
+  });
+});
+
+describe('serializeConfig: rotating doors', () => {
+  it('writes the directives back, and they read the same', () => {
+    const text = `[ssh]\n  Sequence_Secret = ${SECRET}\n  Sequence_Length = 6\n  Sequence_Ports = 20000-29999\n  Sequence_Skew = 2\n  Sequence_Protocols = udp\n  Sequence_Secret_Previous_File = /etc/old\n  Sequence_Secret_Previous_Until = 2026-12-31T12:00:00Z\n  Open_Ports = 22/tcp\n[web]\n  Sequence_Secret_File = /etc/web.secret\n  Sequence_Step = 60\n`;
+    const first = parseConfig(text);
+    expect(first.issues).toEqual([]);
+    const again = parseConfig(serializeConfig(first.config));
+    expect(again.issues).toEqual([]);
+    const strip = (c: typeof first.config) =>
+      c.doors.map((d) => ({ ...d, line: 0, rotating: { ...d.rotating, lines: {} } }));
+    expect(strip(again.config)).toEqual(strip(first.config));
   });
 });
