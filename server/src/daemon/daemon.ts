@@ -405,6 +405,7 @@ export class Daemon {
             host,
             door,
             stage: action.stage,
+            step: derived?.step,
           });
           break;
         case 'open': {
@@ -442,6 +443,7 @@ export class Daemon {
             host,
             door,
             stage: action.stage,
+            step: derived?.step,
           });
           break;
         case 'reset':

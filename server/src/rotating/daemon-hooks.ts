@@ -106,6 +106,7 @@ export class RotatingDoors {
         msg: `${who}: ${door}: sequence of ${what} knocked over IPv${family}: not opening`,
         src,
         door,
+        step: derived.step,
       });
       return;
     }
@@ -117,6 +118,7 @@ export class RotatingDoors {
           msg: `${who}: ${door}: sequence of ${what} already used: replay refused`,
           src,
           door,
+          step: derived.step,
         });
         return;
       }
@@ -126,6 +128,7 @@ export class RotatingDoors {
         msg: `${who}: ${door}: OPEN SESAME (${what})`,
         src,
         door,
+        step: derived.step,
       });
       if (log.debugEnabled)
         log.debug(

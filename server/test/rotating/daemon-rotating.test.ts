@@ -274,3 +274,44 @@ describe('rotating doors in the daemon', () => {
     expect(t.clock.pending).toBe(0);
   });
 });
+
+describe('rotating doors in JSON log lines', () => {
+  it('carry the step as a field', async () => {
+    const memory = new MemoryLog();
+    const clock = new FakeClock();
+    const capture = new FakeCapture();
+    const daemon = new Daemon({
+      configPath: '/etc/knockd.conf',
+      config: config(door()),
+      loadConfig: () => Promise.resolve(parseConfig(door())),
+      interfaces: ['vs0'],
+      ipv4Only: false,
+      maxAttempts: 100,
+      capture,
+      actions: new FakeActions(),
+      ots: new FakeOts(),
+      log: memory.logger(),
+      clock,
+    });
+    await daemon.start();
+    const step = stepAt(clock.now(), 30);
+    const ports = deriveSequence(
+      rotatingSpec('ssh', config(door()).doors[0]!.rotating!, parseSecret(SECRET).secret!),
+      4,
+      step,
+    ).map((k) => k.port);
+    for (const port of ports) capture.source.emit(knock(clock, '192.0.2.1', port));
+    const lines = memory
+      .file('json')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; step?: number });
+    expect(lines.filter((l) => l.event === 'stage').map((l) => l.step)).toEqual([
+      step,
+      step,
+      step,
+      step,
+    ]);
+    expect(lines.find((l) => l.event === 'open')?.step).toBe(step);
+  });
+});
