@@ -38,6 +38,13 @@ describe('secret files', () => {
     },
   );
 
+  it('a path that cannot be read as a file (a directory) is an error naming the door and line', async () => {
+    const { text } = await check(dir);
+    expect(text).toMatch(
+      /^k\.conf:3: error: door 'ssh': Sequence_Secret_File: the secret file .* is not a regular file/,
+    );
+  });
+
   it('a missing file is an error naming the door and line', async () => {
     const { text } = await check(join(dir, 'nope.secret'));
     expect(text).toMatch(
