@@ -67,7 +67,14 @@ export function createKnockService(ports: KnockPorts): KnockService {
       try {
         const addresses = await ports.resolveTargets(profile.host, profile.family);
         onProgress({ type: 'resolved', addresses });
-        const send = async (knocks: Knock[], to = addresses): Promise<void> => {
+        // A rotating profile sends one sequence per address family: its knocks are
+        // numbered on from one family to the next (`offset` of `total`).
+        const send = async (
+          knocks: Knock[],
+          to = addresses,
+          offset = 0,
+          total = knocks.length,
+        ): Promise<void> => {
           let sent = 0;
           await ports.sendKnocks({
             addresses: to,
@@ -88,8 +95,8 @@ export function createKnockService(ports: KnockPorts): KnockService {
               onProgress({
                 type: 'sent',
                 knock: event.knock,
-                index: event.index,
-                total: event.count,
+                index: offset + event.index,
+                total,
               });
             },
           });
@@ -102,7 +109,12 @@ export function createKnockService(ports: KnockPorts): KnockService {
             addresses,
             (ports.now ?? Date.now)(),
           );
-          for (const group of rotating.groups) await send(group.knocks, group.addresses);
+          const total = rotating.groups.reduce((n, g) => n + g.knocks.length, 0);
+          let offset = 0;
+          for (const group of rotating.groups) {
+            await send(group.knocks, group.addresses, offset, total);
+            offset += group.knocks.length;
+          }
         } else if (profile.sequence && profile.sequence.length > 0) {
           await send(profile.sequence);
         } else if (profile.oneTimeSequences) {

@@ -52,8 +52,12 @@ function ports(now: number, open = true) {
   const sends: { addresses: string[]; knocks: readonly Knock[] }[] = [];
   const p: KnockPorts = {
     resolveTargets: () => Promise.resolve(['192.0.2.2', '2001:db8::2']),
-    sendKnocks: ({ addresses, knocks }) => {
+    sendKnocks: ({ addresses, knocks, onEvent }) => {
       sends.push({ addresses: [...addresses], knocks });
+      for (const address of addresses)
+        knocks.forEach((knock, index) =>
+          onEvent?.({ type: 'knock', address, knock, index, count: knocks.length }),
+        );
       return Promise.resolve();
     },
     verifyOpen: () =>
@@ -71,8 +75,13 @@ describe('the knock service with a rotating profile (TUI, tray)', () => {
     const now = 1_765_000_000_000;
     const step = Math.floor(now / 30_000);
     const { p, sends } = ports(now);
-    const outcome = await createKnockService(p).knock(profile(), () => undefined);
+    const progress: string[] = [];
+    const outcome = await createKnockService(p).knock(profile(), (e) => {
+      if (e.type === 'sent') progress.push(`${e.index + 1}/${e.total}`);
+    });
     expect(outcome.status).toBe('open');
+    // Each family's sequence, numbered on: the UIs show 8 knocks, not 4 twice.
+    expect(progress).toEqual(['1/8', '2/8', '3/8', '4/8', '5/8', '6/8', '7/8', '8/8']);
     expect(sends).toEqual([
       { addresses: ['192.0.2.2'], knocks: expected(4, step) },
       { addresses: ['2001:db8::2'], knocks: expected(6, step) },
