@@ -30,6 +30,7 @@ import {
 import { startListener } from '../e2e/lab-services.js';
 
 const CLOCK_PORT = 9023;
+const PROXY_PORT = 9024;
 const FAST_STEP = 6;
 
 describe.skipIf(netnsSkipReason !== undefined)(
@@ -116,6 +117,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
           .secret ?? [],
       );
       writeSecret('clock');
+      writeSecret('proxy');
       writeSecret('fast');
       writeSecret('tight');
       writeSecret('grace-old');
@@ -128,7 +130,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
       writeFileSync(
         join(hostsDir, 'hosts'),
         [
-          `${lab.server4} ssh.rot clock.rot fast.rot grace-old.rot grace-new.rot`,
+          `${lab.server4} ssh.rot clock.rot fast.rot grace-old.rot grace-new.rot proxy.rot`,
           `${lab.server6} ssh.rot`,
           '',
         ].join('\n'),
@@ -151,6 +153,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
         [
           profile('ssh.rot', 'ssh', clientCopy('ssh')),
           profile('clock.rot', 'clock', clientCopy('clock'), [`port = ${CLOCK_PORT}`]),
+          profile('proxy.rot', 'proxy', clientCopy('proxy'), [`port = ${PROXY_PORT}`]),
           profile('fast.rot', 'fast', clientCopy('fast'), [`step = ${FAST_STEP}`]),
           profile('grace-old.rot', 'grace', clientCopy('grace-old')),
           profile('grace-new.rot', 'grace', clientCopy('grace')),
@@ -172,6 +175,12 @@ describe.skipIf(netnsSkipReason !== undefined)(
   Sequence_Secret_File = ${work.file('clock.secret')}
   Seq_Timeout          = 10
   Open_Ports           = ${CLOCK_PORT}/tcp
+  Open_Timeout         = 60
+
+[proxy]
+  Sequence_Secret_File = ${work.file('proxy.secret')}
+  Seq_Timeout          = 10
+  Open_Ports           = ${PROXY_PORT}/tcp
   Open_Timeout         = 60
 
 [fast]
@@ -197,7 +206,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
       );
       const checked = await lab.server.exec([process.execPath, SERVER_BIN, 'check', '-c', conf]);
       expect(checked.code, checked.stdout + checked.stderr).toBe(0);
-      listener = await startListener(lab.server, [CLOCK_PORT]);
+      listener = await startListener(lab.server, [CLOCK_PORT, PROXY_PORT]);
       await start();
     }, 90_000);
 
@@ -293,6 +302,19 @@ describe.skipIf(netnsSkipReason !== undefined)(
       expect(early.code, early.stderr).toBe(0);
       expect(early.stdout).toContain(`port ${CLOCK_PORT} is open`);
       expect(fired().slice(before)).toEqual([]);
+    }, 30_000);
+
+    it('knock proxy (an ssh ProxyCommand) knocks the rotating sequence, then relays', async () => {
+      // Closed before: knock-server's table drops it.
+      const closed = await lab.client.exec(
+        ['bash', '-c', `timeout 2 bash -c 'exec 3<>/dev/tcp/${lab.server4}/${PROXY_PORT}'`],
+        { timeoutMs: 5000 },
+      );
+      expect(closed.code).not.toBe(0);
+      const relayed = await knock(['proxy', 'proxy.rot', String(PROXY_PORT)]);
+      expect(relayed.code, relayed.stderr).toBe(0);
+      expect(relayed.stdout).toBe('hello\n');
+      await daemon.line(/^192\.0\.2\.1: proxy: OPEN SESAME \(step \d+, IPv4\)$/);
     }, 30_000);
 
     it('a knock in progress across a step boundary completes (Sequence_Skew = 0)', async () => {
