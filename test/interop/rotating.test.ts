@@ -4,7 +4,8 @@
  * a captured knock replayed with tcpreplay (same source) or hping3 (another source), in
  * the same step and the next one, opens nothing; neither after a SIGHUP or a restart; a
  * client clock 29 s off opens, 91 s off does not and says so; a knock in progress
- * across a step boundary completes; a previous secret works until its grace period ends.
+ * across a step boundary completes; a previous secret works until its grace period ends;
+ * `knock proxy` and `knock ssh` (a real sshd behind knock-server's firewall) knock it too.
  * The client's clock is moved with KNOCK_CLOCK_OFFSET (README, "Rotating sequences").
  */
 import { type ChildProcess } from 'node:child_process';
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveSequence, ROTATING_DEFAULTS, stepAt, type RotatingSpec } from '@knock/shared';
 import { secretFileText } from '@knock/shared/node';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { ensureBuilt, knockIn } from '../client/lab-tools.js';
+import { ensureBuilt, knockBin, knockIn } from '../client/lab-tools.js';
 import {
   buildServer,
   play,
@@ -27,7 +28,7 @@ import {
   Workdir,
   type RunningDaemon,
 } from '../server/daemon-helpers.js';
-import { startListener } from '../e2e/lab-services.js';
+import { startListener, startSshd, type Sshd } from '../e2e/lab-services.js';
 
 const CLOCK_PORT = 9023;
 const PROXY_PORT = 9024;
@@ -40,6 +41,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
     let work: Workdir;
     let daemon: RunningDaemon;
     let listener: ChildProcess | undefined;
+    let sshd: Sshd | undefined;
     let env: NodeJS.ProcessEnv;
     let conf: string;
     let graceUntil: number;
@@ -118,6 +120,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
       );
       writeSecret('clock');
       writeSecret('proxy');
+      writeSecret('sshd');
       writeSecret('fast');
       writeSecret('tight');
       writeSecret('grace-old');
@@ -130,7 +133,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
       writeFileSync(
         join(hostsDir, 'hosts'),
         [
-          `${lab.server4} ssh.rot clock.rot fast.rot grace-old.rot grace-new.rot proxy.rot`,
+          `${lab.server4} ssh.rot clock.rot fast.rot grace-old.rot grace-new.rot proxy.rot sshd.rot`,
           `${lab.server6} ssh.rot`,
           '',
         ].join('\n'),
@@ -154,6 +157,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
           profile('ssh.rot', 'ssh', clientCopy('ssh')),
           profile('clock.rot', 'clock', clientCopy('clock'), [`port = ${CLOCK_PORT}`]),
           profile('proxy.rot', 'proxy', clientCopy('proxy'), [`port = ${PROXY_PORT}`]),
+          profile('sshd.rot', 'sshd', clientCopy('sshd'), ['port = 22']),
           profile('fast.rot', 'fast', clientCopy('fast'), [`step = ${FAST_STEP}`]),
           profile('grace-old.rot', 'grace', clientCopy('grace-old')),
           profile('grace-new.rot', 'grace', clientCopy('grace')),
@@ -183,6 +187,12 @@ describe.skipIf(netnsSkipReason !== undefined)(
   Open_Ports           = ${PROXY_PORT}/tcp
   Open_Timeout         = 60
 
+[sshd]
+  Sequence_Secret_File = ${work.file('sshd.secret')}
+  Seq_Timeout          = 10
+  Open_Ports           = 22/tcp
+  Open_Timeout         = 60
+
 [fast]
   Sequence_Secret_File = ${work.file('fast.secret')}
   Sequence_Step        = ${FAST_STEP}
@@ -207,12 +217,14 @@ describe.skipIf(netnsSkipReason !== undefined)(
       const checked = await lab.server.exec([process.execPath, SERVER_BIN, 'check', '-c', conf]);
       expect(checked.code, checked.stdout + checked.stderr).toBe(0);
       listener = await startListener(lab.server, [CLOCK_PORT, PROXY_PORT]);
+      sshd = await startSshd(lab, work.path);
       await start();
     }, 90_000);
 
     afterAll(async () => {
       await daemon?.stop();
       listener?.kill('SIGKILL');
+      sshd?.child.kill('SIGKILL');
       if (lab) rmSync(join('/etc/netns', lab.client.name), { recursive: true, force: true });
       await lab?.destroy();
       work?.remove();
@@ -316,6 +328,21 @@ describe.skipIf(netnsSkipReason !== undefined)(
       expect(relayed.stdout).toBe('hello\n');
       await daemon.line(/^192\.0\.2\.1: proxy: OPEN SESAME \(step \d+, IPv4\)$/);
     }, 30_000);
+
+    it('knock ssh knocks the rotating sequence, waits for port 22, then runs ssh', async () => {
+      const ssh = `ssh -F ${sshd?.sshConfig ?? ''} -o ConnectTimeout=1`;
+      const before = await lab.client.exec(['sh', '-c', `${ssh} sshd.rot echo no`], {
+        env,
+        timeoutMs: 15_000,
+      });
+      expect(before.stdout).toBe('');
+      const result = await lab.client.exec(
+        [process.execPath, knockBin, 'ssh', '-F', sshd?.sshConfig ?? '', 'sshd.rot', 'echo', 'in'],
+        { env, timeoutMs: 30_000 },
+      );
+      expect(result.stdout, result.stderr).toBe('in\n');
+      expect(result.code).toBe(0);
+    }, 40_000);
 
     it('a knock in progress across a step boundary completes (Sequence_Skew = 0)', async () => {
       await waitForPhase(FAST_STEP, FAST_STEP * 1000 - 900);
