@@ -345,7 +345,7 @@ describe.skipIf(netnsSkipReason !== undefined)(
     }, 40_000);
 
     it('a knock in progress across a step boundary completes (Sequence_Skew = 0)', async () => {
-      await waitForPhase(FAST_STEP, FAST_STEP * 1000 - 900);
+      await waitForPhase(FAST_STEP, FAST_STEP * 1000 - 1500);
       const step = stepAt(Date.now(), FAST_STEP);
       const ports = deriveSequence(spec('tight', { step: FAST_STEP }), 4, step).map((k) => k.port);
       const before = fired().length;
