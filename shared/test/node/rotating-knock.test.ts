@@ -8,6 +8,8 @@ import {
   parseKnockUri,
   parseSecret,
   profileSpec,
+  PROFILE_KEYS,
+  ROTATING_PROFILE_KEYS,
   serializeProfiles,
   validateDraft,
   emptyDraft,
@@ -146,6 +148,10 @@ describe('clientClock ($KNOCK_CLOCK_OFFSET)', () => {
 });
 
 describe('rotating profiles in the profile file', () => {
+  it('knows every rotating key (profile.ts lists them without importing the derivation)', () => {
+    for (const key of ROTATING_PROFILE_KEYS) expect(PROFILE_KEYS).toContain(key);
+  });
+
   it('reads the keys and writes them back the same', () => {
     const text = `[hosts."ssh.example.org"]\nsecret_file = "/home/u/.config/knock/s.secret"\ndoor = "ssh"\nlength = 5\nstep = 60\nports = "20000-29999"\nprotocols = "mixed"\nport = 22\n`;
     const parsed = parseProfiles(text, 'c.toml');
