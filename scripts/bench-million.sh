@@ -21,6 +21,9 @@
 #               spoofed sources (none can happen: no source completes a door)
 #   timeouts    'sequence timeout' lines in the daemon's log (attempts expired
 #               by a timer; knockd only notices a timeout at a later packet)
+#   tree_idle_kB, tree_grown_kB  the same VmRSS summed over the daemon's whole process
+#               tree (knock-server: the daemon, its command runner and ready shells);
+#               each process is listed after the table (lib/proc-tree.py)
 #
 #   bash scripts/bench-million.sh [--sources 1000000] [--rate 50000] [--timeout 30]
 #        [--settle 10] [--daemon NAME=TEMPLATE]...     (default: knockd and knock-server)
@@ -44,7 +47,7 @@ while [ $# -gt 0 ]; do
     --settle) SETTLE=$2; shift 2 ;;
     --quick) SOURCES=100000; SETTLE=5; shift ;;
     --daemon) add_daemon "$2"; shift 2 ;;
-    -h | --help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -100,11 +103,11 @@ with open(out, "wb") as f:
         f.write(fr)
 EOF_PY
 
-COLS="daemon sources rate actual_pps sent cap_pkts cap_drops drop_pct fired noise_fires idle_kB grown_kB peak_kB after_kB after_idle timeouts cpu_s us_pkt"
+COLS="daemon sources rate actual_pps sent cap_pkts cap_drops drop_pct fired noise_fires idle_kB grown_kB peak_kB after_kB after_idle timeouts cpu_s us_pkt tree_idle_kB tree_grown_kB"
 echo "$COLS" | tr ' ' '\t' > "$OUT_TSV"
 
 run_one() { # name template
-  local dn=$1 dt=$2 wd pid idle grown after hwm cap_p cap_d sent actual c0 c1
+  local dn=$1 dt=$2 wd pid idle grown after hwm cap_p cap_d sent actual c0 c1 tree_idle tree_grown
   wd=$WORK/run-$dn; mkdir -p "$wd"; render_conf "$wd"
   sed -i -E "s/^([[:space:]]*seq_timeout[[:space:]]*=[[:space:]]*)15\$/\1$TIMEOUT/" "$wd/knockd.conf"
   daemon_start "$dt" "$wd"
@@ -116,6 +119,8 @@ run_one() { # name template
   pid=$DAEMON_PID
   sleep "$SETTLE"
   idle=$(proc_status_kb "$pid" VmRSS)
+  "$PY" "$ROOT/scripts/lib/proc-tree.py" "$pid" --label "$dn" | sed 's/^/idle\t/' > "$WORK/tree-idle-$dn.tsv"
+  tree_idle=$(awk -F'\t' '$3 == "total" {print $6}' "$WORK/tree-idle-$dn.tsv")
   "$PY" "$BENCH/lib/pktstats.py" "$pid" > /dev/null 2>&1 # zero the counters
   c0=$(proc_cpu_ticks "$pid")
   log "  $dn: idle RSS ${idle} kB; replaying $SOURCES first knocks at $RATE/s"
@@ -132,6 +137,8 @@ run_one() { # name template
   done
   c1=$(proc_cpu_ticks "$pid")
   grown=$(proc_status_kb "$pid" VmRSS)
+  "$PY" "$ROOT/scripts/lib/proc-tree.py" "$pid" --label "$dn" | sed 's/^/1M\t/' > "$WORK/tree-grown-$dn.tsv"
+  tree_grown=$(awk -F'\t' '$3 == "total" {print $6}' "$WORK/tree-grown-$dn.tsv")
   read -r cap_p cap_d _ < <("$PY" "$BENCH/lib/pktstats.py" "$pid" 2>/dev/null || echo "n/a n/a 0")
   log "  $dn: after the replay RSS ${grown} kB, peak $(proc_status_kb "$pid" VmHWM) kB; waiting for the attempts to expire"
   # every attempt expires at most TIMEOUT s after the replay ended; then settle
@@ -151,9 +158,9 @@ run_one() { # name template
   us_pkt=$(awk -v c="$cpu_s" -v n="${sent:-0}" -v p="$cap_p" -v d="$cap_d" 'BEGIN {
       if (p ~ /^[0-9]+$/ && p - d > 0) n = p - d
       if (n > 0) printf "%.2f", c*1e6/n; else print "n/a" }')
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$dn" "$SOURCES" "$RATE" "${actual:-?}" "${sent:-?}" "$cap_p" "$cap_d" "$drop_pct" "$fired" "$noise" \
-    "$idle" "$grown" "$hwm" "$after" "$ratio" "${timeouts:-0}" "$cpu_s" "$us_pkt" >> "$OUT_TSV"
+    "$idle" "$grown" "$hwm" "$after" "$ratio" "${timeouts:-0}" "$cpu_s" "$us_pkt" "${tree_idle:-?}" "${tree_grown:-?}" >> "$OUT_TSV"
   log "  $dn: drops $cap_d/$cap_p, fired=$fired, peak ${hwm} kB, after expiry ${after} kB (${ratio}x idle)"
 }
 
@@ -164,13 +171,17 @@ done
 
 echo "N=$SOURCES sources, one first knock each at $RATE/s, Seq_Timeout $TIMEOUT s, then opencloseSSH from 10.199.0.1"
 column -t -s $'\t' "$OUT_TSV"
+echo "every process of each tree, idle and with every source mid-sequence (pid, ppid, command, RSS kB, PSS kB):"
+cat "$WORK"/tree-*.tsv 2>/dev/null | column -t -s $'\t'
 echo "raw results: $OUT_TSV"
 "$PY" - "$OUT_TSV" <<'EOF_PY'
 import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1]), delimiter="\t") if r.get("actual_pps") != "ERROR"]
 print("million: " + " | ".join(
-    "%s: %s%% dropped while the table grew, legit knock %s, peak RSS %.1f MB, after expiry %.1f MB (%sx idle %.1f MB)"
+    "%s: %s%% dropped while the table grew, legit knock %s, peak RSS %.1f MB, after expiry %.1f MB (%sx idle %.1f MB), whole tree %s MB idle, %s MB mid-sequence"
     % (r["daemon"], r["drop_pct"], "caught" if r["fired"] == "yes" else "MISSED",
-       int(r["peak_kB"]) / 1024, int(r["after_kB"]) / 1024, r["after_idle"], int(r["idle_kB"]) / 1024)
+       int(r["peak_kB"]) / 1024, int(r["after_kB"]) / 1024, r["after_idle"], int(r["idle_kB"]) / 1024,
+       "%.1f" % (int(r["tree_idle_kB"]) / 1024) if r.get("tree_idle_kB", "?").isdigit() else "?",
+       "%.1f" % (int(r["tree_grown_kB"]) / 1024) if r.get("tree_grown_kB", "?").isdigit() else "?")
     for r in rows))
 EOF_PY

@@ -8,7 +8,13 @@
 #
 #   npm run bench                 # full run (several minutes per daemon)
 #   npm run bench -- --quick      # the harness's quick mode (about a minute)
-#   npm run bench -- --only client|flood|latency|million|rotating
+#   npm run bench -- --only client|flood|latency|million|memory|status|rotating
+#     memory: every process of each daemon's tree (RSS, PSS), idle with the seed's
+#             config and at 1,000,000 sources mid-sequence (bench-memory.sh)
+#     status: the flood with 10 clients polling `knock-server status` every 10 ms,
+#             against the same flood without them (drops, CPU per packet)
+#     rotating: a rotating door beside a fixed one: floods to random ports of the range
+#               and to the doors' ports, latency (bench-rotating.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
@@ -55,6 +61,22 @@ if [ "$ONLY" = all ] || [ "$ONLY" = rotating ]; then
   bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only latency
 fi
 bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
+if [ "$ONLY" = all ] || [ "$ONLY" = status ]; then
+  echo "== status polling: the flood with 10 clients asking knock-server status every 10 ms, and without"
+  POLLED="knock-server+status-polls=bash $ROOT/scripts/lib/with-status-pollers.sh $(command -v node) $ROOT/server/bin/knock-server.js -i {iface} -c {conf}"
+  export KNOCK_POLL_REPORT="$RESULTS_DIR/status-polls-$(date +%Y%m%d-%H%M%S)-$$.txt"
+  bash "$BENCH/flood.sh" "${QUICK[@]}" --daemon "$OURS" --daemon "$POLLED"
+  # The harness's drop column is empty for the polled daemon (each status resets the
+  # socket's kernel counters); the daemon's own counters, one line per run, in run order:
+  cat "$KNOCK_POLL_REPORT"
+  bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
+fi
+if [ "$ONLY" = memory ]; then
+  echo "== memory: every process of each daemon's tree, idle (seed config) and at 1,000,000 sources"
+  memory=(); [ ${#QUICK[@]} -gt 0 ] && memory=(--quick)
+  bash "$ROOT/scripts/bench-memory.sh" "${memory[@]}" --daemon "$KNOCKD" --daemon "$OURS"
+  bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
+fi
 if [ "$ONLY" = all ] || [ "$ONLY" = million ]; then
   echo "== million: 1,000,000 sources mid-sequence (drops while the table grows, peak RSS, RSS after expiry)"
   million=(); [ ${#QUICK[@]} -gt 0 ] && million=(--quick)

@@ -19,6 +19,7 @@ APT_PACKAGES=(
   knockd openssh-server openssh-client
   hping3 tcpdump tcpreplay netcat-openbsd procps
   tmux chromium
+  lintian groff man-db systemd zsh fish   # packaging tests: lintian, man -l/groff -ww, systemd-analyze, zsh/fish
 )
 
 missing=()

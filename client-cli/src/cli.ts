@@ -11,6 +11,8 @@ export const SUBCOMMAND_NAMES: ReadonlySet<string> = new Set([
   'ssh',
   'proxy',
   'ui',
+  'check-profiles',
+  'completion',
   'import',
 ]);
 

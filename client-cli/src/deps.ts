@@ -1,9 +1,12 @@
 import type { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
-import type { GenerateOtsOptions, Issue, Knock, Profile } from '@knock/shared';
+import type { GenerateOtsOptions, InvalidProfile, Issue, Knock, Profile } from '@knock/shared';
 import type {
   AddressFamily,
   KnockProgress,
+  OtsFileOptions,
+  ProfileChange,
+  ProfileCheck,
   SendOptions,
   VerifyOptions,
   VerifyResult,
@@ -19,6 +22,8 @@ export interface ProfileFile {
   exists: boolean;
   /** Problems that did not stop loading (printed as warnings). */
   warnings?: Issue[];
+  /** Profiles with errors: knocking one of them fails with its problems (ExitCode.config). */
+  invalid?: InvalidProfile[];
 }
 
 /** Where text goes; tests pass a collector. */
@@ -56,19 +61,30 @@ export interface CliDeps {
   isInteractive: boolean;
   setExitCode(code: number): void;
 
-  /** /etc/services, parsed; undefined when the file cannot be read. */
+  /** The services file, parsed (or the built-in table when it cannot be read); `file` names which. */
   services(): Promise<{ file: string; table: ServiceTable | undefined }>;
   resolveTargets(host: string, family: AddressFamily): Promise<string[]>;
   sendKnocks(options: SendOptions): Promise<void>;
   verifyOpen(options: VerifyOptions): Promise<VerifyResult>;
 
   loadProfiles(options: { path?: string; env?: NodeJS.ProcessEnv }): Promise<ProfileFile>;
+  /** `knock check-profiles`: every problem of the profile file. */
+  checkProfiles(options: { path?: string; env?: NodeJS.ProcessEnv }): Promise<ProfileCheck>;
   findProfile(profiles: readonly Profile[], host: string): Profile | undefined;
   /** Knocks the next unused sequence of a one-time file through `use`; marks it used once `use` resolved. */
   takeOneTimeSequence(
     path: string,
     use: (knocks: Knock[]) => Promise<void>,
+    options?: OtsFileOptions,
   ): Promise<{ used: Knock[]; remaining: number }>;
+  /**
+   * `knock import`: adds or replaces one profile through the format-preserving profile
+   * editor (comments, order and the other profiles stay), under the file's lock; `env`
+   * gives the home folder (paths under it are written as ~/…).
+   */
+  updateProfile(path: string, change: ProfileChange, env: NodeJS.ProcessEnv): Promise<void>;
+  /** `knock import`: writes a secret file atomically, mode 0600 (its folder made 0700 if new). */
+  writeSecretFile(path: string, text: string): Promise<void>;
   /** `knock ots generate`: writes a new one-time-sequence file. */
   generateOtsFile(
     file: string,

@@ -1,10 +1,44 @@
-import { ExitCode, KnockError, formatIssue, type Knock } from '@knock/shared/core';
-import type { AddressFamily, KnockProgress, VerifyResult } from '@knock/shared/node';
+import { ExitCode, KnockError, formatIssue, invalidProfileError } from '@knock/shared/core';
+import type { KnockRequest, KnockSent, LockHolder, VerifyResult } from '@knock/shared/node';
 import { formatEndpoint } from './endpoint.js';
 import type { CliDeps, Out, Profile, ProfileFile } from './deps.js';
 import { seconds } from './report.js';
 
 export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
+
+/** How `--timeout` describes its default, in every command that has it. */
+export const TIMEOUT_DEFAULT_HELP = `default: the profile's verify_timeout_ms, else ${DEFAULT_VERIFY_TIMEOUT_MS / 1000}`;
+
+/**
+ * Reads the profile file: `configPath` (from -c/--config), else $KNOCK_CONFIG, else the
+ * default. A file named by -c or $KNOCK_CONFIG that does not exist is an error
+ * (ExitCode.config) naming it; a missing default file is just "no profiles".
+ */
+export async function loadProfileFile(
+  deps: CliDeps,
+  configPath: string | undefined,
+  warn: Out | undefined = deps.stderr,
+): Promise<ProfileFile> {
+  const file = await deps.loadProfiles(
+    configPath === undefined ? { env: deps.env } : { path: configPath, env: deps.env },
+  );
+  for (const issue of file.warnings ?? []) warn?.write(`knock: ${formatIssue(issue)}\n`);
+  if (!file.exists && (configPath !== undefined || deps.env.KNOCK_CONFIG)) {
+    const via = configPath !== undefined ? '-c/--config' : '$KNOCK_CONFIG';
+    throw new KnockError(
+      'knock.profile.missing',
+      `the profile file ${file.path} (named by ${via}) does not exist`,
+      {
+        exitCode: ExitCode.config,
+        hint:
+          configPath !== undefined
+            ? 'check the file name; leave out -c to use the usual profile file (see knock list)'
+            : 'check $KNOCK_CONFIG, or unset it to use ~/.config/knock/config.toml',
+      },
+    );
+  }
+  return file;
+}
 
 /** Loads the profile file and picks HOST's profile (undefined when there is none). */
 export async function lookupProfile(
@@ -13,11 +47,12 @@ export async function lookupProfile(
   configPath: string | undefined,
   warn: Out | undefined = deps.stderr,
 ): Promise<{ file: ProfileFile; profile: Profile | undefined }> {
-  const file = await deps.loadProfiles(
-    configPath === undefined ? { env: deps.env } : { path: configPath, env: deps.env },
-  );
-  for (const issue of file.warnings ?? []) warn?.write(`knock: ${formatIssue(issue)}\n`);
-  return { file, profile: deps.findProfile(file.profiles, host) };
+  const file = await loadProfileFile(deps, configPath, warn);
+  const profile = deps.findProfile(file.profiles, host);
+  // A profile with errors is not "no profile": say what is wrong with it (ExitCode.config).
+  const broken = profile ? undefined : invalidProfileError(file, host);
+  if (broken) throw broken;
+  return { file, profile };
 }
 
 export function noProfileError(host: string, file: ProfileFile, alternative: string): KnockError {
@@ -30,89 +65,38 @@ export function noProfileError(host: string, file: ProfileFile, alternative: str
   });
 }
 
-export interface KnockRequest {
-  host: string;
-  /** Knocks from the command line; undefined: the profile's sequence or one-time file. */
-  knocks?: Knock[];
-  profile?: Profile;
-  /** -u: every knock UDP, also the profile's. */
-  allUdp?: boolean;
-  /** -4/-6, or what ssh will use; undefined: the profile's, else any. */
-  family?: AddressFamily;
-  /** -d; undefined: the profile's, else 0. */
-  delayMs?: number;
-  onEvent?: (event: KnockProgress) => void;
-}
-
-export interface KnockOutcome {
-  addresses: string[];
-  knocks: Knock[];
-  /** Set when a one-time sequence was used: how many are left in the file. */
-  oneTime?: { file: string; remaining: number };
-  /** Rotating profile: what to say if the port stays closed (the clocks, most often). */
-  hint?: string;
-}
+/** Says, once the one-time file's lock has been held by someone else for a second, who holds it. */
+export const lockWaitNotice =
+  (out: Out | undefined, file: string) =>
+  (holder: LockHolder): void => {
+    out?.write(
+      `knock: waiting for the lock on ${file} held by ${holder.pid === undefined ? 'another process' : `process ${holder.pid}`} (${holder.lockPath})\n`,
+    );
+  };
 
 /**
- * Resolves the host once, then sends the knocks (from the command line, the profile's
- * sequence, or the next sequence of its one-time file, marked used only once sent).
+ * Knocks through the shared knock flow (@knock/shared's knockHost: the same one the TUI
+ * and the tray use), with the CLI's effects. Loaded on demand, with the sockets. A
+ * rotating profile knocks the sequence of this computer's clock ($KNOCK_CLOCK_OFFSET
+ * moves it; tests inject deps.now).
  */
-export async function knock(deps: CliDeps, request: KnockRequest): Promise<KnockOutcome> {
-  const { profile } = request;
-  const family = request.family ?? profile?.family ?? 'any';
-  const delayMs = request.delayMs ?? profile?.delayMs ?? 0;
-  const adjust = (knocks: readonly Knock[]): Knock[] =>
-    request.allUdp ? knocks.map((k) => ({ port: k.port, protocol: 'udp' as const })) : [...knocks];
-  const addresses = await deps.resolveTargets(request.host, family);
-  const send = (knocks: Knock[]) =>
-    deps.sendKnocks({
-      addresses,
-      knocks,
-      delayMs,
-      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
-    });
-
-  if (request.knocks !== undefined) {
-    const knocks = adjust(request.knocks);
-    await send(knocks);
-    return { addresses, knocks };
-  }
-  if (request.knocks === undefined && profile?.rotating !== undefined) {
-    // Loaded only for rotating profiles: derivation, secret file, the clock.
-    const shared = await import('@knock/shared/node');
-    const now = (deps.now ?? shared.clientClock(deps.env))();
-    const plan = await shared.rotatingKnocks(request.host, profile.rotating, addresses, now);
-    let knocks: Knock[] = [];
-    // The server expects the derived protocols: -u does not apply.
-    for (const group of plan.groups) {
-      knocks = group.knocks;
-      await deps.sendKnocks({
-        addresses: group.addresses,
-        knocks,
-        delayMs,
-        ...(request.onEvent ? { onEvent: request.onEvent } : {}),
-      });
-    }
-    return { addresses, knocks, hint: shared.clockHint(profile.rotating, plan) };
-  }
-  if (profile?.sequence !== undefined && profile.sequence.length > 0) {
-    const knocks = adjust(profile.sequence);
-    await send(knocks);
-    return { addresses, knocks };
-  }
-  if (profile?.oneTimeSequences !== undefined) {
-    let sent: Knock[] = [];
-    const { remaining } = await deps.takeOneTimeSequence(profile.oneTimeSequences, async (next) => {
-      sent = adjust(next);
-      await send(sent);
-    });
-    return { addresses, knocks: sent, oneTime: { file: profile.oneTimeSequences, remaining } };
-  }
-  throw new KnockError(
-    'knock.profile.noSequence',
-    `the profile for "${request.host}" has neither sequence nor one_time_sequences`,
-    { exitCode: ExitCode.config, hint: 'add sequence = "PORT,PORT" to it' },
-  );
+export async function knock(
+  deps: CliDeps,
+  request: KnockRequest & { lockNotice?: Out },
+): Promise<KnockSent> {
+  const { knockHost, clientClock } = await import('@knock/shared/net');
+  const { lockNotice, ...rest } = request;
+  const ots = rest.profile?.oneTimeSequences;
+  const ports: Parameters<typeof knockHost>[0] = {
+    resolveTargets: (host, family) => deps.resolveTargets(host, family),
+    sendKnocks: (options) => deps.sendKnocks(options),
+    takeOneTimeSequence: (path, use, options) => deps.takeOneTimeSequence(path, use, options),
+    now: deps.now ?? clientClock(deps.env),
+  };
+  return knockHost(ports, {
+    ...rest,
+    ...(lockNotice && ots !== undefined ? { onLockWait: lockWaitNotice(lockNotice, ots) } : {}),
+  });
 }
 
 /** The error for a port that stayed closed after knocking. */
@@ -122,6 +106,7 @@ export function closedError(
   addresses: readonly string[],
   result: Exclude<VerifyResult, { state: 'open' }>,
   timeoutMs: number,
+  /** Said instead of the usual hint (a rotating profile: the clocks). */
   hint?: string,
 ): KnockError {
   const where =

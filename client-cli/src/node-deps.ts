@@ -5,9 +5,8 @@ import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { ExitCode, KnockError, findProfile } from '@knock/shared/core';
 import type { CliDeps, TuiModule } from './deps.js';
-import { parseServices } from './services.js';
-
-const SERVICES_FILE = '/etc/services';
+import { interactiveSignals, programFor } from './platform.js';
+import { loadServices, servicesFile } from './services.js';
 
 // Loaded on first use only: a plain knock needs the sockets (@knock/shared/net), not the
 // files, locks and profiles of @knock/shared/node.
@@ -50,19 +49,25 @@ export function nodeDeps(): CliDeps {
     setExitCode: (code) => {
       process.exitCode = code;
     },
-    services: async () => {
-      try {
-        return { file: SERVICES_FILE, table: parseServices(await readFile(SERVICES_FILE, 'utf8')) };
-      } catch {
-        return { file: SERVICES_FILE, table: undefined };
-      }
-    },
+    services: () =>
+      loadServices(servicesFile(process.platform, process.env), (path) => readFile(path, 'utf8')),
     resolveTargets: async (host, family) => (await net()).resolveTargets(host, family),
     sendKnocks: async (options) => (await net()).sendKnocks(options),
     verifyOpen: async (options) => (await net()).verifyOpen(options),
     loadProfiles: async (options) => (await shared()).loadProfiles(options),
+    checkProfiles: async (options) => (await shared()).checkProfileFile(options),
     findProfile,
-    takeOneTimeSequence: async (path, use) => (await shared()).takeOneTimeSequence(path, use),
+    takeOneTimeSequence: async (path, use, options) =>
+      (await shared()).takeOneTimeSequence(path, use, options),
+    updateProfile: async (path, change, env) => {
+      await (await shared()).createProfileStore(path, { env }).update(change);
+    },
+    writeSecretFile: async (path, text) => {
+      const { mkdir } = await import('node:fs/promises');
+      const { dirname } = await import('node:path');
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await (await shared()).writeFileAtomic(path, text, { mode: 0o600 });
+    },
     generateOtsFile: async (file, options) => {
       const { force, ...generate } = options;
       const { generateOts } = await import('@knock/shared');
@@ -71,7 +76,9 @@ export function nodeDeps(): CliDeps {
     },
     capture: (command, args) =>
       new Promise((resolve, reject) => {
-        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(programFor(command, process.platform), args, {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -81,17 +88,14 @@ export function nodeDeps(): CliDeps {
       }),
     runInteractive: (command, args) =>
       new Promise((resolve, reject) => {
-        const child = spawn(command, args, { stdio: 'inherit' });
+        const child = spawn(programFor(command, process.platform), args, { stdio: 'inherit' });
         // The terminal's Ctrl-C / Ctrl-\ reach ssh directly (same process group): we
         // ignore them and wait for ssh. Signals sent to us alone are passed on.
         const ignore = () => undefined;
         const forward = (signal: NodeJS.Signals) => child.kill(signal);
-        const listeners: [NodeJS.Signals, (s: NodeJS.Signals) => void][] = [
-          ['SIGINT', ignore],
-          ['SIGQUIT', ignore],
-          ['SIGTERM', forward],
-          ['SIGHUP', forward],
-        ];
+        const listeners = interactiveSignals(process.platform).map(
+          ([signal, action]) => [signal, action === 'ignore' ? ignore : forward] as const,
+        );
         for (const [signal, listener] of listeners) process.on(signal, listener);
         const done = () => {
           for (const [signal, listener] of listeners) process.off(signal, listener);
@@ -148,8 +152,10 @@ async function writeNewFile(file: string, text: string, force: boolean): Promise
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw new KnockError('knock.ots.write', `cannot write ${file}: ${(error as Error).message}`, {
+    const { fsReason } = await shared();
+    throw new KnockError('knock.ots.write', `cannot write ${file}: ${fsReason(error)}`, {
       exitCode: ExitCode.otsFile,
+      hint: 'choose a file in a folder that exists and that you can write to',
       cause: error,
     });
   }

@@ -72,35 +72,59 @@ export function resolvePortSpecs(
   });
 }
 
-/** Whole positive milliseconds for -d. */
-export function parseDelay(text: string): number {
-  if (/^-\d+$/.test(text.trim()))
+/** The longest -d: an hour between knocks is already far beyond any knock server's timeout. */
+export const MAX_DELAY_MS = 3_600_000;
+/** The longest --timeout, in seconds: a day (Node's timers stop at 24.8 days). */
+export const MAX_TIMEOUT_S = 86_400;
+
+/** Whole milliseconds from 0 to MAX_DELAY_MS for `flag` (-d). */
+export function parseDelay(text: string, flag = '-d'): number {
+  const trimmed = text.trim();
+  const hint = `give ${flag} milliseconds from 0 to ${MAX_DELAY_MS}, e.g. ${flag} 200`;
+  if (/^-\d+$/.test(trimmed))
+    throw usage('knock.usage.delay', `${flag}: the delay cannot be negative (got "${text}")`, hint);
+  if (!/^\d+$/.test(trimmed))
+    throw usage('knock.usage.delay', `${flag} wants milliseconds, got "${text}"`, hint);
+  if (Number(trimmed) > MAX_DELAY_MS)
     throw usage(
       'knock.usage.delay',
-      'delay cannot be negative',
-      'give -d milliseconds, e.g. -d 200',
+      `${flag} ${trimmed} is too long: at most ${MAX_DELAY_MS} ms (an hour)`,
+      hint,
     );
-  if (!/^\d+$/.test(text.trim()))
-    throw usage(
-      'knock.usage.delay',
-      `-d wants milliseconds, got "${text}"`,
-      'give -d milliseconds, e.g. -d 200',
-    );
-  return Number(text);
+  return Number(trimmed);
 }
 
-/** Seconds (decimals allowed) for --timeout, as milliseconds. */
+/** Seconds (decimals allowed, 0.001 to MAX_TIMEOUT_S) for --timeout, as milliseconds. */
 export function parseSeconds(text: string, flag: string): number {
-  if (!/^\d+(\.\d+)?$/.test(text.trim()) || Number(text) <= 0)
+  const trimmed = text.trim();
+  const ms = Math.round(Number(trimmed) * 1000);
+  if (!/^\d+(\.\d+)?$/.test(trimmed) || ms < 1 || ms > MAX_TIMEOUT_S * 1000)
     throw usage(
       'knock.usage.timeout',
-      `${flag} wants a number of seconds above 0, got "${text}"`,
+      `${flag} wants a number of seconds from 0.001 to ${MAX_TIMEOUT_S}, got "${text}"`,
       `e.g. ${flag} 5`,
     );
-  return Math.round(Number(text) * 1000);
+  return ms;
 }
 
-/** A numeric port for --verify / proxy. */
+/**
+ * A host as typed on the command line: refused before anything else when it cannot be a
+ * name or an address (empty, blanks or control characters), as a usage error.
+ */
+export function checkHost(host: string, what = 'HOST'): string {
+  // eslint-disable-next-line no-control-regex
+  if (host === '' || /[\s\u0000-\u001f\u007f]/u.test(host))
+    throw usage(
+      'knock.usage.host',
+      host === ''
+        ? `${what} is empty`
+        : `${what} ${JSON.stringify(host)} is not a host name or address (it has a blank or control character)`,
+      'give a host name (ssh.maths.fr) or an address (192.0.2.2, 2001:db8::2)',
+    );
+  return host;
+}
+
+/** A numeric port for proxy. */
 export function parsePort(text: string, what: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535)
     throw usage(

@@ -8,10 +8,12 @@ import {
 } from '@knock/shared/core';
 import type { Knock } from '@knock/shared/core';
 import type { CliDeps, SubcommandFactory } from './deps.js';
+import { checkProfilesCommand } from './commands/check-profiles.js';
 import type { ImportOptions } from './commands/import.js';
 import type { OtsGenerateOptions } from './commands/ots.js';
 import type { ProxyOptions } from './commands/proxy.js';
 import type { SshOptions } from './commands/ssh.js';
+import { TIMEOUT_DEFAULT_HELP } from './knock-flow.js';
 import { parseSeconds } from './ports.js';
 
 // The subcommands as `--help` shows them (names, arguments, options and their parsers),
@@ -24,7 +26,15 @@ export const familyOptions = (): Option[] => [
   new Option('-6, --ipv6', 'knock IPv6 addresses only').conflicts('ipv4'),
 ];
 
-const CONFIG_HELP = 'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)';
+export const CONFIG_HELP =
+  'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml); it must exist';
+
+const timeoutOption = (what: string) =>
+  [
+    '--timeout <seconds>',
+    `how long to wait for ${what} (${TIMEOUT_DEFAULT_HELP})`,
+    (t: string) => parseSeconds(t, '--timeout'),
+  ] as const;
 
 /** `--sequence` in knockd's Sequence syntax, checked before anything is sent. */
 export function parseSequenceOption(text: string): Knock[] {
@@ -68,10 +78,25 @@ function listCommand(deps: CliDeps, sub: SubcommandFactory) {
   return sub('list')
     .description('show the saved profiles and the file they are read from')
     .option('-c, --config <file>', CONFIG_HELP)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  knock list                       the profiles of ~/.config/knock/config.toml
+  knock list -c ./lab.toml         another profile file (exit 3 if it does not exist)`,
+    )
     .action(async (options: { config?: string }) =>
       (await import('./commands/list.js')).runList(deps, options),
     );
 }
+
+const OTS_EXAMPLES = `
+Examples:
+  knock ots generate --count 100 --length 3 ~/.config/knock/vpn.ots
+  knock ots generate --count 50 --length 4 --udp-ratio 0.3 --min-port 2000 vpn.ots
+Give the same file to the server (One_Time_Sequences = FILE) and name it in the profile:
+  [hosts."vpn.example.org"]
+  one_time_sequences = "vpn.ots"   # a relative path is read from the profile file's folder`;
 
 /** `knock ots generate`: the same generator and file format as `knock-server ots generate`. */
 function otsCommand(deps: CliDeps, sub: SubcommandFactory) {
@@ -82,20 +107,26 @@ function otsCommand(deps: CliDeps, sub: SubcommandFactory) {
       'write a new one-time-sequence file (the same generator as knock-server ots generate)',
     )
     .argument('<file>', 'the file to write (refused if it exists, unless --force)')
-    .requiredOption('--count <n>', 'how many sequences', integer('--count', 1, 1_000_000))
+    .requiredOption(
+      '--count <n>',
+      'how many sequences, 1 to 1000000 (required)',
+      integer('--count', 1, 1_000_000),
+    )
     .requiredOption(
       '--length <l>',
-      'knocks per sequence',
+      `knocks per sequence, 1 to ${MAX_SEQUENCE_LENGTH} (required)`,
       integer('--length', 1, MAX_SEQUENCE_LENGTH),
     )
     .option('--udp-ratio <r>', 'share of UDP knocks, 0 to 1', ratio, 0)
     .option('--min-port <port>', 'lowest port (default 1024)', integer('--min-port', 1, 65535))
     .option('--max-port <port>', 'highest port (default 65535)', integer('--max-port', 1, 65535))
     .option('--force', 'overwrite FILE if it exists')
+    .addHelpText('after', OTS_EXAMPLES)
     .action(async (file: string, options: OtsGenerateOptions) =>
       (await import('./commands/ots.js')).runOtsGenerate(deps, file, options),
     );
   ots.addCommand(generate);
+  ots.addHelpText('after', OTS_EXAMPLES);
   return ots;
 }
 
@@ -108,19 +139,29 @@ function sshCommand(deps: CliDeps, sub: SubcommandFactory) {
     .description(
       'knock the host ssh is about to dial, wait until its port opens, then run ssh on that address',
     )
-    .usage('[--sequence SEQ] [--timeout S] [--verbose] [--] [ssh arguments...]')
+    .usage('[--sequence SEQ] [--timeout S] [--config FILE] [--verbose] [--] [ssh arguments...]')
     .helpOption('--help', 'show this help (every short option belongs to ssh)')
     .option(
       '--sequence <seq>',
       'knock these ports (1228,1227:udp) instead of the profile',
       parseSequenceOption,
     )
-    .option('--timeout <seconds>', 'how long to wait for the port to open (default 5)', (t) =>
-      parseSeconds(t, '--timeout'),
-    )
+    .option(...timeoutOption('the port to open'))
     .option('--config <file>', CONFIG_HELP)
     .option('--verbose', 'say what knock does, on stderr')
     .argument('[ssh-args...]', 'passed to ssh unchanged')
+    .addHelpText(
+      'after',
+      `
+knock ssh's own options are long ones and come before the ssh arguments; every
+short option (-p, -l, -4, -v, ...) belongs to ssh.
+
+Examples:
+  knock ssh me@ssh.maths.fr                   knock the profile, wait for port 22, run ssh
+  knock ssh -p 2222 me@ssh.maths.fr uptime    ssh's own arguments, passed through
+  knock ssh --sequence 1228,1227:udp --timeout 10 ssh.maths.fr
+  knock ssh --config ./lab.toml -- -v lab1    -- ends knock's options`,
+    )
     .passThroughOptions()
     .allowUnknownOption()
     .action(async (args: string[], options: SshOptions) =>
@@ -131,19 +172,28 @@ function sshCommand(deps: CliDeps, sub: SubcommandFactory) {
 /** `knock proxy HOST PORT`, an ssh ProxyCommand (`ProxyCommand knock proxy %h %p`). */
 function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
   const command = sub('proxy')
+    .summary('an ssh ProxyCommand: knock HOST, wait for PORT, relay stdin/stdout to it')
     .description(
-      'an ssh ProxyCommand: knock HOST (its profile), wait for PORT, relay stdin/stdout to it.\n' +
-        'In ~/.ssh/config:  ProxyCommand knock proxy %h %p\n' +
-        'A host without a profile is connected to without knocking.',
+      'an ssh ProxyCommand: knock HOST (its profile), wait for PORT, relay stdin/stdout to it. A host without a profile is connected to at once, without knocking (a refused port fails at once).',
     )
     .argument('<host>', 'the host (ssh: %h)')
     .argument('<port>', 'the port (ssh: %p)')
     .option('-v, --verbose', 'say what happens, on stderr')
     .option('--sequence <seq>', 'knock these ports instead of the profile', parseSequenceOption)
-    .option('--timeout <seconds>', 'how long to wait for the port (default 5)', (t) =>
-      parseSeconds(t, '--timeout'),
-    )
-    .option('-c, --config <file>', CONFIG_HELP);
+    .option(...timeoutOption('the port, or, without knocking, for the connection'))
+    .option('-c, --config <file>', CONFIG_HELP)
+    // Not wrapped by commander: the ssh_config lines stay whole at any terminal width.
+    .addHelpText(
+      'after',
+      `
+In ~/.ssh/config:
+  Host ssh.maths.fr
+      ProxyCommand knock proxy %h %p
+
+Examples:
+  ssh -o 'ProxyCommand knock proxy %h %p' ssh.maths.fr
+  ssh -o 'ProxyCommand knock proxy -v --timeout 10 %h %p' ssh.maths.fr`,
+    );
   for (const option of familyOptions()) command.addOption(option);
   return command.action(async (host: string, port: string, options: ProxyOptions) =>
     (await import('./commands/proxy.js')).runProxy(deps, host, port, options),
@@ -153,7 +203,10 @@ function proxyCommand(deps: CliDeps, sub: SubcommandFactory) {
 function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
   return sub('ui')
     .description('the interactive terminal UI: pick a profile, knock, see it open; edit profiles')
-    .option('-c, --config <file>', CONFIG_HELP)
+    .option(
+      '-c, --config <file>',
+      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml)',
+    )
     .action(async (options: { config?: string }) =>
       (await import('./commands/ui.js')).runUi(deps, options.config),
     );
@@ -174,8 +227,9 @@ function importCommand(deps: CliDeps, sub: SubcommandFactory) {
     );
 }
 
-/** Adds list, ots, ssh, proxy and ui to `program`, in the order `--help` lists them. */
+/** Adds list, ots, ssh, proxy, ui, import and check-profiles to `program`, in the order `--help` lists them. */
 export function addSubcommands(program: Command, deps: CliDeps, sub: SubcommandFactory): void {
   for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, uiCommand, importCommand])
     program.addCommand(make(deps, sub));
+  program.addCommand(checkProfilesCommand(deps, sub));
 }

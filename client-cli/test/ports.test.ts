@@ -71,7 +71,9 @@ describe('numbers', () => {
   it('parseDelay', () => {
     expect(parseDelay('0')).toBe(0);
     expect(parseDelay(' 250 ')).toBe(250);
-    expect(usageError(() => parseDelay('-1')).message).toBe('delay cannot be negative');
+    expect(usageError(() => parseDelay('-1')).message).toBe(
+      '-d: the delay cannot be negative (got "-1")',
+    );
     usageError(() => parseDelay('1.5'));
   });
   it('parseSeconds', () => {

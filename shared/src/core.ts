@@ -5,3 +5,4 @@ export * from './exit-codes.js';
 export * from './errors.js';
 export * from './sequence.js';
 export * from './profile.js';
+export * from './services.js';

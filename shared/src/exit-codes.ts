@@ -21,7 +21,7 @@ export const ExitCode = {
   closed: 7,
   /** A one-time-sequence file has no unused sequence left. */
   otsExhausted: 8,
-  /** A one-time-sequence file is missing, unreadable or locked for too long. */
+  /** A one-time-sequence file is missing, unreadable, malformed or locked for too long. */
   otsFile: 9,
   /** The firewall backend (nft, iptables) is missing or refused a change. */
   firewall: 10,
@@ -51,7 +51,7 @@ export const exitCodeDescriptions: Readonly<Record<ExitCodeName, string>> = {
   network: 'could not send (no route, unreachable)',
   closed: 'knocked, but the port stayed closed',
   otsExhausted: 'one-time-sequence file used up',
-  otsFile: 'one-time-sequence file missing, unreadable or locked',
+  otsFile: 'one-time-sequence file missing, unreadable, malformed or locked',
   firewall: 'firewall backend missing or failed',
   capture: 'packet capture failed (interface missing or down)',
   alreadyRunning: 'another knock-server runs with this pidfile',

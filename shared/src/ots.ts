@@ -28,12 +28,20 @@ export interface OtsParse {
   issues: Issue[];
 }
 
-/** Parses a one-time-sequence file. Never throws; bad lines are skipped and reported. */
+/** A byte order mark at the start of a file: not part of its first line. */
+const BOM = '\uFEFF';
+const BOM_BYTES = [0xef, 0xbb, 0xbf] as const;
+
+/**
+ * Parses a one-time-sequence file. Never throws; bad lines are skipped and reported (a
+ * caller that must not guess, such as the client choosing what to knock, refuses a file
+ * with errors). A leading byte order mark is not part of the first line.
+ */
 export function parseOtsFile(text: string, file?: string): OtsParse {
   const entries: OtsEntry[] = [];
   const issues: Issue[] = [];
   const seen = new Map<string, number>();
-  text.split('\n').forEach((raw, index) => {
+  (text.startsWith(BOM) ? text.slice(1) : text).split('\n').forEach((raw, index) => {
     const line = index + 1;
     const lead = leadingSpace(raw);
     const content = cTrim(raw);
@@ -83,22 +91,48 @@ export function currentSequence(text: string): OtsEntry | undefined {
   return parseOtsFile(text).entries[0];
 }
 
+const notUnused = (line: number) =>
+  new KnockError(
+    'ots.notUnused',
+    `line ${line} of the one-time-sequence file does not hold an unused sequence`,
+    { exitCode: ExitCode.otsFile, hint: 'mark only a line that parseOtsFile listed' },
+  );
+
 /**
- * Marks the sequence on `line` used, the way knockd does: its first character becomes
- * `#`, every other byte of the file stays as it was. Throws a KnockError when that line
- * does not hold an unused valid sequence.
+ * Marks the sequence on `line` used, the way knockd does: its first character (after a
+ * byte order mark on line 1) becomes `#`, every other character stays as it was. Throws
+ * a KnockError when that line does not hold an unused valid sequence. Files are marked
+ * with markUsedBytes, which keeps bytes that are not UTF-8 too.
  */
 export function markUsed(text: string, line: number): string {
-  if (!parseOtsFile(text).entries.some((e) => e.line === line)) {
-    throw new KnockError(
-      'ots.notUnused',
-      `line ${line} of the one-time-sequence file does not hold an unused sequence`,
-      { exitCode: ExitCode.otsFile, hint: 'mark only a line that parseOtsFile listed' },
-    );
-  }
-  let start = 0;
+  if (!parseOtsFile(text).entries.some((e) => e.line === line)) throw notUnused(line);
+  let start = text.startsWith(BOM) ? 1 : 0;
   for (let n = 1; n < line; n++) start = text.indexOf('\n', start) + 1;
   return `${text.slice(0, start)}#${text.slice(start + 1)}`;
+}
+
+/**
+ * markUsed on the file's bytes: a copy of `bytes` in which exactly one byte differs, the
+ * first byte of `line` (after a byte order mark on line 1), which becomes `#`. A comment
+ * in Latin-1 or any other byte that is not UTF-8 is left exactly as it was.
+ */
+export function markUsedBytes(bytes: Uint8Array, line: number): Uint8Array {
+  if (!parseOtsFile(decodeOts(bytes)).entries.some((e) => e.line === line)) throw notUnused(line);
+  const hasBom = BOM_BYTES.every((b, i) => bytes[i] === b);
+  let start = hasBom ? BOM_BYTES.length : 0;
+  for (let n = 1; n < line; n++) start = bytes.indexOf(0x0a, start) + 1;
+  const marked = Uint8Array.from(bytes);
+  marked[start] = 0x23; // '#'
+  return marked;
+}
+
+/**
+ * A one-time-sequence file's bytes as text. Bytes that are not UTF-8 become U+FFFD (only
+ * comments can hold them in a valid file); a newline byte is never part of a multi-byte
+ * character, so line numbers are the same in the bytes and in the text.
+ */
+export function decodeOts(bytes: Uint8Array): string {
+  return new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(bytes);
 }
 
 /** The entry whose knocks equal `knocks` (knockd marks the first such line), if unused. */

@@ -66,10 +66,16 @@ export type DraftResult = { ok: true; profile: Profile } | { ok: false; errors: 
  * `base` is the profile being edited: keys the form does not show (verify
  * timeout…) are kept. `others` are the remaining profiles (host names must stay unique).
  */
+export interface DraftOptions {
+  /** A service name's port (`ssh` → 22), from /etc/services, as the CLI takes them. */
+  servicePort?: (name: string) => number | undefined;
+}
+
 export function validateDraft(
   draft: ProfileDraft,
   others: readonly Profile[],
   base?: Profile,
+  options: DraftOptions = {},
 ): DraftResult {
   const errors: DraftErrors = {};
   // A knock:// URI pasted as the sequence makes a rotating profile (knock-server secret new).
@@ -98,16 +104,28 @@ export function validateDraft(
     errors.sequence = 'required: ports to knock, e.g. 7000,8000:udp,9000 (or a one-time file)';
   } else if (sequenceText !== '') {
     const parsed = parseSequence(sequenceText, { line: 1, column: 1 });
+    // Every problem, one per line: `1228,,70000` has two.
     const problems = parsed.issues.filter((i) => i.severity === 'error');
-    const first = problems[0];
-    if (first) {
-      const at = first.column > 0 ? `column ${first.column}: ` : '';
-      errors.sequence = `${at}${first.message}${first.hint ? ` (${first.hint})` : ''}`;
+    if (problems.length > 0) {
+      errors.sequence = problems
+        .map((p) => {
+          const at = p.column > 0 ? `column ${p.column}: ` : '';
+          return `${at}${p.message}${p.hint ? ` (${p.hint})` : ''}`;
+        })
+        .join('\n');
     } else sequence = parsed.knocks;
   }
 
-  const port = parseInteger(draft.port, 1, 65535) ?? uri?.port;
-  if (port === 'invalid') errors.port = 'a port from 1 to 65535, or empty to skip the check';
+  let port = parseInteger(draft.port, 1, 65535) ?? uri?.port;
+  const portName = draft.port.trim();
+  if (port === 'invalid' && /^[A-Za-z][\w.+-]*$/.test(portName)) {
+    const named = options.servicePort?.(portName);
+    port = named === undefined ? 'invalid' : named;
+    if (named === undefined)
+      errors.port = `"${portName}" is not a known service name (not in /etc/services): give a port number`;
+  } else if (port === 'invalid')
+    errors.port =
+      'a port from 1 to 65535 (or a service name such as ssh), or empty to skip the check';
 
   const delay = parseInteger(draft.delayMs, 0, 60_000);
   if (delay === 'invalid') errors.delayMs = 'milliseconds between knocks, from 0 to 60000';

@@ -1,8 +1,10 @@
+import { formatIssue, KnockError, type Issue } from './errors.js';
+import { ExitCode } from './exit-codes.js';
 import { formatSequence, type Knock } from './sequence.js';
 import type { ProfileRotating } from './rotating-profile.js';
-import { rotatingProfileLines } from './rotating-profile-lines.js';
+import { rotatingProfileEntries } from './rotating-profile-lines.js';
 
-// The dependency-free half of profiles. parseProfiles (smol-toml + valibot) is exported from
+// The dependency-free half of profiles. parseProfiles (toml-eslint-parser) is exported from
 // @knock/shared/node, so that importing '@knock/shared' stays cheap for the client's start-up.
 
 /**
@@ -11,8 +13,8 @@ import { rotatingProfileLines } from './rotating-profile-lines.js';
  *   [hosts."ssh.maths.fr"]
  *   sequence = "1228,1227"     # or one_time_sequences = "~/.config/knock/ssh.ots"
  *   port = 22
- *   family = "any"
- *   delay_ms = 0
+ *   family = "any"             # default "any"
+ *   delay_ms = 0               # default 0
  */
 export interface Profile {
   /** The table name: the host name or address that is knocked. */
@@ -36,11 +38,7 @@ export interface Profile {
 export const PROFILE_KEYS = [
   'sequence',
   'one_time_sequences',
-  'port',
-  'family',
-  'delay_ms',
-  'verify_timeout_ms',
-  // rotating sequences (ROTATING_PROFILE_KEYS)
+  // rotating sequences (ROTATING_PROFILE_KEYS), instead of sequence
   'secret_file',
   'secret',
   'door',
@@ -48,6 +46,10 @@ export const PROFILE_KEYS = [
   'step',
   'ports',
   'protocols',
+  'port',
+  'family',
+  'delay_ms',
+  'verify_timeout_ms',
 ] as const;
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
@@ -70,23 +72,40 @@ export function tomlString(s: string): string {
   return `${out}"`;
 }
 
+/**
+ * The `key = value` lines of a profile, in PROFILE_KEYS order. Defaults the file does not
+ * need (family "any", delay_ms 0) are left out: a new profile holds only what was set.
+ */
+export function profileEntries(p: Profile): [ProfileKey, string][] {
+  const entries: [ProfileKey, string][] = [];
+  if (p.sequence !== undefined) entries.push(['sequence', tomlString(formatSequence(p.sequence))]);
+  if (p.oneTimeSequences !== undefined)
+    entries.push(['one_time_sequences', tomlString(p.oneTimeSequences)]);
+  if (p.rotating !== undefined) entries.push(...rotatingProfileEntries(p.rotating, tomlString));
+  if (p.port !== undefined) entries.push(['port', String(p.port)]);
+  if (p.family !== 'any') entries.push(['family', tomlString(p.family)]);
+  if (p.delayMs !== 0) entries.push(['delay_ms', String(p.delayMs)]);
+  if (p.verifyTimeoutMs !== undefined)
+    entries.push(['verify_timeout_ms', String(p.verifyTimeoutMs)]);
+  return entries;
+}
+
+/** One profile as a TOML table: the header, then its keys (no defaults), each line ending in `newline`. */
+export function profileTableText(p: Profile, newline = '\n'): string {
+  return [profileTable(p.host), ...profileEntries(p).map(([k, v]) => `${k} = ${v}`)]
+    .map((line) => `${line}${newline}`)
+    .join('');
+}
+
 /** Writes profiles as TOML that parseProfiles reads back to the same profiles. */
 export function serializeProfiles(profiles: readonly Profile[]): string {
-  return profiles
-    .map((p) => {
-      const lines = [profileTable(p.host)];
-      if (p.sequence !== undefined)
-        lines.push(`sequence = ${tomlString(formatSequence(p.sequence))}`);
-      if (p.oneTimeSequences !== undefined)
-        lines.push(`one_time_sequences = ${tomlString(p.oneTimeSequences)}`);
-      if (p.rotating !== undefined) lines.push(...rotatingProfileLines(p.rotating, tomlString));
-      if (p.port !== undefined) lines.push(`port = ${p.port}`);
-      lines.push(`family = ${tomlString(p.family)}`);
-      lines.push(`delay_ms = ${p.delayMs}`);
-      if (p.verifyTimeoutMs !== undefined) lines.push(`verify_timeout_ms = ${p.verifyTimeoutMs}`);
-      return `${lines.join('\n')}\n`;
-    })
-    .join('\n');
+  return profiles.map((p) => profileTableText(p)).join('\n');
+}
+
+/** Same settings (the host aside): what a writer compares to see whether a profile changed. */
+export function sameProfile(a: Profile, b: Profile): boolean {
+  const text = (p: Profile) => JSON.stringify(profileEntries(p));
+  return a.host === b.host && text(a) === text(b);
 }
 
 /** The profile for `host`: exact name first, then ignoring case and a trailing dot (DNS). */
@@ -95,4 +114,38 @@ export function findProfile(profiles: readonly Profile[], host: string): Profile
   if (exact) return exact;
   const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
   return profiles.find((p) => norm(p.host) === norm(host));
+}
+
+/** A profile that is in the file but cannot be used; the others still can. */
+export interface InvalidProfile {
+  host: string;
+  /** Where its table (or its first key) starts: 1-based. */
+  line: number;
+  /** Its errors, each with file:line:col (at least one). */
+  issues: Issue[];
+}
+
+/** The error for knocking a profile that is in the file but has errors (ExitCode.config). */
+export function invalidProfileError(
+  file: { path: string; invalid?: readonly InvalidProfile[] },
+  host: string,
+): KnockError | undefined {
+  const norm = (h: string) => h.toLowerCase().replace(/\.$/, '');
+  const broken =
+    file.invalid?.find((i) => i.host === host) ??
+    file.invalid?.find((i) => norm(i.host) === norm(host));
+  if (!broken) return undefined;
+  const lines = broken.issues.map((issue) => {
+    const plain: Issue = { ...issue };
+    delete plain.hint;
+    return `  ${formatIssue(plain)}`;
+  });
+  return new KnockError(
+    'profile.invalid',
+    `the profile for ${broken.host} in ${file.path} cannot be used:\n${lines.join('\n')}`,
+    {
+      exitCode: ExitCode.config,
+      hint: broken.issues[0]?.hint ?? 'fix the profile (knock check-profiles lists every problem)',
+    },
+  );
 }

@@ -1,3 +1,4 @@
+import { cTrim, leadingSpace } from './c-text.js';
 import type { Issue } from './errors.js';
 
 export type Protocol = 'tcp' | 'udp';
@@ -25,6 +26,14 @@ export interface SequenceParse {
   knocks: Knock[];
   issues: Issue[];
 }
+
+/** A space JavaScript's trim() and \s know but C's isspace() does not (U+00A0, U+2009, U+3000, BOM…). */
+const UNICODE_SPACE = /(?![ \t\n\v\f\r])[\s\u200b]/u;
+
+const describeSpace = (space: string): string => {
+  const code = (space.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  return space === '\u00a0' ? 'a no-break space (U+00A0)' : `a Unicode space (U+${code})`;
+};
 
 /**
  * Parses knockd's `Sequence` syntax `port[:tcp|udp][,port[:proto]]…`.
@@ -57,7 +66,7 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
     issues.push(found);
   };
 
-  if (value.trim() === '') {
+  if (cTrim(value) === '') {
     issue(
       'error',
       'sequence.empty',
@@ -71,9 +80,10 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
   let offset = 0;
   const elements = value.split(',');
   for (const element of elements) {
-    const column = offset + (element.length - element.trimStart().length);
+    const column = offset + leadingSpace(element);
     offset += element.length + 1;
-    const trimmed = element.trim();
+    // knockd trims C blanks only: a no-break space (U+00A0) or any other Unicode space stays.
+    const trimmed = cTrim(element);
     if (trimmed === '') {
       issue(
         'error',
@@ -85,7 +95,7 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
       continue;
     }
     const [rawPort = '', rawProtocol, ...rest] = trimmed.split(':');
-    const portText = rawPort.trim();
+    const portText = cTrim(rawPort);
     let port: number | undefined;
     if (/^\d+$/.test(portText)) {
       port = Number(portText);
@@ -107,7 +117,19 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
         `port ${portText} is negative: knockd wraps it to ${(65536 + (Number(portText) % 65536)) % 65536}`,
         'write a port from 1 to 65535',
       );
-    } else if (/^\d+\s*#/.test(portText) || /^\d+\s+\S/.test(portText)) {
+    } else if (UNICODE_SPACE.test(portText)) {
+      const space = UNICODE_SPACE.exec(portText)?.[0] ?? ' ';
+      issue(
+        'error',
+        'sequence.unicodeSpace',
+        column + portText.indexOf(space),
+        `"${portText}" contains ${describeSpace(space)}, which knockd does not treat as a blank: it reads port ${/^\d+/.exec(portText)?.[0] ?? '0'}`,
+        'replace it with an ordinary space (or remove it)',
+      );
+    } else if (
+      /^\d+[ \t\v\f\r]*#/.test(portText) ||
+      /^\d+[ \t\v\f\r]+[^ \t\v\f\r]/.test(portText)
+    ) {
       issue(
         'error',
         'sequence.trailingText',
@@ -135,10 +157,13 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
 
     let protocol: Protocol = 'tcp';
     if (rawProtocol !== undefined) {
-      const p = rawProtocol.trim().toLowerCase();
+      const p = cTrim(rawProtocol).toLowerCase();
       if (p === 'tcp' || p === 'udp') {
         protocol = p;
-      } else if (/^(tcp|udp)\s*#/.test(p) || /^(tcp|udp)\s+\S/.test(p)) {
+      } else if (
+        /^(tcp|udp)[ \t\v\f\r]*#/.test(p) ||
+        /^(tcp|udp)[ \t\v\f\r]+[^ \t\v\f\r]/.test(p)
+      ) {
         issue(
           'error',
           'sequence.trailingText',
@@ -152,7 +177,7 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
           'error',
           'sequence.protocol',
           column,
-          `unknown protocol "${rawProtocol.trim()}" in "${trimmed}"`,
+          `unknown protocol "${cTrim(rawProtocol)}" in "${trimmed}"`,
           'use :tcp or :udp (or nothing, which means tcp)',
         );
         port = undefined;
@@ -164,7 +189,7 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
         'sequence.extraField',
         column,
         `"${trimmed}" has a third field ":${rest.join(':')}" that knockd ignores`,
-        `write ${rawPort.trim()}:${protocol}`,
+        `write ${cTrim(rawPort)}:${protocol}`,
       );
     }
     if (port !== undefined) knocks.push({ port, protocol });

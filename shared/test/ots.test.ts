@@ -6,7 +6,9 @@ import {
   formatSequence,
   generateOts,
   KnockError,
+  decodeOts,
   markUsed,
+  markUsedBytes,
   parseOtsFile,
   type Knock,
 } from '@knock/shared';
@@ -63,6 +65,81 @@ describe('currentSequence', () => {
     expect(currentSequence('#1\n 2,3:udp\n 4\n')).toEqual({ line: 2, knocks: [tcp(2), udp(3)] });
     expect(currentSequence('# all used\n#001\n#002\n')).toBeUndefined();
     expect(currentSequence('')).toBeUndefined();
+  });
+});
+
+/** Where two byte arrays differ. */
+const differences = (a: Uint8Array, b: Uint8Array): number[] =>
+  [...a.keys()].filter((i) => a[i] !== b[i]);
+
+describe('markUsedBytes', () => {
+  it('changes exactly one byte: a Latin-1 comment stays Latin-1', () => {
+    // "# clé d'accès" in Latin-1: é = 0xE9, è = 0xE8, not UTF-8.
+    const bytes = Uint8Array.from([
+      ...Buffer.from('# cl'),
+      0xe9,
+      ...Buffer.from(" d'acc"),
+      0xe8,
+      ...Buffer.from('s\n 1228,1227\n 7001\n'),
+    ]);
+    expect(parseOtsFile(decodeOts(bytes)).entries.map((e) => e.line)).toEqual([2, 3]);
+    const marked = markUsedBytes(bytes, 2);
+    expect(marked).toHaveLength(bytes.length);
+    const at = bytes.indexOf(0x0a) + 1;
+    expect(differences(bytes, marked)).toEqual([at]);
+    expect(marked[at]).toBe(0x23);
+    // The input is not changed.
+    expect(bytes[at]).toBe(0x20);
+  });
+
+  it('keeps a leading byte order mark and marks the first byte after it', () => {
+    const bytes = Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from(' 1228,1227\n 7001\n')]);
+    expect(parseOtsFile(decodeOts(bytes)).entries[0]).toEqual({
+      line: 1,
+      knocks: [tcp(1228), tcp(1227)],
+    });
+    const marked = markUsedBytes(bytes, 1);
+    expect(differences(bytes, marked)).toEqual([3]);
+    expect(Buffer.from(marked).toString('utf8')).toBe('\uFEFF#1228,1227\n 7001\n');
+    expect(markUsed('\uFEFF 1,2\n 3\n', 1)).toBe('\uFEFF#1,2\n 3\n');
+  });
+
+  it('changes exactly one byte whatever else the file holds (property)', () => {
+    const line = fc.oneof(
+      fc
+        .array(fc.integer({ min: 1, max: 65535 }), { minLength: 1, maxLength: 4 })
+        .map((ports) => Buffer.from(` ${ports.join(',')}`)),
+      // Comments with any bytes but a newline: Latin-1, broken UTF-8, NUL, CR.
+      fc
+        .uint8Array({ maxLength: 16 })
+        .map((b) => Buffer.concat([Buffer.from('#'), Buffer.from(b.filter((x) => x !== 0x0a))])),
+    );
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(line, { minLength: 1, maxLength: 12 }),
+        fc.nat(),
+        (bom, lines, pick) => {
+          const bytes = Uint8Array.from(
+            Buffer.concat([
+              Buffer.from(bom ? [0xef, 0xbb, 0xbf] : []),
+              ...lines.flatMap((l) => [l, Buffer.from('\n')]),
+            ]),
+          );
+          const { entries } = parseOtsFile(decodeOts(bytes));
+          fc.pre(entries.length > 0);
+          const entry = entries[pick % entries.length]!;
+          const marked = markUsedBytes(bytes, entry.line);
+          const changed = differences(bytes, marked);
+          expect(changed).toHaveLength(1);
+          expect(marked[changed[0]!]).toBe(0x23);
+          expect(parseOtsFile(decodeOts(marked)).entries).toEqual(
+            entries.filter((e) => e !== entry),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -103,7 +103,7 @@ describe('validateDraft', () => {
     expect(validateDraft(draft({ port: '0', delayMs: '-5' }), [])).toEqual({
       ok: false,
       errors: {
-        port: 'a port from 1 to 65535, or empty to skip the check',
+        port: 'a port from 1 to 65535 (or a service name such as ssh), or empty to skip the check',
         delayMs: 'milliseconds between knocks, from 0 to 60000',
       },
     });
@@ -133,5 +133,31 @@ describe('describeSequence', () => {
   it('shows the sequence, or the one-time file', () => {
     expect(describeSequence(maths)).toBe('1228,1227');
     expect(describeSequence(lab)).toBe(`one-time: ${lab.oneTimeSequences}`);
+  });
+});
+
+describe('validateDraft: every problem, and service names', () => {
+  it('reports every problem of a sequence, one per line, not only the first', () => {
+    const result = validateDraft(draft({ sequence: '1228,,70000' }), []);
+    expect(result.ok).toBe(false);
+    const lines = result.ok ? [] : (result.errors.sequence ?? '').split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^column 6: empty element/),
+      expect.stringMatching(/^column 7: port 70000 is out of range/),
+    ]);
+  });
+
+  it('takes a service name for the verify port, as the CLI does', () => {
+    const servicePort = (name: string) => ({ ssh: 22, https: 443 })[name];
+    expect(validateDraft(draft({ port: 'ssh' }), [], undefined, { servicePort })).toMatchObject({
+      ok: true,
+      profile: { port: 22 },
+    });
+    expect(validateDraft(draft({ port: 'nosuch' }), [], undefined, { servicePort })).toEqual({
+      ok: false,
+      errors: {
+        port: '"nosuch" is not a known service name (not in /etc/services): give a port number',
+      },
+    });
   });
 });

@@ -16,7 +16,7 @@ const profile = (host: string, extra: Partial<Profile> = {}): Profile => ({
 });
 
 describe('serializeProfiles', () => {
-  it('writes the DESIGN.md layout', () => {
+  it('writes the DESIGN.md layout, without the defaults family = "any" and delay_ms = 0', () => {
     expect(
       serializeProfiles([
         profile('ssh.maths.fr', {
@@ -39,8 +39,6 @@ describe('serializeProfiles', () => {
         '[hosts."ssh.maths.fr"]',
         'sequence = "1228,1227:udp"',
         'port = 22',
-        'family = "any"',
-        'delay_ms = 0',
         '',
         '[hosts."lab"]',
         'one_time_sequences = "~/.config/knock/lab.ots"',

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +18,24 @@ interface Run {
   stderr: string;
 }
 
+/** A home with no profile file: the default file, ~/.config/knock/config.toml, is missing. */
+const emptyHome = mkdtempSync(join(tmpdir(), 'knock-bin-home-'));
+const noProfiles = (): NodeJS.ProcessEnv => {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: emptyHome };
+  delete env.KNOCK_CONFIG;
+  delete env.XDG_CONFIG_HOME;
+  return env;
+};
+
 function knock(
   args: string[],
-  opts: { env?: NodeJS.ProcessEnv; input?: string; node?: string[] } = {},
+  opts: { env?: NodeJS.ProcessEnv; input?: string; node?: string[]; cwd?: string } = {},
 ) {
   return new Promise<Run>((resolve) => {
     const child = spawn(process.execPath, [...(opts.node ?? []), knockBin, ...args], {
-      env: opts.env ?? { ...process.env, KNOCK_CONFIG: '/nonexistent/knock.toml' },
+      env: opts.env ?? noProfiles(),
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';
@@ -46,6 +56,7 @@ describe('the knock binary', () => {
   afterAll(() => {
     for (const s of servers) s.close();
     rmSync(dir, { recursive: true, force: true });
+    rmSync(emptyHome, { recursive: true, force: true });
   });
 
   it('-h teaches and exits 0; -V prints the version', async () => {
@@ -71,8 +82,56 @@ describe('the knock binary', () => {
     const result = await knock(['ssh.example.test']);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(
-      'no profile for "ssh.example.test" (/nonexistent/knock.toml does not exist',
+      `no profile for "ssh.example.test" (${emptyHome}/.config/knock/config.toml does not exist`,
     );
+  });
+
+  // issue 9 item 10
+  it('a profile file named by -c or $KNOCK_CONFIG that does not exist: exit 3 naming it', async () => {
+    for (const [args, env, via] of [
+      [['-c', 'missing.toml', 'ssh.example.test'], noProfiles(), '-c/--config'],
+      [['list', '-c', 'missing.toml'], noProfiles(), '-c/--config'],
+      [['-c', 'missing.toml', 'list'], noProfiles(), '-c/--config'],
+      [['proxy', '--config=missing.toml', '127.0.0.1', '9'], noProfiles(), '-c/--config'],
+      [['ssh.example.test'], { ...noProfiles(), KNOCK_CONFIG: 'missing.toml' }, '$KNOCK_CONFIG'],
+    ] as const) {
+      const result = await knock([...args], { env });
+      expect(result.code, args.join(' ')).toBe(3);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.split('\n')[0]).toBe(
+        `knock: the profile file missing.toml (named by ${via}) does not exist`,
+      );
+      if (via !== '$KNOCK_CONFIG') expect(result.stderr).not.toContain('$KNOCK_CONFIG,');
+    }
+  });
+
+  // issue 9 item 10
+  it.each([[''], ['a b'], ['tab\there'], ['new\nline']])(
+    'host %j: a usage error (exit 2) before anything is resolved',
+    async (host) => {
+      const result = await knock([host, '1228']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^knock: HOST (is empty|".*" is not a host name or address)/);
+    },
+  );
+
+  // issue 9 item 8
+  it.each([
+    [['-d', '99999999999', '127.0.0.1', '9'], '-d 99999999999 is too long'],
+    [['--delay=4294967296', '127.0.0.1', '9'], '-d 4294967296 is too long'],
+    [['--verify', '--timeout', '99999999999', '127.0.0.1', '9'], '--timeout wants a number'],
+    [['--timeout', '0.0001', '--verify=9', '127.0.0.1', '9'], '--timeout wants a number'],
+    [['proxy', '--timeout', '3000000', '127.0.0.1', '22'], '--timeout wants a number'],
+    [['ssh', '--timeout', '1e9', 'h'], '--timeout wants a number'],
+    [['proxy', '127.0.0.1', '99999999999'], 'knock proxy: "99999999999" is not a port'],
+    [['ots', 'generate', '--count', '99999999999', '--length', '2', 'x'], '--count wants'],
+  ])('%j: refused naming the flag, no TimeoutOverflowWarning', async (args, message) => {
+    const started = Date.now();
+    const result = await knock(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('a malformed profile file: exit 3 naming file and line, no stack trace', async () => {
@@ -82,9 +141,15 @@ describe('the knock binary', () => {
     expect(result.code).toBe(3);
     expect(result.stderr).toContain(`${file}:2`);
     expect(result.stderr).not.toMatch(/^\s+at /m);
-    // knock list says the same.
+    // knock list still works (the other profiles would be listed) and warns about it;
+    // knock check-profiles lists every problem and fails.
     const list = await knock(['list'], { env: { ...process.env, KNOCK_CONFIG: file } });
-    expect(list.code).toBe(3);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain(`${file}:2:`);
+    expect(list.stderr).toContain('knock check-profiles');
+    const check = await knock(['check-profiles'], { env: { ...process.env, KNOCK_CONFIG: file } });
+    expect(check.code).toBe(3);
+    expect(check.stdout).toContain(`${file}:2:`);
   });
 
   it('knock list shows a real profile file', async () => {
@@ -164,18 +229,127 @@ describe('the knock binary', () => {
     expect(result).toEqual({ code: 0, stdout: `received ${input.length}\n`, stderr: '' });
   });
 
-  it('knock proxy to a closed port: exit 7, the reason on stderr, stdout empty', async () => {
+  it('knock proxy to a closed port after knocking: exit 7, the reason on stderr, stdout empty', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as { port: number }).port;
     server.close();
-    const result = await knock(['proxy', '--timeout', '0.5', '127.0.0.1', String(port)]);
+    const result = await knock([
+      'proxy',
+      '--sequence',
+      '9',
+      '--timeout',
+      '0.5',
+      '127.0.0.1',
+      String(port),
+    ]);
     expect(result.code).toBe(7);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(
       `127.0.0.1:${port} is still closed after 0.5 s (connection refused)`,
     );
+  });
+
+  it('knock ots generate into a missing folder: exit 9, no temporary file name', async () => {
+    const target = join(dir, 'no-such-dir', 'x.ots');
+    const result = await knock(['ots', 'generate', '--count', '1', '--length', '1', target]);
+    expect(result.code).toBe(9);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `knock: cannot write ${target}: its folder does not exist`,
+    );
+    expect(result.stderr).not.toContain('.tmp');
+  });
+
+  // issue 9 item 7
+  it('knock proxy for a host with no profile: a refused port fails at once, and nothing claims a knock', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    server.close();
+    const started = Date.now();
+    const result = await knock(['proxy', '127.0.0.1', String(port)]);
+    const elapsed = Date.now() - started;
+    expect(result.code).toBe(6);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n')[0]).toBe(
+      `knock: cannot connect to 127.0.0.1:${port}: connection refused`,
+    );
+    expect(result.stderr).not.toMatch(/knocked 127|still closed/);
+    expect(result.stderr).toContain('nothing was knocked');
+    // Not the 5 s verify wait: one attempt.
+    expect(elapsed).toBeLessThan(2500);
+  });
+
+  // issue 9 item 7
+  it('knock proxy for a host with no profile connects at once and says nothing (unless -v)', async () => {
+    const server = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('data', () => undefined);
+      socket.on('end', () => socket.end('ok\n'));
+    });
+    servers.push(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = String((server.address() as { port: number }).port);
+    expect(await knock(['proxy', '127.0.0.1', port], { input: 'x' })).toEqual({
+      code: 0,
+      stdout: 'ok\n',
+      stderr: '',
+    });
+    const verbose = await knock(['proxy', '-v', '127.0.0.1', port], { input: 'x' });
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toContain('no profile for "127.0.0.1": connecting without knocking');
+  });
+
+  // issue 9 item 9
+  describe('one-time sequences of a profile', () => {
+    let conf: string;
+    let env: NodeJS.ProcessEnv;
+    beforeAll(() => {
+      conf = join(dir, 'conf');
+      mkdirSync(conf, { recursive: true });
+      writeFileSync(
+        join(conf, 'config.toml'),
+        '[hosts."127.0.0.1"]\none_time_sequences = "vpn.ots"\n',
+      );
+      env = { ...noProfiles(), KNOCK_CONFIG: join(conf, 'config.toml') };
+    });
+
+    it("a relative path is read from the profile file's folder, not the working directory", async () => {
+      writeFileSync(join(conf, 'vpn.ots'), ' 9,9:udp\n 10\n');
+      const result = await knock(['127.0.0.1'], { env, cwd: emptyHome });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(readFileSync(join(conf, 'vpn.ots'), 'utf8')).toBe('#9,9:udp\n 10\n');
+    });
+
+    it('a malformed line is a line-level error, exit 9, naming the file as written', async () => {
+      writeFileSync(join(conf, 'vpn.ots'), ' 1228,abc\n');
+      const result = await knock(['127.0.0.1'], { env, cwd: emptyHome });
+      expect(result.code).toBe(9);
+      expect(result.stderr).toContain('vpn.ots:1:7: error:');
+      expect(result.stderr).not.toContain('no unused sequence left');
+      expect(readFileSync(join(conf, 'vpn.ots'), 'utf8')).toBe(' 1228,abc\n');
+    });
+
+    it('a held lock: "waiting for the lock held by process N" after a second, then it goes on', async () => {
+      writeFileSync(join(conf, 'vpn.ots'), ' 9\n 10\n');
+      const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 2500)']);
+      try {
+        writeFileSync(join(conf, 'vpn.ots.lock'), `${holder.pid}\n`);
+        const started = Date.now();
+        const result = await knock(['127.0.0.1'], { env, cwd: emptyHome });
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr).toBe(
+          `knock: waiting for the lock on vpn.ots held by process ${holder.pid} (${join(conf, 'vpn.ots.lock')})\n`,
+        );
+        expect(Date.now() - started).toBeGreaterThan(1000);
+        expect(readFileSync(join(conf, 'vpn.ots'), 'utf8')).toBe('#9\n 10\n');
+      } finally {
+        holder.kill();
+      }
+    });
   });
 
   it('knock ssh runs ssh on the knocked address, forwards SIGTERM, ignores SIGINT, exits with its status', async () => {

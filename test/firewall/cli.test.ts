@@ -99,6 +99,30 @@ describe.skipIf(!canUseNetns)(
       expect(withoutExpiry(await table())).toBe(before);
     });
 
+    it('-c FILE is read wherever it is written, also without --dry-run (issue 9 item 2)', async () => {
+      const other = join(dir, 'other.conf');
+      await writeFile(
+        other,
+        '[options]\n  Firewall = nftables\n[web]\n  Sequence = 7000\n  Open_Ports = 443/tcp\n',
+      );
+      for (const args of [
+        ['--dry-run', 'setup', '-c', other],
+        ['-c', other, '--dry-run', 'setup'],
+        [`--config=${other}`, 'setup', '--dry-run'],
+      ]) {
+        const r = await runFwCli(fw, args);
+        expect(r.stdout, args.join(' ')).toContain(
+          'add element inet knock protected { tcp . 443 }',
+        );
+      }
+      expect((await runFwCli(fw, [`--config=${other}`, 'setup'])).stdout).toContain(
+        'nftables: protecting 443/tcp',
+      );
+      expect(await table()).toMatch(/elements = \{ tcp \. 443 \}/);
+      expect((await run('setup')).code).toBe(0);
+      expect(await table()).toMatch(/elements = \{ tcp \. 22 \}/);
+    });
+
     it('bad addresses are refused by name and change nothing', async () => {
       const before = withoutExpiry(await table());
       const r = await run('accept', '192.0.2.999');

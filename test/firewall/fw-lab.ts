@@ -3,9 +3,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createLab, waitFor, type Lab } from '../helpers/netns.js';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { describeError } from '@knock/shared';
-import { fwCommand, systemExec, type Exec } from '@knock/server';
+import { createProgram, fwCommand, systemExec, type Exec } from '@knock/server';
 
 export const PORT = 22;
 /** Not protected: always reachable, proves the path works when PORT is refused. */
@@ -93,21 +93,21 @@ export interface CliRun {
 export async function runFwCli(fw: FwLab, args: string[]): Promise<CliRun> {
   const out: string[] = [];
   const err: string[] = [];
-  const root = new Command('knock-server').enablePositionalOptions();
-  root.addCommand(
-    fwCommand({ exec: fw.exec, stdout: (t) => out.push(t), stderr: (t) => err.push(t) }),
-  );
-  const seams = (c: Command) => {
-    c.exitOverride();
-    c.configureOutput({ writeOut: (t) => out.push(t), writeErr: (t) => err.push(t) });
-    c.commands.forEach(seams);
-  };
-  seams(root);
+  // The real program, so options reach `fw` as they do in production (the program has a
+  // -c of its own, whose default once won over `fw setup -c FILE`).
+  const push = (to: string[]) => (t: string) => void to.push(t);
+  const root = createProgram({
+    version: 'test',
+    stdout: push(out),
+    stderr: push(err),
+    runServer: () => Promise.reject(new Error('the daemon does not run in fw tests')),
+    extraCommands: [fwCommand({ exec: fw.exec, stdout: push(out), stderr: push(err) })],
+  });
   let code = 0;
   try {
     await root.parseAsync(['fw', ...args], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CommanderError) code = error.exitCode;
     else {
       const described = describeError(error);
       err.push(described.text + '\n');

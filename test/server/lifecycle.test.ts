@@ -56,11 +56,23 @@ describe.skipIf(!canUseNetns)(title('knock-server life cycle'), () => {
     expect(d.errors.join('\n')).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('a missing interface at start: a clear error, exit 11', async () => {
-    const d = startKnockServer(lab, ['-i', 'nosuch0', '-c', conf]);
+  it('a missing interface at start: a clear error, exit 11, and why in the log (issue 9 item 13)', async () => {
+    const log = work.file('missing-if.log');
+    const d = startKnockServer(lab, ['-i', 'nosuch0', '-c', conf, '-g', log]);
     expect(await d.exited).toBe(ExitCode.capture);
     expect(d.errors.join('\n')).toContain('nosuch0');
     expect(d.errors.join('\n')).not.toMatch(/\n\s+at /);
+    const logged = readFileSync(log, 'utf8');
+    expect(logged).toMatch(/\] knock-server did not start: no such interface "nosuch0"/);
+  });
+
+  it('a pidfile in a missing directory: the error names it, never a temp file (issue 9 item 13)', async () => {
+    const pidFile = work.file('no/such/dir/k.pid');
+    const d = startKnockServer(lab, ['-i', lab.serverIf, '-c', conf, '-p', pidFile]);
+    expect(await d.exited).not.toBe(0);
+    const errors = d.errors.join('\n');
+    expect(errors).toContain(`could not create pid file ${pidFile}`);
+    expect(errors).not.toMatch(/\.tmp\b|\.k\.pid\./);
   });
 
   it('a down interface at start: a clear error, exit 11', async () => {

@@ -136,3 +136,109 @@ describe.skipIf(skipReason !== undefined)(
     });
   },
 );
+
+describe.skipIf(skipReason !== undefined)(
+  `knock ui in a small terminal (60×20), NO_COLOR${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    const socket = `knock-ui-small-${process.pid}`;
+    const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args]);
+    let dir: string;
+    let config: string;
+    const screen = async (...extra: string[]) =>
+      (await tmux('capture-pane', '-p', ...extra, '-t', 'small')).stdout;
+    const keys = (...k: string[]) => tmux('send-keys', '-t', 'small', ...k);
+    const type = (text: string) => tmux('send-keys', '-t', 'small', '-l', text);
+    async function waitForScreen(check: (text: string) => boolean, what: string): Promise<string> {
+      let last = '';
+      for (let i = 0; i < 100; i++) {
+        last = await screen();
+        if (check(last)) return last;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`timed out waiting for ${what}; the screen was:\n${last}`);
+    }
+
+    beforeAll(async () => {
+      await run(join(repo, 'node_modules/.bin/tsc'), ['-b', 'client-cli'], { cwd: repo }).catch(
+        () => undefined,
+      );
+      dir = await mkdtemp(join(tmpdir(), 'knock-ui-small-'));
+      config = join(dir, 'config.toml');
+      const ots = join(dir, 'lab.ots');
+      await writeFile(ots, '1001,1002\n1003,1004\n#1005,1006\n1007,1008\n');
+      await writeFile(
+        config,
+        [
+          '# comments stay',
+          '[hosts."a-rather-long-host-name.example.org"]',
+          'sequence = "7000,8000:udp,9000,10000,11000,12000,13000"',
+          'port = 22',
+          'family = "ipv6"',
+          '',
+          '[hosts.lab]',
+          `one_time_sequences = "${ots}"`,
+          '',
+        ].join('\n'),
+      );
+      // The pane stays after knock exits (sleep), so the scrollback can be read.
+      const command = `env -u CI NO_COLOR=1 KNOCK_CONFIG='${config}' node '${join(repo, 'client-cli/bin/knock.js')}' ui; echo "exit $?" > '${join(dir, 'status')}'; sleep 60`;
+      await tmux('new-session', '-d', '-s', 'small', '-x', '60', '-y', '20', command);
+    }, 180_000);
+
+    afterAll(async () => {
+      await tmux('kill-server').catch(() => undefined);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('keeps one line per profile, with a family column and what is left of a one-time file', async () => {
+      const text = await waitForScreen((s) => s.includes('3 left'), 'the list');
+      const lines = text.split('\n');
+      const header = lines.findIndex((l) => l.includes('HOST'));
+      expect(lines[header]).toMatch(/HOST\s+SEQUENCE\s+PORT\s+FAMILY/);
+      // The next two lines are the two profiles: no wrapped continuation lines between.
+      expect(lines[header + 1]).toMatch(/^❯ a-rather-long.*\s22\s+ipv6\s*$/);
+      expect(lines[header + 2]).toMatch(/^ {2}lab\s+one-time \(3 left\): .*\s—\s+any\s*$/);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(60);
+      // NO_COLOR: no colour escapes at all.
+      const ESC = String.fromCharCode(27);
+      expect(await screen('-e')).not.toMatch(new RegExp(`${ESC}\\[(3[0-7]|9[0-7]|38;)`));
+    });
+
+    it('keeps every form label on one line, and checks the sequence as it is typed', async () => {
+      await keys('a');
+      await waitForScreen((s) => s.includes('New profile'), 'the form');
+      await type('h');
+      await keys('Tab');
+      await type('1228,,70000');
+      const text = await waitForScreen((s) => s.includes('70000 is out'), 'both problems');
+      for (const label of [
+        'Host',
+        'Sequence',
+        'One-time file',
+        'Verify port',
+        'Family',
+        'Delay (ms)',
+      ])
+        expect(text).toMatch(new RegExp(`│ (❯ | {2})${label.replace(/[()]/g, '\\$&')}\\s`));
+      expect(text).toContain('✗ column 6: empty element');
+      expect(text).toContain('✗ column 7: port 70000 is out of range');
+      await keys('BSpace', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'BSpace');
+      await type('7000');
+      const fixed = await waitForScreen((s) => !s.includes('✗'), 'the problems to clear');
+      expect(fixed).toContain('1228,7000');
+      await keys('Escape');
+    });
+
+    it('exits 130 on Ctrl+C and leaves no frame in the scrollback (alternate screen)', async () => {
+      await waitForScreen((s) => s.includes('HOST'), 'the list');
+      await keys('C-c');
+      const status = join(dir, 'status');
+      for (let i = 0; i < 50 && !existsSync(status); i++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await readFile(status, 'utf8')).toBe('exit 130\n');
+      const all = await screen('-S', '-1000');
+      expect(all).not.toContain('profiles in');
+      expect(all).not.toContain('HOST');
+    });
+  },
+);

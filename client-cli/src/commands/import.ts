@@ -1,5 +1,12 @@
 import { dirname, join } from 'node:path';
-import { ExitCode, KnockError, findProfile, parseKnockUri, type Profile } from '@knock/shared';
+import {
+  ExitCode,
+  KnockError,
+  findProfile,
+  parseKnockUri,
+  parseSecret,
+  type Profile,
+} from '@knock/shared';
 import type { CliDeps } from '../deps.js';
 
 export interface ImportOptions {
@@ -13,7 +20,8 @@ export interface ImportOptions {
 /**
  * `knock import URI`: the `knock://` URI that `knock-server secret new` prints becomes a
  * profile. The secret goes to its own file next to the profile file (mode 0600), which
- * the profile names (secret_file); the profile file is written atomically.
+ * the profile names (secret_file). The profile is written by the format-preserving
+ * profile editor, atomically and under the file's lock: the rest of the file is untouched.
  */
 export async function runImport(
   deps: CliDeps,
@@ -27,8 +35,8 @@ export async function runImport(
       hint: 'copy the whole knock://HOST?door=…&secret=… line that knock-server secret new printed (quote it for the shell)',
     });
   const { host, rotating, port } = parsed.uri;
-  const shared = await import('@knock/shared/node');
-  const file = await shared.loadProfiles(
+  const { secretFileText } = await import('@knock/shared/node');
+  const file = await deps.loadProfiles(
     options.config === undefined ? { env: deps.env } : { path: options.config, env: deps.env },
   );
   const existing = findProfile(file.profiles, host);
@@ -49,27 +57,34 @@ export async function runImport(
   };
   if (port !== undefined) profile.port = port;
   else if (existing?.port !== undefined) profile.port = existing.port;
+  if (existing?.verifyTimeoutMs !== undefined) profile.verifyTimeoutMs = existing.verifyTimeoutMs;
   if (!options.inline) {
     const secretPath = join(
       dirname(file.path),
       `${host.replace(/[^A-Za-z0-9._-]/g, '_')}-${rotating.door.replace(/[^A-Za-z0-9._-]/g, '_')}.secret`,
     );
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(dirname(secretPath), { recursive: true, mode: 0o700 });
-    const { parseSecret } = await import('@knock/shared');
-    await shared.writeFileAtomic(
+    await deps.writeSecretFile(
       secretPath,
-      shared.secretFileText(
+      secretFileText(
         parseSecret(rotating.secret).secret ?? new Uint8Array(),
         `knock rotating secret: host ${host}, door ${rotating.door}`,
       ),
-      { mode: 0o600 },
     );
     delete profile.rotating?.secret;
     if (profile.rotating) profile.rotating.secretFile = secretPath;
   }
-  const others = file.profiles.filter((p) => p !== existing);
-  await shared.saveProfiles(file.path, [...others, profile], { env: deps.env });
+  // The one profile editor (as the TUI and the tray): only this profile's lines change;
+  // comments, order and the other profiles stay as they are. Under the file's lock.
+  await deps.updateProfile(
+    file.path,
+    {
+      type: 'put',
+      original: existing?.host ?? null,
+      profile,
+      ...(existing ? { previous: existing } : {}),
+    },
+    deps.env,
+  );
   deps.stdout.write(
     `${existing ? 'replaced' : 'added'} the profile for ${host} in ${file.path} (rotating door ${rotating.door}${
       options.inline ? '' : `, secret in ${profile.rotating?.secretFile ?? ''}`

@@ -5,10 +5,12 @@ import {
   DEFAULT_VERIFY_TIMEOUT_MS,
   closedError,
   knock,
+  loadProfileFile,
   lookupProfile,
   noProfileError,
 } from '../knock-flow.js';
-import { parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../ports.js';
+import { checkHost, parsePort, parsePortSpec, resolvePortSpecs, type PortSpec } from '../ports.js';
+import { lookupService } from '../services.js';
 import { reporter, seconds } from '../report.js';
 
 export interface KnockOptions {
@@ -37,12 +39,20 @@ export async function runKnock(
   ports: string[],
   options: KnockOptions,
 ): Promise<void> {
-  // `--verify HOST PORT…`: commander gave HOST to --verify's optional value. A
-  // verify port is a number, so a non-number there is the host: shift it back.
+  // `--verify HOST PORT…`: commander gave HOST to --verify's optional value. A verify
+  // port is a number or a service name (`--verify ssh HOST`); anything else there, or a
+  // value followed by no host (or by a port where the host should be), is the host:
+  // shift it back.
   if (typeof options.verify === 'string' && !/^\d+$/.test(options.verify)) {
-    if (host !== undefined) ports = [host, ...ports];
-    host = options.verify;
-    options.verify = true;
+    const isService =
+      host !== undefined &&
+      !/^\d+(:\w*)?$/.test(host) &&
+      (await serviceLookup(deps))(options.verify) !== undefined;
+    if (!isService) {
+      if (host !== undefined) ports = [host, ...ports];
+      host = options.verify;
+      options.verify = true;
+    }
   }
   if (host === undefined) {
     if (deps.isInteractive) {
@@ -54,7 +64,26 @@ export async function runKnock(
       hint: 'knock HOST PORT[:PROTO]... (or knock HOST for a profile); see knock --help',
     });
   }
-  await knockCommand(deps, host, ports, options);
+  await knockCommand(deps, checkHost(host), ports, options);
+}
+
+/** A TCP service name's port from /etc/services (undefined: unknown, or no such file). */
+async function serviceLookup(deps: CliDeps): Promise<(name: string) => number | undefined> {
+  const { table } = await deps.services();
+  return (name) => (table ? lookupService(table, name, 'tcp') : undefined);
+}
+
+/** --verify's value: a port number, or a service name such as ssh (probed over TCP). */
+async function verifyPortOf(deps: CliDeps, text: string): Promise<number> {
+  if (/^\d+$/.test(text)) return parsePort(text, '--verify');
+  const port = /^[A-Za-z][\w.+-]*$/.test(text) ? (await serviceLookup(deps))(text) : undefined;
+  if (port === undefined)
+    throw new KnockError(
+      'knock.usage.verifyPort',
+      `--verify: "${text}" is not a port from 1 to 65535 or a TCP service name`,
+      { exitCode: ExitCode.usage, hint: 'write --verify=22 or --verify=ssh' },
+    );
+  return port;
 }
 
 async function knockCommand(
@@ -71,15 +100,17 @@ async function knockCommand(
     knocks = resolvePortSpecs(specs, table, file);
   } else knocks = resolvePortSpecs(specs, undefined, '');
   const verifyPort =
-    typeof options.verify === 'string' ? parsePort(options.verify, '--verify') : undefined;
+    typeof options.verify === 'string' ? await verifyPortOf(deps, options.verify) : undefined;
 
   // The profile is read only when it is needed, so a broken profile file never
   // breaks a knockd-style `knock HOST PORT…`.
   const needsProfile = knocks.length === 0 || (options.verify === true && verifyPort === undefined);
   let profile: Profile | undefined;
+  let profileFile: string | undefined;
   if (needsProfile) {
     const found = await lookupProfile(deps, host, options.config);
     profile = found.profile;
+    profileFile = found.file.path;
     if (profile === undefined) {
       throw knocks.length === 0
         ? noProfileError(host, found.file, `give the ports: knock ${host} PORT...`)
@@ -88,6 +119,9 @@ async function knockCommand(
             hint: `write --verify=PORT (there is no profile for "${host}" in ${found.file.path})`,
           });
     }
+  } else if (options.config !== undefined) {
+    // Not needed, but named: a -c FILE that does not exist (or is broken) is still an error.
+    await loadProfileFile(deps, options.config);
   }
   const port = verifyPort ?? (options.verify ? profile?.port : undefined);
   if (options.verify && port === undefined) {
@@ -106,6 +140,8 @@ async function knockCommand(
     host,
     ...(knocks.length > 0 ? { knocks } : {}),
     ...(profile ? { profile } : {}),
+    ...(profileFile !== undefined ? { profileFile } : {}),
+    lockNotice: deps.stderr,
     allUdp: options.udp === true,
     ...(family ? { family } : {}),
     ...(options.delay !== undefined ? { delayMs: options.delay } : {}),

@@ -1,12 +1,11 @@
-import { describeSequence, formatIssue } from '@knock/shared';
+import { describeSequence } from '@knock/shared';
 import type { CliDeps } from '../deps.js';
+import { loadProfileFile } from '../knock-flow.js';
 
 /** `knock list`: the profiles, and which file they come from. */
 export async function runList(deps: CliDeps, options: { config?: string }): Promise<void> {
-  const file = await deps.loadProfiles(
-    options.config === undefined ? { env: deps.env } : { path: options.config, env: deps.env },
-  );
-  for (const issue of file.warnings ?? []) deps.stderr.write(`knock: ${formatIssue(issue)}\n`);
+  // A file named by -c or $KNOCK_CONFIG must exist; only the default may be missing.
+  const file = await loadProfileFile(deps, options.config);
   if (!file.exists) {
     deps.stdout.write(
       `no profiles: ${file.path} does not exist\n` +

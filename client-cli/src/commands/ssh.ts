@@ -39,6 +39,23 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
         hint: 'knock ssh [user@]HOST [command], e.g. knock ssh -p 2222 me@ssh.maths.fr',
       },
     );
+  const long = findLongOption(args);
+  if (long !== undefined) {
+    const name = long.split('=')[0] ?? long;
+    const ours = KNOCK_SSH_OPTIONS.includes(name);
+    throw new KnockError(
+      'knock.usage.sshOption',
+      ours
+        ? `${name} must come before the ssh arguments (knock ssh ${name} ... HOST)`
+        : `unknown option ${name} for knock ssh`,
+      {
+        exitCode: ExitCode.usage,
+        hint: ours
+          ? 'knock ssh takes its own options first; after them everything belongs to ssh'
+          : `knock ssh's own options are ${KNOCK_SSH_OPTIONS.join(', ')}, before the ssh arguments; ssh itself has no long options`,
+      },
+    );
+  }
   const verbose = options.verbose ? deps.stderr : undefined;
   const asked = await captureSsh(deps, ['-G', ...args]);
   const target = parseSshConfig(asked.stdout);
@@ -56,8 +73,10 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
   }
 
   let profile: Profile | undefined;
+  let profileFile: string | undefined;
   if (options.sequence === undefined) {
     const found = await lookupProfile(deps, target.hostname, options.config);
+    profileFile = found.file.path;
     profile =
       found.profile ??
       (target.host !== undefined ? deps.findProfile(found.file.profiles, target.host) : undefined);
@@ -74,6 +93,8 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
     host: target.hostname,
     ...(options.sequence ? { knocks: options.sequence } : {}),
     ...(profile ? { profile } : {}),
+    ...(profileFile !== undefined ? { profileFile } : {}),
+    lockNotice: deps.stderr,
     ...(family ? { family } : {}),
     onEvent,
   });
@@ -109,6 +130,39 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
       ];
   verbose?.write(`knock: running ssh ${[...pinned, ...args].join(' ')}\n`);
   deps.setExitCode(await execSsh(deps, [...pinned, ...args]));
+}
+
+/** knock ssh's own options (subcommands.ts declares them). */
+const KNOCK_SSH_OPTIONS = ['--sequence', '--timeout', '--config', '--verbose', '--help'];
+
+/** ssh's options that take a value (OpenSSH 9: ssh -B bind_interface ... -w tunnel). */
+const SSH_VALUE_OPTIONS = new Set('BbcDEeFIiJLlmOoPpQRSWw');
+
+/**
+ * The first argument that ssh would read as an option and that starts with `--` (ssh has
+ * no long options, so it would fail with "unknown option -- -"). ssh reads options, then
+ * the destination, then options again, then the command; `--` ends its options.
+ */
+export function findLongOption(args: readonly string[]): string | undefined {
+  let destination = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') return undefined;
+    if (arg.startsWith('--')) return arg;
+    if (arg.startsWith('-') && arg.length > 1) {
+      // A cluster such as -vp2222 or -p 2222: the first option with a value takes the rest.
+      for (let j = 1; j < arg.length; j++) {
+        if (SSH_VALUE_OPTIONS.has(arg[j] ?? '')) {
+          if (j === arg.length - 1) i++;
+          break;
+        }
+      }
+      continue;
+    }
+    if (destination) return undefined;
+    destination = true;
+  }
+  return undefined;
 }
 
 const firstLine = (text: string) => text.trim().split('\n')[0] ?? '';

@@ -29,16 +29,16 @@ export function splitKeys(input: string, key: Key): { input: string; key: Key }[
 }
 
 /** What a key press means on the current screen: a reducer action, or one of the two effects. */
-export type Command = Action | { type: 'knock' } | { type: 'quit' };
+export type Command = Action | { type: 'knock' } | { type: 'quit'; interrupted?: boolean };
 
 /**
  * The key map, pure so it is tested without a terminal. List: ↑↓/j k move,
  * Enter knocks, a/e/d add/edit/delete, r reloads, q/Esc quit. Form: type to
  * fill, Tab/↓ next field, Shift+Tab/↑ previous, ←→/space change the family,
- * Enter saves, Esc cancels. Ctrl+C quits from anywhere.
+ * Enter saves, Esc cancels. Ctrl+C quits from anywhere (exit status 130).
  */
 export function commandForKey(state: TuiState, input: string, key: Key): Command | undefined {
-  if (key.ctrl && input === 'c') return { type: 'quit' };
+  if (key.ctrl && input === 'c') return { type: 'quit', interrupted: true };
   const screen = state.screen;
   if (screen.kind === 'confirm-delete') {
     if (input === 'y' || input === 'Y') return { type: 'confirm' };

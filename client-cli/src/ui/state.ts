@@ -6,11 +6,18 @@ import {
   validateDraft,
   type DraftErrors,
   type DraftField,
+  type InvalidProfile,
+  type Issue,
   type Knock,
   type Profile,
   type ProfileDraft,
 } from '@knock/shared';
-import type { KnockOutcome, KnockServiceProgress } from '@knock/shared/node';
+import type {
+  KnockOutcome,
+  KnockServiceProgress,
+  ProfileChange,
+  StoredProfiles,
+} from '@knock/shared/node';
 
 /** The live status of the last knock: one step per knock, then the verification. */
 export interface KnockRun {
@@ -32,7 +39,12 @@ export type Screen =
       original: string | null;
       draft: ProfileDraft;
       field: DraftField;
+      /** The problems shown: of the fields typed into (all of them after Enter). */
       errors: DraftErrors;
+      /** Fields the user typed into: checked as they type. */
+      touched: DraftField[];
+      /** Enter was pressed once: every field is checked. */
+      submitted: boolean;
     }
   | { kind: 'confirm-delete'; host: string };
 
@@ -43,16 +55,32 @@ export interface TuiState {
   path: string;
   exists: boolean;
   profiles: Profile[];
+  /** Profiles of the file that have errors: shown, not usable (the others are). */
+  invalid: InvalidProfile[];
+  /** Other problems of the file (unknown keys, errors outside any profile). */
+  otherProblems: number;
   selected: number;
   screen: Screen;
   run?: KnockRun;
-  /** Profiles waiting to be written; the store effect saves them and answers saved / save-failed. */
-  saving?: { profiles: Profile[]; done: string; select: string | undefined };
-  notice?: { tone: 'info' | 'error'; text: string };
+  /** The one change waiting to be written; the store effect applies it and answers saved / save-failed. */
+  saving?: { change: ProfileChange; done: string; select: string | undefined };
+  /** The last message; `id` lets a timer clear exactly this one. */
+  notice?: { tone: 'info' | 'error'; text: string; id: number };
+  /** Unused sequences left in one-time files, by path (when known). */
+  otsLeft: Record<string, number>;
+  /** A service name's port (`ssh` → 22), for the verify-port field. */
+  servicePort?: (name: string) => number | undefined;
 }
 
 export type Action =
-  | { type: 'loaded'; path: string; profiles: Profile[]; exists: boolean }
+  | {
+      type: 'loaded';
+      path: string;
+      profiles: Profile[];
+      exists: boolean;
+      invalid?: InvalidProfile[];
+      warnings?: Issue[];
+    }
   | { type: 'load-failed'; message: string }
   | { type: 'reload' }
   | { type: 'move'; by: number }
@@ -66,21 +94,37 @@ export type Action =
   | { type: 'form-focus'; by: number }
   | { type: 'form-cycle'; by: number }
   | { type: 'form-submit' }
-  | { type: 'saved' }
+  | { type: 'saved'; loaded?: StoredProfiles }
   | { type: 'save-failed'; message: string }
   | { type: 'knock-start'; profile: Profile }
   | { type: 'knock-progress'; host: string; event: KnockServiceProgress }
   | { type: 'knock-done'; host: string; outcome: KnockOutcome }
-  | { type: 'notice'; tone: 'info' | 'error'; text: string };
+  | { type: 'notice'; tone: 'info' | 'error'; text: string }
+  /** A key was pressed: the last message and a finished knock's status make room. */
+  | { type: 'key' }
+  /** A message (or a finished knock's status, id -1) has been on screen long enough. */
+  | { type: 'expire'; id: number }
+  | { type: 'ots-left'; path: string; left: number };
 
-export const initialState = (path = ''): TuiState => ({
+export const initialState = (
+  path = '',
+  servicePort?: (name: string) => number | undefined,
+): TuiState => ({
   status: 'loading',
   path,
   exists: false,
   profiles: [],
+  invalid: [],
+  otherProblems: 0,
   selected: 0,
   screen: { kind: 'list' },
+  otsLeft: {},
+  ...(servicePort ? { servicePort } : {}),
 });
+
+/** A knock that has ended (its status line may go). */
+export const isFinished = (state: TuiState): boolean =>
+  state.run !== undefined && !isKnocking(state);
 
 export const isKnocking = (state: TuiState): boolean =>
   state.run !== undefined && ['resolving', 'knocking', 'verifying'].includes(state.run.phase);
@@ -102,11 +146,20 @@ export function reducer(state: TuiState, action: Action): TuiState {
         path: action.path,
         exists: action.exists,
         profiles: action.profiles,
+        invalid: action.invalid ?? [],
+        otherProblems: others(action.warnings),
         selected: kept >= 0 ? kept : clamp(state.selected, action.profiles.length),
       };
     }
     case 'load-failed':
-      return { ...state, status: 'error', loadError: action.message, profiles: [], selected: 0 };
+      return {
+        ...state,
+        status: 'error',
+        loadError: action.message,
+        profiles: [],
+        invalid: [],
+        selected: 0,
+      };
     case 'reload':
       return { ...withoutNotice(state), status: 'loading' };
     case 'move':
@@ -116,7 +169,15 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (!canEdit(state)) return refuseEdit(state);
       return {
         ...withoutNotice(state),
-        screen: { kind: 'form', original: null, draft: emptyDraft(), field: 'host', errors: {} },
+        screen: {
+          kind: 'form',
+          original: null,
+          draft: emptyDraft(),
+          field: 'host',
+          errors: {},
+          touched: [],
+          submitted: false,
+        },
       };
     case 'edit': {
       const profile = selectedProfile(state);
@@ -130,6 +191,8 @@ export function reducer(state: TuiState, action: Action): TuiState {
           draft: draftFromProfile(profile),
           field: 'host',
           errors: {},
+          touched: [],
+          submitted: false,
         },
       };
     }
@@ -142,10 +205,11 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'confirm': {
       const screen = state.screen;
       if (screen.kind !== 'confirm-delete' || state.saving) return state;
+      const previous = state.profiles.find((p) => p.host === screen.host);
       return {
         ...state,
         saving: {
-          profiles: state.profiles.filter((p) => p.host !== screen.host),
+          change: { type: 'delete', host: screen.host, ...(previous ? { previous } : {}) },
           done: `deleted ${screen.host}`,
           select: undefined,
         },
@@ -158,19 +222,19 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return updateForm(state, (form) =>
         form.field === 'family'
           ? form
-          : {
-              ...form,
-              draft: { ...form.draft, [form.field]: form.draft[form.field] + action.text },
-            },
+          : edited(state, form, {
+              ...form.draft,
+              [form.field]: form.draft[form.field] + action.text,
+            }),
       );
     case 'form-erase':
       return updateForm(state, (form) =>
         form.field === 'family'
           ? form
-          : {
-              ...form,
-              draft: { ...form.draft, [form.field]: form.draft[form.field].slice(0, -1) },
-            },
+          : edited(state, form, {
+              ...form.draft,
+              [form.field]: form.draft[form.field].slice(0, -1),
+            }),
       );
     case 'form-focus':
       return updateForm(state, (form) => {
@@ -183,26 +247,29 @@ export function reducer(state: TuiState, action: Action): TuiState {
         if (form.field !== 'family') return form;
         const i = FAMILIES.indexOf(form.draft.family) + action.by;
         const family = FAMILIES[(i + FAMILIES.length) % FAMILIES.length] ?? 'any';
-        return { ...form, draft: { ...form.draft, family } };
+        return edited(state, form, { ...form.draft, family });
       });
     case 'form-submit': {
       const screen = state.screen;
       if (screen.kind !== 'form' || state.saving) return state;
-      const base = state.profiles.find((p) => p.host === screen.original);
-      const others = state.profiles.filter((p) => p !== base);
-      const result = validateDraft(screen.draft, others, base);
+      const { base, result } = check(state, screen.draft, screen.original);
       if (!result.ok) {
         const first = DRAFT_FIELDS.find((f) => result.errors[f] !== undefined) ?? screen.field;
-        return { ...state, screen: { ...screen, errors: result.errors, field: first } };
+        return {
+          ...state,
+          screen: { ...screen, errors: result.errors, field: first, submitted: true },
+        };
       }
-      const profiles = base
-        ? state.profiles.map((p) => (p === base ? result.profile : p))
-        : [...state.profiles, result.profile];
       return {
         ...state,
-        screen: { ...screen, errors: {} },
+        screen: { ...screen, errors: {}, submitted: true },
         saving: {
-          profiles,
+          change: {
+            type: 'put',
+            original: base ? base.host : null,
+            profile: result.profile,
+            ...(base ? { previous: base } : {}),
+          },
           done: `saved ${result.profile.host} to ${state.path}`,
           select: result.profile.host,
         },
@@ -212,23 +279,30 @@ export function reducer(state: TuiState, action: Action): TuiState {
       const saving = state.saving;
       if (!saving) return state;
       const { saving: _, ...rest } = state;
+      // The file as it is now: with what other programs added meanwhile.
+      const profiles = action.loaded?.profiles ?? state.profiles;
       const index =
         saving.select === undefined
           ? state.selected
-          : saving.profiles.findIndex((p) => p.host === saving.select);
-      return {
-        ...rest,
-        profiles: saving.profiles,
-        exists: true,
-        selected: clamp(index, saving.profiles.length),
-        screen: { kind: 'list' },
-        notice: { tone: 'info', text: saving.done },
-      };
+          : profiles.findIndex((p) => p.host === saving.select);
+      return notice(
+        {
+          ...rest,
+          profiles,
+          invalid: action.loaded?.invalid ?? state.invalid,
+          otherProblems: action.loaded ? others(action.loaded.warnings) : state.otherProblems,
+          exists: true,
+          selected: clamp(index, profiles.length),
+          screen: { kind: 'list' },
+        },
+        'info',
+        saving.done,
+      );
     }
     case 'save-failed': {
       // The form (or the confirmation) stays open, so nothing typed is lost.
       const { saving: _, ...rest } = state;
-      return { ...rest, notice: { tone: 'error', text: action.message } };
+      return notice(rest, 'error', action.message);
     }
     case 'knock-start':
       if (isKnocking(state)) return notice(state, 'info', `still knocking ${state.run?.host}…`);
@@ -247,7 +321,59 @@ export function reducer(state: TuiState, action: Action): TuiState {
       return updateRun(state, action.host, (run) => finish(run, action.outcome));
     case 'notice':
       return notice(state, action.tone, action.text);
+    case 'key': {
+      let next = state.saving ? state : withoutNotice(state);
+      if (isFinished(next)) {
+        const { run: _, ...rest } = next;
+        next = rest;
+      }
+      return next;
+    }
+    case 'expire': {
+      if (action.id === -1 && isFinished(state)) {
+        const { run: _, ...rest } = state;
+        return rest;
+      }
+      return state.notice?.id === action.id && !state.saving ? withoutNotice(state) : state;
+    }
+    case 'ots-left':
+      if (Object.hasOwn(state.otsLeft, action.path) && state.otsLeft[action.path] === action.left)
+        return state;
+      return { ...state, otsLeft: { ...state.otsLeft, [action.path]: action.left } };
   }
+}
+
+/** Problems that are not the one-line summary of an unusable profile. */
+const others = (warnings: readonly Issue[] | undefined): number =>
+  (warnings ?? []).filter((w) => w.code !== 'profile.unusable').length;
+
+/** The draft checked as the CLI will read it back (with the other profiles, for a duplicate host). */
+function check(state: TuiState, draft: ProfileDraft, original: string | null) {
+  const base = state.profiles.find((p) => p.host === original);
+  const others = state.profiles.filter((p) => p !== base);
+  const result = validateDraft(
+    draft,
+    others,
+    base,
+    state.servicePort ? { servicePort: state.servicePort } : {},
+  );
+  return { base, result };
+}
+
+/**
+ * The form after the user changed a field: checked as they type. A field shows its
+ * problems once typed into (every field after Enter); a fixed problem goes at once.
+ */
+function edited(state: TuiState, form: FormScreen, draft: ProfileDraft): FormScreen {
+  const touched = form.touched.includes(form.field) ? form.touched : [...form.touched, form.field];
+  const { result } = check(state, draft, form.original);
+  const all: DraftErrors = result.ok ? {} : result.errors;
+  const errors: DraftErrors = {};
+  for (const field of DRAFT_FIELDS) {
+    const error = all[field];
+    if (error !== undefined && (form.submitted || touched.includes(field))) errors[field] = error;
+  }
+  return { ...form, draft, touched, errors };
 }
 
 function progress(run: KnockRun, event: KnockServiceProgress): KnockRun {
@@ -293,8 +419,11 @@ function refuseEdit(state: TuiState): TuiState {
   return state;
 }
 
+let noticeId = 0;
+
 function notice(state: TuiState, tone: 'info' | 'error', text: string): TuiState {
-  return { ...state, notice: { tone, text } };
+  noticeId += 1;
+  return { ...state, notice: { tone, text, id: noticeId } };
 }
 
 function withoutNotice(state: TuiState): TuiState {

@@ -71,12 +71,12 @@ describe('knock HOST PORT… (knockd compatible)', () => {
     [['h', '1228', '-1'], "unknown option '-1'"],
     [['h', '12x'], '"12x" is not a port'],
     [['h', '1228', 'nosuch'], 'unknown service "nosuch" (not in /etc/services)'],
-    [['-d', '-5', 'h', '1'], 'delay cannot be negative'],
+    [['-d', '-5', 'h', '1'], '-d: the delay cannot be negative'],
     [['-d', 'abc', 'h', '1'], '-d wants milliseconds, got "abc"'],
     [['-4', '-6', 'h', '1'], "option '-4, --ipv4' cannot be used with option '-6, --ipv6'"],
     [['-x', 'h', '1'], "unknown option '-x'"],
-    [['--timeout', '0', 'h', '1'], '--timeout wants a number of seconds above 0'],
-    [['--timeout', 'soon', 'h', '1'], '--timeout wants a number of seconds above 0'],
+    [['--timeout', '0', 'h', '1'], '--timeout wants a number of seconds from 0.001 to 86400'],
+    [['--timeout', 'soon', 'h', '1'], '--timeout wants a number of seconds from 0.001 to 86400'],
     [['h', '1', '--verify', '70000'], '--verify: "70000" is not a port'],
     [['-d'], "option '-d, --delay <ms>' argument missing"],
   ])('%j is a usage error (exit 2) and sends nothing', async (argv, message) => {
@@ -326,6 +326,37 @@ describe('knock --verify', () => {
   it('-v narrates the verification on stdout', async () => {
     const { stdout } = await run(['-v', '--verify', 'ssh.test'], { profiles });
     expect(stdout).toBe('hitting tcp 192.0.2.2:1228\nport 22 is open on 192.0.2.2 (after 0.3 s)\n');
+  });
+
+  // issue 9 item 10
+  it('-c naming a file that does not exist is exit 3, also when the ports are given', async () => {
+    for (const argv of [
+      ['-c', '/tmp/missing.toml', 'ssh.test'],
+      ['-c', '/tmp/missing.toml', 'ssh.test', '1228'],
+      ['ssh.test', '1228', '--config=/tmp/missing.toml'],
+    ]) {
+      const { code, stderr, f } = await run(argv, { profileFileExists: false });
+      expect(code, argv.join(' ')).toBe(3);
+      expect(stderr).toBe(
+        'knock: the profile file /tmp/missing.toml (named by -c/--config) does not exist\n' +
+          '  hint: check the file name; leave out -c to use the usual profile file (see knock list)\n',
+      );
+      expect(f.sends).toEqual([]);
+    }
+  });
+
+  // issue 9 item 13
+  it('--verify takes a service name as its value: --verify ssh 127.0.0.1 1228', async () => {
+    const { code, f } = await run(['--verify', 'ssh', '127.0.0.1', '1228']);
+    expect(code).toBe(0);
+    expect(f.resolves).toEqual([{ host: '127.0.0.1', family: 'any' }]);
+    expect(f.sends[0]?.knocks).toEqual([tcp(1228)]);
+    expect(f.verifies.map((v) => v.port)).toEqual([22]);
+    const eq = await run(['--verify=ssh', 'ssh.test'], { profiles });
+    expect(eq.f.verifies.map((v) => v.port)).toEqual([22]);
+    // A value that is not a service is the host, as before.
+    const host = await run(['--verify', 'ssh.test'], { profiles });
+    expect(host.f.resolves[0]?.host).toBe('ssh.test');
   });
 
   it('--verify without a port and no profile port is a usage error, before knocking', async () => {

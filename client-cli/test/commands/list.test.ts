@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { profile, run, tcp, udp } from '../helpers/fake-deps.js';
+import { fake, profile, run, tcp, udp } from '../helpers/fake-deps.js';
 
 describe('knock list', () => {
   it('shows each profile and the file', async () => {
@@ -22,12 +22,27 @@ describe('knock list', () => {
     );
   });
 
-  it('says where it looked when there is no file', async () => {
-    const { code, stdout, f } = await run(['list', '--config', '/tmp/none.toml']);
+  it('says where it looked when the default file does not exist', async () => {
+    const { code, stdout, f } = await run(['list']);
     expect(code).toBe(0);
-    expect(f.loads).toEqual([{ path: '/tmp/none.toml' }]);
-    expect(stdout).toContain('no profiles: /tmp/none.toml does not exist');
+    expect(f.loads).toEqual([{}]);
+    expect(stdout).toContain('no profiles: /home/u/.config/knock/config.toml does not exist');
     expect(stdout).toContain('$KNOCK_CONFIG');
+  });
+
+  // issue 9 item 10: a file named by -c (or $KNOCK_CONFIG) that does not exist is exit 3.
+  it.each([
+    [['list', '--config', '/tmp/none.toml'], {}, '-c/--config'],
+    [['list', '-c', '/tmp/none.toml'], {}, '-c/--config'],
+    [['-c', '/tmp/none.toml', 'list'], {}, '-c/--config'],
+    [['list'], { KNOCK_CONFIG: '/tmp/none.toml' }, '$KNOCK_CONFIG'],
+  ])('%j with %j: a named file that does not exist is exit 3', async (argv, env, via) => {
+    const f = fake({ profilePath: '/tmp/none.toml' });
+    Object.assign(f.deps.env, env);
+    const { code, stdout, stderr } = await run(argv, f);
+    expect(code).toBe(3);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`the profile file /tmp/none.toml (named by ${via}) does not exist`);
   });
 
   it('an empty file', async () => {

@@ -151,6 +151,35 @@ describe('knock ssh', () => {
     expect(f.sends).toEqual([]);
   });
 
+  // issue 9 item 13
+  it.each([
+    [['ssh', '--bogus', 'lab'], 'unknown option --bogus for knock ssh'],
+    [['ssh', '-p', '2222', '--bogus=1', 'lab'], 'unknown option --bogus for knock ssh'],
+    [['ssh', 'lab', '--bogus'], 'unknown option --bogus for knock ssh'],
+    [
+      ['ssh', '-l', 'me', 'lab', '--timeout', '3'],
+      '--timeout must come before the ssh arguments (knock ssh --timeout ... HOST)',
+    ],
+  ])('%j names the long option itself, and ssh -G is not run', async (argv, message) => {
+    const { code, stderr, f } = await run(argv, { profiles, sshG: sshG({}) });
+    expect(code).toBe(ExitCode.usage);
+    expect(stderr.split('\n')[0]).toBe(`knock: ${message}`);
+    expect(stderr).not.toContain('unknown option -- -');
+    expect(f.captured).toEqual([]);
+    expect(f.sends).toEqual([]);
+  });
+
+  it.each([
+    [['ssh', 'lab', 'ls', '--all']],
+    [['ssh', '-o', '--weird', 'lab']],
+    [['ssh', '--', '-v', 'lab', 'echo', '--x']],
+    [['ssh', '-E', '--log', 'lab']],
+  ])('%j: a long word where ssh does not read options is passed on', async (argv) => {
+    const { code, f } = await run(argv, { profiles, sshG: sshG({}) });
+    expect(code).toBe(0);
+    expect(f.captured).toHaveLength(1);
+  });
+
   it("ssh -G failing is a usage error with ssh's message", async () => {
     const { code, stderr } = await run(['ssh', '-Z', 'lab'], {
       sshG: { code: 255, stdout: '', stderr: 'ssh: illegal option -- Z\nusage: ssh ...' },

@@ -1,7 +1,14 @@
 import { PassThrough } from 'node:stream';
 import { CommanderError } from 'commander';
 import { describeError, type Issue, type Knock } from '@knock/shared';
-import type { SendOptions, VerifyOptions, VerifyResult } from '@knock/shared/node';
+import {
+  loadedFromParse,
+  type ProfileChange,
+  type SendOptions,
+  type VerifyOptions,
+  type VerifyResult,
+} from '@knock/shared/node';
+import { parseProfiles } from '@knock/shared/profiles';
 import { createProgram, type CliDeps, type Profile } from '@knock/client-cli';
 import { parseServices } from '../../src/services.js';
 
@@ -18,6 +25,9 @@ export interface Fake {
   captured: { command: string; args: readonly string[] }[];
   interactive: { command: string; args: readonly string[] }[];
   loads: { path?: string }[];
+  /** knock import: the profile changes asked of the editor, and the secret files written. */
+  profileChanges: { path: string; change: ProfileChange }[];
+  secretFiles: { path: string; text: string }[];
 }
 
 export interface FakeSetup {
@@ -33,6 +43,8 @@ export interface FakeSetup {
   tui?: CliDeps['loadTui'];
   resolveError?: Error;
   warnings?: Issue[];
+  /** The profile file's text: loadProfiles and checkProfiles then parse it for real. */
+  profileText?: string;
 }
 
 export const SERVICES = `
@@ -57,6 +69,8 @@ export function fake(setup: FakeSetup = {}): Fake {
     captured: [],
     interactive: [],
     loads: [],
+    profileChanges: [],
+    secretFiles: [],
     deps: undefined as unknown as CliDeps,
   };
   const path = setup.profilePath ?? '/home/u/.config/knock/config.toml';
@@ -107,11 +121,29 @@ export function fake(setup: FakeSetup = {}): Fake {
     },
     loadProfiles: async (options) => {
       f.loads.push(options.path === undefined ? {} : { path: options.path });
+      if (setup.profileText !== undefined) {
+        const file = options.path ?? path;
+        return loadedFromParse(file, parseProfiles(setup.profileText, file), { HOME: '/home/u' });
+      }
       return {
         path: options.path ?? path,
         profiles: setup.profiles ?? [],
         exists: setup.profileFileExists ?? setup.profiles !== undefined,
         ...(setup.warnings ? { warnings: setup.warnings } : {}),
+      };
+    },
+    checkProfiles: async (options) => {
+      f.loads.push(options.path === undefined ? {} : { path: options.path });
+      const file = options.path ?? path;
+      if (setup.profileText === undefined)
+        return { path: file, exists: false, issues: [], usable: 0, invalid: 0 };
+      const parsed = parseProfiles(setup.profileText, file);
+      return {
+        path: file,
+        exists: true,
+        issues: parsed.issues,
+        usable: parsed.profiles.length,
+        invalid: parsed.invalid.length,
       };
     },
     findProfile: (profiles, host) =>
@@ -122,6 +154,12 @@ export function fake(setup: FakeSetup = {}): Fake {
       if (ots instanceof Error) throw ots;
       await use(ots.next);
       return { used: ots.next, remaining: ots.remaining };
+    },
+    updateProfile: async (file, change) => {
+      f.profileChanges.push({ path: file, change });
+    },
+    writeSecretFile: async (file, text) => {
+      f.secretFiles.push({ path: file, text });
     },
     generateOtsFile: async (file, options) => {
       f.generated.push({ file, options });

@@ -91,6 +91,8 @@ describe('App: knocking', () => {
     const { frame, press, knocker } = await start();
     await press(keys.enter);
     expect(knocker.calls.map((p) => p.host)).toEqual(['ssh.maths.fr']);
+    // A relative one_time_sequences is read from the profile file's folder, as the CLI does.
+    expect(knocker.options).toEqual([{ profileFile: PATH }]);
     await eventually(() => expect(frame()).toContain('ssh.maths.fr: resolving ssh.maths.fr…'));
     knocker.emit({ type: 'resolved', addresses: ['192.0.2.2'] });
     knocker.emit({ type: 'sent', knock: { port: 1228, protocol: 'tcp' }, index: 0, total: 2 });
@@ -275,5 +277,70 @@ describe('App: deleting', () => {
     await eventually(() => expect(store.saves).toEqual([[maths]]));
     await eventually(() => expect(frame()).toContain('deleted lab.example.org'));
     expect(frame()).not.toMatch(/lab\.example\.org\s+one-time/);
+  });
+});
+
+describe('App: saving keeps what others wrote (issue 9, item 1)', () => {
+  it('keeps comments and a profile added by hand while the TUI was open', async () => {
+    const store = new FakeStore([maths]);
+    const { frame, press, type } = await start(store);
+    await eventually(() => expect(frame()).toMatch(/❯ ssh\.maths\.fr/));
+    // Meanwhile, in an editor:
+    const byHand = `# my own notes\n${store.text}\n[hosts.byhand]   # added by hand\nsequence = "7000"\ncolour = "blue"\n`;
+    store.text = byHand;
+    await press('a');
+    await type('new.example.org');
+    await press(keys.tab);
+    await type('1,2');
+    await press(keys.enter);
+    await eventually(() => expect(frame()).toContain('saved new.example.org'));
+    expect(store.text).toBe(`${byHand}\n[hosts."new.example.org"]\nsequence = "1,2"\nport = 22\n`);
+    // The list shows the file as it is now, with the profile added by hand.
+    await eventually(() => expect(frame()).toContain('byhand'));
+  });
+
+  it('refuses to overwrite a profile changed elsewhere since it was shown, keeping the form', async () => {
+    const store = new FakeStore([maths, lab]);
+    const { frame, flat, press, type } = await start(store);
+    await press('e');
+    await eventually(() => expect(frame()).toContain('Edit ssh.maths.fr'));
+    const changed = store.text.replace('port = 22', 'port = 2200');
+    store.text = changed;
+    await press(keys.down, keys.down, keys.down, keys.backspace, keys.backspace);
+    await type('23');
+    await press(keys.enter);
+    await eventually(() =>
+      expect(flat()).toContain('was changed by another program since it was read'),
+    );
+    expect(store.text).toBe(changed);
+    expect(frame()).toContain('Edit ssh.maths.fr');
+  });
+
+  it('lists a broken profile as unusable, and still edits the others', async () => {
+    const store = new FakeStore([maths]);
+    store.text +=
+      '\n[hosts.broken]\nsequence = "1"\nport = 0\n\n[hosts.typo]\nsequence = "2"\nprot = 22\n';
+    const { frame, press } = await start(store);
+    await eventually(() => expect(frame()).toMatch(/✗ broken\s+line \d+: .*port must be/));
+    await eventually(() =>
+      expect(frame()).toContain('1 other problem in the file: knock check-profiles lists them'),
+    );
+    await press('d', 'y');
+    await eventually(() => expect(frame()).toContain('deleted ssh.maths.fr'));
+    expect(store.text).toContain('[hosts.broken]');
+    expect(store.text).not.toContain('ssh.maths.fr');
+  });
+});
+
+describe('App: names like Object.prototype properties (issue 9, item 16)', () => {
+  it('lists hosts and one-time files named constructor or __proto__ as plain names', async () => {
+    const store = new FakeStore([
+      { ...maths, host: 'constructor' },
+      { host: '__proto__', oneTimeSequences: 'constructor', family: 'any', delayMs: 0 },
+    ]);
+    const { frame } = await start(store);
+    await eventually(() => expect(frame()).toMatch(/❯ constructor\s+1228,1227\s+22\s+any/));
+    await eventually(() => expect(frame()).toMatch(/ {2}__proto__\s+one-time: constructor\s/));
+    expect(frame()).not.toContain('native code');
   });
 });

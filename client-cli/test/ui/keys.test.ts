@@ -30,7 +30,15 @@ const key = (change: Partial<Key> = {}): Key => ({ ...noKey, ...change });
 const on = (screen: Screen): TuiState => ({ ...initialState('/p'), status: 'ready', screen });
 const list = on({ kind: 'list' });
 const form = (field: 'host' | 'family') =>
-  on({ kind: 'form', original: null, draft: emptyDraft(), field, errors: {} });
+  on({
+    kind: 'form',
+    original: null,
+    draft: emptyDraft(),
+    field,
+    errors: {},
+    touched: [],
+    submitted: false,
+  });
 
 describe('commandForKey', () => {
   it('maps the list keys', () => {
@@ -47,10 +55,14 @@ describe('commandForKey', () => {
     expect(commandForKey(list, 'x', key())).toBeUndefined();
   });
 
-  it('quits on Ctrl+C from every screen', () => {
+  it('quits on Ctrl+C from every screen, as an interrupt (exit 130)', () => {
     for (const state of [list, form('host'), on({ kind: 'confirm-delete', host: 'h' })]) {
-      expect(commandForKey(state, 'c', key({ ctrl: true }))).toEqual({ type: 'quit' });
+      expect(commandForKey(state, 'c', key({ ctrl: true }))).toEqual({
+        type: 'quit',
+        interrupted: true,
+      });
     }
+    expect(commandForKey(list, 'q', key())).toEqual({ type: 'quit' });
   });
 
   it('types letters into form fields instead of running list commands', () => {

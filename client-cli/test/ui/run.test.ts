@@ -21,17 +21,17 @@ async function launch() {
 
 describe('runTui', () => {
   it.each([
-    ['q', 'q'],
-    ['Esc', keys.escape],
-    ['Ctrl+C', keys.ctrlC],
-  ])('draws the profiles and returns 0 when the user presses %s', async (_name, key) => {
+    ['q', 'q', ExitCode.ok],
+    ['Esc', keys.escape, ExitCode.ok],
+    ['Ctrl+C', keys.ctrlC, 130],
+  ])('draws the profiles and, on %s, exits %i', async (_name, key, code) => {
     const { stdin, stdout, done, exitCode } = await launch();
     expect(stdout.output).toContain('ssh.maths.fr');
     expect(stdin.rawMode).toBe(true);
     expect(exitCode()).toBeUndefined();
     stdin.write(key);
     await done;
-    expect(exitCode()).toBe(ExitCode.ok);
+    expect(exitCode()).toBe(code);
     expect(stdin.rawMode).toBe(false);
   });
 
@@ -44,7 +44,8 @@ describe('runTui', () => {
     expect(exitCode()).toBeUndefined();
     stdin.write(keys.ctrlC);
     await done;
-    expect(exitCode()).toBe(ExitCode.ok);
+    // Interrupted, as a shell reports a program stopped by Ctrl+C.
+    expect(exitCode()).toBe(130);
   });
 
   it('refuses to start without a terminal, with a usage error', async () => {

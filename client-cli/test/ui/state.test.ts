@@ -37,7 +37,10 @@ describe('reducer: loading', () => {
     for (const type of ['add', 'edit', 'delete'] as const) {
       const after = reducer(state, { type });
       expect(after.screen).toEqual({ kind: 'list' });
-      expect(after.notice).toEqual({ tone: 'error', text: `fix ${PATH} first, then press r` });
+      expect(after.notice).toMatchObject({
+        tone: 'error',
+        text: `fix ${PATH} first, then press r`,
+      });
     }
   });
 });
@@ -86,19 +89,39 @@ describe('reducer: form', () => {
     });
   });
 
-  it('queues the whole list for saving, then selects the saved profile', () => {
+  it('queues one change (the edited profile and what it was), then selects the saved profile', () => {
     const editing = run(ready(), { type: 'move', by: 1 }, { type: 'edit' }, { type: 'form-erase' });
     const submitted = reducer(editing, { type: 'form-submit' });
-    expect(submitted.saving?.profiles).toEqual([maths, { ...lab, host: 'lab.example.or' }]);
+    expect(submitted.saving?.change).toEqual({
+      type: 'put',
+      original: 'lab.example.org',
+      profile: { ...lab, host: 'lab.example.or' },
+      previous: lab,
+    });
     // Typing is ignored while the write is in flight.
     expect(reducer(submitted, { type: 'form-type', text: 'z' })).toBe(submitted);
-    const saved = reducer(submitted, { type: 'saved' });
+    // The store answers the file as it is now, with a profile another program added.
+    const added = { ...maths, host: 'added.elsewhere' };
+    const saved = reducer(submitted, {
+      type: 'saved',
+      loaded: {
+        path: PATH,
+        exists: true,
+        profiles: [maths, { ...lab, host: 'lab.example.or' }, added],
+        warnings: [],
+        invalid: [],
+      },
+    });
     expect(saved).toMatchObject({
       screen: { kind: 'list' },
       selected: 1,
       notice: { tone: 'info', text: `saved lab.example.or to ${PATH}` },
     });
-    expect(saved.profiles[1]?.host).toBe('lab.example.or');
+    expect(saved.profiles.map((p) => p.host)).toEqual([
+      'ssh.maths.fr',
+      'lab.example.or',
+      'added.elsewhere',
+    ]);
     expect(saved.saving).toBeUndefined();
   });
 
@@ -112,7 +135,83 @@ describe('reducer: form', () => {
     const failed = reducer(submitted, { type: 'save-failed', message: 'disk full' });
     expect(failed.screen).toMatchObject({ kind: 'form', draft: { host: 'ssh.maths.f' } });
     expect(failed.profiles).toEqual([maths, lab]);
-    expect(failed.notice).toEqual({ tone: 'error', text: 'disk full' });
+    expect(failed.notice).toMatchObject({ tone: 'error', text: 'disk full' });
+  });
+
+  it('checks each field as it is typed, and clears a problem once fixed', () => {
+    const typing = run(
+      ready(),
+      { type: 'add' },
+      { type: 'form-type', text: 'new.host' },
+      { type: 'form-focus', by: 1 },
+      { type: 'form-type', text: '1228,,70000' },
+    );
+    // Both problems of the sequence at once, before Enter; untouched fields stay quiet.
+    const errors = (typing.screen as { errors: Record<string, string> }).errors;
+    expect(Object.keys(errors)).toEqual(['sequence']);
+    expect(errors.sequence?.split('\n')).toEqual([
+      expect.stringMatching(/^column 6: empty element/),
+      expect.stringMatching(/^column 7: port 70000 is out of range/),
+    ]);
+    const fixed = run(
+      typing,
+      ...Array.from({ length: 6 }, () => ({ type: 'form-erase' }) as Action),
+      { type: 'form-type', text: '7000' },
+    );
+    expect(fixed.screen).toMatchObject({ draft: { sequence: '1228,7000' }, errors: {} });
+  });
+
+  it('takes a service name for the verify port, as the CLI does', () => {
+    const services = (name: string) => (name === 'ssh' ? 22 : undefined);
+    const state = run(
+      reducer(initialState(PATH, services), {
+        type: 'loaded',
+        path: PATH,
+        profiles: [],
+        exists: true,
+      }),
+      { type: 'add' },
+      { type: 'form-type', text: 'h' },
+      { type: 'form-focus', by: 1 },
+      { type: 'form-type', text: '1' },
+      { type: 'form-focus', by: 2 },
+      { type: 'form-erase' },
+      { type: 'form-erase' },
+      { type: 'form-type', text: 'ssh' },
+      { type: 'form-submit' },
+    );
+    expect(state.saving?.change).toMatchObject({ type: 'put', profile: { host: 'h', port: 22 } });
+    const unknown = run(
+      state,
+      { type: 'save-failed', message: 'x' },
+      { type: 'form-type', text: 'x' },
+    );
+    expect(unknown.screen).toMatchObject({
+      errors: { port: expect.stringContaining('"sshx" is not a known service name') },
+    });
+  });
+});
+
+describe('reducer: messages', () => {
+  it('clears the last message on the next key, or when it expires', () => {
+    const state = run(ready(), { type: 'notice', tone: 'info', text: 'hello' });
+    expect(run(state, { type: 'key' }).notice).toBeUndefined();
+    const id = state.notice?.id ?? 0;
+    expect(run(state, { type: 'expire', id }).notice).toBeUndefined();
+    expect(run(state, { type: 'expire', id: id - 1 }).notice).toBeDefined();
+  });
+
+  it('clears a finished knock status, never one in progress', () => {
+    const knocking = run(ready(), { type: 'knock-start', profile: maths });
+    expect(run(knocking, { type: 'key' }).run).toBeDefined();
+    expect(run(knocking, { type: 'expire', id: -1 }).run).toBeDefined();
+    const done = run(knocking, {
+      type: 'knock-done',
+      host: maths.host,
+      outcome: { status: 'open', address: '192.0.2.2', port: 22 },
+    });
+    expect(run(done, { type: 'key' }).run).toBeUndefined();
+    expect(run(done, { type: 'expire', id: -1 }).run).toBeUndefined();
   });
 });
 
@@ -121,7 +220,16 @@ describe('reducer: delete', () => {
     const asking = run(ready(), { type: 'delete' });
     expect(asking.screen).toEqual({ kind: 'confirm-delete', host: 'ssh.maths.fr' });
     expect(run(asking, { type: 'cancel' }).screen).toEqual({ kind: 'list' });
-    const deleted = run(asking, { type: 'confirm' }, { type: 'saved' });
+    const confirmed = run(asking, { type: 'confirm' });
+    expect(confirmed.saving?.change).toEqual({
+      type: 'delete',
+      host: 'ssh.maths.fr',
+      previous: maths,
+    });
+    const deleted = run(confirmed, {
+      type: 'saved',
+      loaded: { path: PATH, exists: true, profiles: [lab], warnings: [], invalid: [] },
+    });
     expect(deleted.profiles).toEqual([lab]);
     expect(deleted.notice?.text).toBe('deleted ssh.maths.fr');
   });

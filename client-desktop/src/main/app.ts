@@ -1,8 +1,9 @@
-import { describeError } from '@knock/shared';
+import { describeError, loadServices, lookupService, servicesFile } from '@knock/shared';
 import * as sharedNode from '@knock/shared/node';
 import type { KnockService, ProfileStore } from '@knock/shared/node';
 import type * as Electron from 'electron';
 import { watch } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { toElectronMenu } from './electron-menu.js';
@@ -21,6 +22,8 @@ export interface AppOptions {
   knocker?: KnockService;
   store?: ProfileStore;
   clock?: Clock;
+  /** The service-name table (default /etc/services). */
+  servicesFile?: string;
   /** Calls `onChange` when the profile file changes on disk; returns a stop function. */
   watchFile?: (path: string, onChange: () => void) => () => void;
 }
@@ -67,6 +70,11 @@ export async function startApp(
   app.on('window-all-closed', () => undefined);
 
   const store = options.store ?? profileFile(options.env);
+  // The platform's services file, else the built-in table (as the command line does).
+  const { table: services } = await loadServices(
+    options.servicesFile ?? servicesFile(process.platform, process.env),
+    (path) => readFile(path, 'utf8'),
+  );
   const knocker =
     options.knocker ??
     sharedNode.createKnockService({ ...sharedNode, now: sharedNode.clientClock(options.env) });
@@ -135,6 +143,8 @@ export async function startApp(
       event.senderFrame.url.split('#')[0] === pageUrl,
     store,
     onSaved: () => void controller.reload(),
+    // Service names for the verify port, as the CLI takes them.
+    servicePort: (name) => lookupService(services, name, 'tcp'),
   });
 
   await controller.start();
@@ -148,12 +158,7 @@ export async function startApp(
 
 /** The profile file the CLI reads: $KNOCK_CONFIG, else the XDG config path. */
 function profileFile(env: NodeJS.ProcessEnv): ProfileStore {
-  const path = sharedNode.profilesPath(env);
-  return {
-    path,
-    load: () => sharedNode.loadProfiles({ path, env }),
-    save: (profiles) => sharedNode.saveProfiles(path, profiles),
-  };
+  return sharedNode.createProfileStore(sharedNode.profilesPath(env), { env });
 }
 
 /**

@@ -13,6 +13,8 @@ export interface TrayState {
   profiles: Profile[];
   /** The profile file could not be read: file:line and what to do. */
   loadError?: string;
+  /** Hosts whose profile has errors: listed, not clickable (the others work). */
+  invalid?: readonly string[];
   /** By host. */
   runs: Readonly<Record<string, TrayRun>>;
 }
@@ -77,7 +79,7 @@ export function menuTemplate(state: TrayState, now: number): MenuItem[] {
       label: text.length > MAX_ERROR_LABEL ? `${text.slice(0, MAX_ERROR_LABEL - 1)}…` : text,
       enabled: false,
     });
-  } else if (state.profiles.length === 0) {
+  } else if (state.profiles.length === 0 && (state.invalid ?? []).length === 0) {
     items.push({
       type: 'normal',
       label: 'No profiles yet: add one with Edit profiles…',
@@ -85,7 +87,8 @@ export function menuTemplate(state: TrayState, now: number): MenuItem[] {
     });
   }
   for (const profile of state.profiles) {
-    const run = state.runs[profile.host];
+    // A host may be named like an Object.prototype property (`constructor`): own keys only.
+    const run = Object.hasOwn(state.runs, profile.host) ? state.runs[profile.host] : undefined;
     const suffix = status(run, now);
     items.push({
       type: 'normal',
@@ -94,6 +97,12 @@ export function menuTemplate(state: TrayState, now: number): MenuItem[] {
       action: { type: 'knock', host: profile.host },
     });
   }
+  for (const host of state.invalid ?? [])
+    items.push({
+      type: 'normal',
+      label: `${host} — has errors (knock check-profiles)`,
+      enabled: false,
+    });
   items.push(
     { type: 'separator' },
     { type: 'normal', label: 'Edit profiles…', enabled: true, action: { type: 'edit' } },

@@ -8,7 +8,7 @@ import {
   type Profile,
   type ProfileDraft,
 } from '@knock/shared';
-import type { ProfileStore } from '@knock/shared/node';
+import type { ProfileChange, ProfileStore } from '@knock/shared/node';
 import { IpcChannels, type ProfilesView, type SaveResult } from '../ipc-channels.js';
 
 /** The part of Electron's IpcMainInvokeEvent we look at. */
@@ -30,6 +30,8 @@ export interface ProfileIpcOptions {
   store: ProfileStore;
   /** Called after every successful write (the tray reloads its menu). */
   onSaved(): void;
+  /** A service name's port (`ssh` → 22), from /etc/services, for the verify port. */
+  servicePort?: (name: string) => number | undefined;
 }
 
 /** Longest text accepted in a field: far more than any host, sequence or path needs. */
@@ -64,11 +66,13 @@ const parseHost = (value: unknown): string | undefined =>
  * Serves the profile window: load, check, save, remove. Every message is
  * checked twice: it must come from our own window (isTrusted), and its payload
  * must have exactly the expected shape; anything else is rejected unread.
- * Saves re-read the file first, so a change made meanwhile with the CLI is kept.
+ * Saves go through the store, which re-reads the file under its lock and changes only
+ * the one profile (comments, order and other profiles stay); a profile changed by
+ * another program since the window showed it is not overwritten: the save is refused.
  * Returns a function that removes the handlers.
  */
 export function registerProfileIpc(options: ProfileIpcOptions): () => void {
-  const { ipcMain, isTrusted, store, onSaved } = options;
+  const { ipcMain, isTrusted, store, onSaved, servicePort } = options;
 
   const guard =
     (channel: string, run: (args: unknown[]) => Promise<unknown>) =>
@@ -77,11 +81,20 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
       return run(args);
     };
 
+  // The profiles as the window last showed them: a save is refused if its profile has
+  // changed in the file since (another program wrote it), instead of overwriting that change.
+  let shown = new Map<string, Profile>();
+  const remember = (profiles: readonly Profile[]) => {
+    shown = new Map(profiles.map((p) => [p.host, p]));
+  };
+
   const view = async (): Promise<ProfilesView> => {
     try {
       const loaded = await store.load();
+      remember(loaded.profiles);
       return { path: loaded.path, profiles: loaded.profiles.map(draftFromProfile) };
     } catch (error) {
+      remember([]);
       return { path: store.path, profiles: [], error: describeError(error).text };
     }
   };
@@ -96,9 +109,10 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
     }
   };
 
-  const write = async (profiles: Profile[], saved: string): Promise<SaveResult> => {
+  /** Applies one change (the store edits only that profile, under the file's lock). */
+  const write = async (change: ProfileChange, saved: string): Promise<SaveResult> => {
     try {
-      await store.save(profiles);
+      await store.update(change);
     } catch (error) {
       return { ok: false, error: `could not save ${store.path}: ${describeError(error).text}` };
     }
@@ -123,6 +137,7 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
         draft,
         profiles.filter((p) => p !== base),
         base,
+        servicePort ? { servicePort } : {},
       ),
     };
   };
@@ -158,10 +173,16 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
         };
       const { base, result } = validate(profiles, draft, original);
       if (!result.ok) return { ok: false, errors: result.errors };
-      const next = base
-        ? profiles.map((p) => (p === base ? result.profile : p))
-        : [...profiles, result.profile];
-      return write(next, `saved ${result.profile.host} to ${store.path}`);
+      const previous = original === null ? undefined : (shown.get(original) ?? base);
+      return write(
+        {
+          type: 'put',
+          original: base ? base.host : null,
+          profile: result.profile,
+          ...(previous ? { previous } : {}),
+        },
+        `saved ${result.profile.host} to ${store.path}`,
+      );
     }),
   );
 
@@ -173,10 +194,10 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
         throw new IpcRejected(IpcChannels.remove, 'expected one host name');
       const profiles = await loadForWrite();
       if (!Array.isArray(profiles)) return { ok: false, error: profiles.error };
-      const next = profiles.filter((p) => p.host !== host);
-      if (next.length === profiles.length)
+      if (!profiles.some((p) => p.host === host))
         return { ok: false, error: `no profile for ${host} in ${store.path}` };
-      return write(next, `deleted ${host}`);
+      const previous = shown.get(host);
+      return write({ type: 'delete', host, ...(previous ? { previous } : {}) }, `deleted ${host}`);
     }),
   );
 

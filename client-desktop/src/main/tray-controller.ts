@@ -90,10 +90,15 @@ export class TrayController {
     try {
       const loaded = await this.#ports.store.load();
       const { loadError: _, ...rest } = this.#state;
-      this.#state = { ...rest, path: loaded.path, profiles: loaded.profiles };
+      this.#state = {
+        ...rest,
+        path: loaded.path,
+        profiles: loaded.profiles,
+        invalid: loaded.invalid.map((i) => i.host),
+      };
     } catch (error) {
       const text = describeError(error).text;
-      this.#state = { ...this.#state, profiles: [], loadError: text };
+      this.#state = { ...this.#state, profiles: [], invalid: [], loadError: text };
       this.#ports.notify('knock: cannot read the profiles', text);
     }
     this.#render();
@@ -117,17 +122,22 @@ export class TrayController {
   /** Knocks one profile and verifies its port; a second click while it runs is ignored. */
   async knock(host: string): Promise<KnockOutcome | undefined> {
     const profile = this.#state.profiles.find((p) => p.host === host);
-    const current = this.#state.runs[host];
+    const current = Object.hasOwn(this.#state.runs, host) ? this.#state.runs[host] : undefined;
     if (!profile || current?.phase === 'knocking' || current?.phase === 'verifying') return;
     this.#setRun(host, { phase: 'knocking', since: this.#ports.clock.now() });
-    const outcome = await this.#ports.knock.knock(profile, (event) => {
-      if (event.type === 'verifying')
-        this.#setRun(host, {
-          phase: 'verifying',
-          since: this.#ports.clock.now(),
-          port: event.port,
-        });
-    });
+    const outcome = await this.#ports.knock.knock(
+      profile,
+      (event) => {
+        if (event.type === 'verifying')
+          this.#setRun(host, {
+            phase: 'verifying',
+            since: this.#ports.clock.now(),
+            port: event.port,
+          });
+      },
+      // A relative one_time_sequences path is read from the profile file's folder.
+      { profileFile: this.#state.path },
+    );
     const run: TrayRun = { phase: PHASE[outcome.status], since: this.#ports.clock.now() };
     if (outcome.status === 'open' || outcome.status === 'closed') run.port = outcome.port;
     this.#setRun(host, run);

@@ -68,6 +68,27 @@ describe('menuTemplate', () => {
     expect(opened(ELAPSED_SHOWN_MS)).toBe('ssh.maths.fr');
   });
 
+  it('lists a profile with errors as not clickable, the others still knock', () => {
+    expect(
+      labels(menuTemplate(state({ profiles: [maths], invalid: ['broken.example'] }), NOW)),
+    ).toEqual([
+      'ssh.maths.fr',
+      'broken.example — has errors (knock check-profiles) (disabled)',
+      '---',
+      'Edit profiles…',
+      'Quit knock',
+    ]);
+  });
+
+  it('handles hosts named like Object.prototype properties', () => {
+    const profiles = ['constructor', 'toString', '__proto__'].map((host) => ({ ...maths, host }));
+    expect(labels(menuTemplate(state({ profiles }), NOW)).slice(0, 3)).toEqual([
+      'constructor',
+      'toString',
+      '__proto__',
+    ]);
+  });
+
   it('says how to add a profile when there is none', () => {
     expect(labels(menuTemplate(state({ profiles: [] }), NOW))[0]).toBe(
       'No profiles yet: add one with Edit profiles… (disabled)',

@@ -1,5 +1,10 @@
 import { KnockError, emptyDraft, type ProfileDraft } from '@knock/shared';
-import { describe, expect, it } from 'vitest';
+import type { ProfileStore } from '@knock/shared/node';
+import { createProfileStore } from '@knock/shared/node';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { IpcChannels } from '../../src/ipc-channels.js';
 import { parseDraft, registerProfileIpc } from '../../src/main/profile-ipc.js';
 import { ipcMain, mock } from '../mocks/electron.js';
@@ -8,13 +13,17 @@ import { FakeStore, PATH, lab, maths } from '../fakes.js';
 const PAGE = 'file:///opt/knock/client-desktop/src/renderer/index.html';
 const own = { webContents: { id: 1 }, url: PAGE };
 
-function setup(store = new FakeStore([maths, lab])) {
+function setup<S extends ProfileStore = FakeStore>(
+  store: S = new FakeStore([maths, lab]) as unknown as S,
+  servicePort?: (name: string) => number | undefined,
+) {
   let saved = 0;
   const unregister = registerProfileIpc({
     ipcMain,
     isTrusted: (event) => event.sender === own.webContents && event.senderFrame?.url === PAGE,
     store,
     onSaved: () => (saved += 1),
+    ...(servicePort ? { servicePort } : {}),
   });
   const call = (channel: string, ...args: unknown[]) => mock.invoke(channel, own, ...args);
   return { store, call, savedCount: () => saved, unregister };
@@ -131,7 +140,7 @@ describe('registerProfileIpc', () => {
       ok: false,
       errors: {
         host: 'a profile for ssh.maths.fr already exists',
-        port: 'a port from 1 to 65535, or empty to skip the check',
+        port: 'a port from 1 to 65535 (or a service name such as ssh), or empty to skip the check',
       },
     });
     expect(store.saves).toEqual([]);
@@ -215,5 +224,78 @@ describe('parseDraft', () => {
     expect(parseDraft([])).toBeUndefined();
     const { delayMs: _, ...missing } = draft();
     expect(parseDraft(missing)).toBeUndefined();
+  });
+
+  describe('with the real profile file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'knock-tray-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const original = [
+      '# my profiles: comments, order and unknown keys must survive the tray',
+      '',
+      '[hosts."ssh.maths.fr"]   # the lab',
+      "sequence = '1228,1227'",
+      'port = 22',
+      'owner = "ana"   # knock does not know this key',
+      '',
+      '[hosts.other]',
+      'sequence = "7000"',
+      '',
+    ].join('\n');
+
+    it('edits only the profile it saves: comments, order, unknown keys stay; no defaults; a backup', async () => {
+      const path = join(dir, 'a.toml');
+      writeFileSync(path, original);
+      const { call } = setup(createProfileStore(path, { env: { HOME: dir } }));
+      await call(IpcChannels.load);
+      const result = await call(
+        IpcChannels.save,
+        draft({ host: 'ssh.maths.fr', sequence: '1228,1227', port: '2222' }),
+        'ssh.maths.fr',
+      );
+      expect(result).toMatchObject({ ok: true });
+      expect(readFileSync(path, 'utf8')).toBe(original.replace('port = 22', 'port = 2222'));
+      expect(readFileSync(`${path}.bak`, 'utf8')).toBe(original);
+      expect(await call(IpcChannels.save, draft(), null)).toMatchObject({ ok: true });
+      expect(readFileSync(path, 'utf8')).toBe(
+        `${original.replace('port = 22', 'port = 2222')}\n[hosts."new.example.org"]\nsequence = "7000,8000:udp"\nport = 22\n`,
+      );
+      expect(await call(IpcChannels.remove, 'other')).toMatchObject({ ok: true });
+      expect(readFileSync(path, 'utf8')).not.toContain('[hosts.other]');
+      expect(readFileSync(path, 'utf8')).toContain('# my profiles: comments');
+    });
+
+    it('refuses to overwrite a profile another program changed since the window showed it', async () => {
+      const path = join(dir, 'b.toml');
+      writeFileSync(path, original);
+      const { call } = setup(createProfileStore(path, { env: { HOME: dir } }));
+      await call(IpcChannels.load);
+      const changed = original.replace('port = 22', 'port = 23');
+      writeFileSync(path, changed);
+      const result = await call(
+        IpcChannels.save,
+        draft({ host: 'ssh.maths.fr', sequence: '1', port: '22' }),
+        'ssh.maths.fr',
+      );
+      expect(result).toMatchObject({ ok: false });
+      expect((result as { error: string }).error).toMatch(
+        /was changed by another program since it was read/,
+      );
+      expect(readFileSync(path, 'utf8')).toBe(changed);
+    });
+
+    it('takes a service name for the verify port', async () => {
+      const path = join(dir, 'c.toml');
+      writeFileSync(path, original);
+      const { call } = setup(createProfileStore(path, { env: { HOME: dir } }), (name) =>
+        name === 'ssh' ? 22 : undefined,
+      );
+      expect(await call(IpcChannels.check, draft({ port: 'ssh' }), null)).toEqual({});
+      expect(await call(IpcChannels.save, draft({ port: 'ssh' }), null)).toMatchObject({
+        ok: true,
+      });
+      expect(readFileSync(path, 'utf8')).toContain(
+        '[hosts."new.example.org"]\nsequence = "7000,8000:udp"\nport = 22\n',
+      );
+    });
   });
 });

@@ -32,10 +32,25 @@ describe('TrayController', () => {
     expect(controller.state.path).toBe(PATH);
   });
 
+  it('keeps the good profiles in the menu when another one has errors', async () => {
+    const store = new FakeStore([maths]);
+    store.text += '\n[hosts.broken]\nsequence = "1,,2"\n';
+    const { controller, labels } = setup(store);
+    await controller.start();
+    expect(labels()).toEqual([
+      'ssh.maths.fr',
+      'broken — has errors (knock check-profiles)',
+      'Edit profiles…',
+      'Quit knock',
+    ]);
+  });
+
   it('knocks on click, shows the progress, and notifies "open"', async () => {
     const { controller, log, labels, knocker, clock } = await started();
     const done = controller.handle({ type: 'knock', host: 'ssh.maths.fr' });
     expect(knocker.calls).toEqual([maths]);
+    // A relative one_time_sequences is read from the profile file's folder, as the CLI does.
+    expect(knocker.options).toEqual([{ profileFile: PATH }]);
     expect(labels()[0]).toBe('ssh.maths.fr — knocking…');
     knocker.emit({ type: 'verifying', port: 22, addresses: ['192.0.2.2'] });
     expect(labels()[0]).toBe('ssh.maths.fr — verifying port 22…');

@@ -1,23 +1,54 @@
-// Runs door commands through a long-lived runner process (runner-main.mjs), so the
-// daemon itself never fork()s inside its capture loop; `directRunner` runs them
-// in-process (tests, tools).
+// Runs door commands without the daemon ever fork()ing inside its capture loop, and
+// without a second Node process (it cost ~45 MB RSS; see the README's memory table).
+//
+// A small POSIX shell script (SUPERVISOR below, /bin/sh: dash, ~1 MB) is started once,
+// before the capture opens. On request it prepares "ready shells": for each one a
+// watcher subshell starts `setsid /bin/sh -s`, whose stderr and stdin are two FIFOs in
+// a private directory. This process opens both FIFOs (stderr for reading, the script
+// for writing) and holds them. Running a command is then one synchronous write of the
+// command into a ready shell's script FIFO and a close: no fork, no exec, no round
+// trip through the supervisor (it is told afterwards, to prepare a replacement). The
+// watcher reports the shell's exit status on the supervisor's stdout, which this
+// process reads; stderr comes straight from the shell's FIFO, bounded (8 KiB kept).
+// Timeouts are enforced from here: SIGTERM to the command's process group (the ready
+// shell is a session leader), SIGKILL after the grace period.
+//
+// `sh -s` runs the script as `sh -c` would (same $0 `/bin/sh`, same error texts, same
+// exit status, stdin at end of file; only `$-` shows `s`). Commands longer than
+// DIRECT_MAX_BYTES (knockd's limit is 4095, so only from tools) are written to a file
+// the ready shell reads whole before running it, through `exec /bin/sh -c`.
+//
+// What the shell reports is a wait status as sh sees it: a command killed by a signal
+// shows as status 128+N (`exit 139` and a SIGSEGV look alike to sh). Only a command
+// killed here at its timeout is reported with the signal sent.
+//
+// Supervisor protocol (lines):
+//   daemon → supervisor   spawn | quit
+//   supervisor → daemon   ready PID | shell N PID | exit N PID STATUS | nofifo N
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ExitCode, KnockError } from '@knock/shared';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KnockError } from '@knock/shared';
+import {
+  BoundedText,
+  KILL_GRACE_MS,
+  killGroup,
+  runShellCommand,
+  type CommandResult,
+} from './shell-command.js';
 
-export interface CommandResult {
-  /** Exit status, or null when the command was killed by a signal (or never ran). */
-  code: number | null;
-  signal: string | null;
-  /** The command's stderr (the first 8 KiB). */
-  stderr: string;
-  /** Killed because it outlived its timeout. */
-  timedOut: boolean;
-  durationMs: number;
-  /** Set when the command could not run at all, or its result was lost (runner died). */
-  error?: string;
-}
+export { STDERR_LIMIT, KILL_GRACE_MS, type CommandResult } from './shell-command.js';
 
 export interface RunOptions {
   /** Kill the command's process group after this long (0: never). */
@@ -36,43 +67,15 @@ export interface CommandRunnerOptions {
   timeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL for a timed-out command. Default 2 s. */
   killGraceMs?: number;
-  /** Told when the runner process dies and is restarted. */
+  /** Told when the supervisor dies and is restarted. */
   onEvent?: (message: string) => void;
+  /** Shells kept ready. Default 1 (a second command waits a few ms for the next). */
+  readyShells?: number;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
-/**
- * The runner script: next to this module when running from the sources, in
- * ../../src/actions when running from dist (tsc does not copy .mjs files).
- */
-export function runnerScriptPath(): string {
-  const candidates = [
-    new URL('./runner-main.mjs', import.meta.url),
-    new URL('../../src/actions/runner-main.mjs', import.meta.url),
-  ].map((url) => fileURLToPath(url));
-  const found = candidates.find((path) => existsSync(path));
-  if (found === undefined) {
-    throw new KnockError(
-      'runner.missing',
-      `the command runner script is missing (${candidates[0]})`,
-      {
-        exitCode: ExitCode.internal,
-        hint: 'reinstall knock-server: server/src/actions/runner-main.mjs must be present',
-      },
-    );
-  }
-  return found;
-}
-
-type ShellRun = (
-  command: string,
-  options: { timeoutMs?: number; killGraceMs?: number },
-) => Promise<CommandResult>;
-
-let shellRun: Promise<ShellRun> | undefined;
-
-/** Runs commands in this process (same code as the runner process). For tests and tools. */
+/** Runs commands in this process (a fork per command): for tests and tools, not the daemon. */
 export function createDirectRunner(options: CommandRunnerOptions = {}): CommandRunner {
   const timeout = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   let closed = false;
@@ -80,13 +83,9 @@ export function createDirectRunner(options: CommandRunnerOptions = {}): CommandR
   return {
     async run(command, runOptions = {}) {
       if (closed) throw new KnockError('runner.closed', 'the command runner is closed');
-      shellRun ??= import(pathToFileURL(runnerScriptPath()).href).then(
-        (module: { runShellCommand: ShellRun }) => module.runShellCommand,
-      );
-      const run = await shellRun;
-      const result = run(command, {
+      const result = runShellCommand(command, {
         timeoutMs: runOptions.timeoutMs ?? timeout,
-        killGraceMs: options.killGraceMs,
+        ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
       });
       running.add(result);
       try {
@@ -104,89 +103,200 @@ export function createDirectRunner(options: CommandRunnerOptions = {}): CommandR
 
 export const directRunner: CommandRunner = createDirectRunner();
 
-interface Waiting {
-  resolve: (result: CommandResult) => void;
-  started: number;
+/**
+ * The supervisor, run as `/bin/sh DIR/knock-runner.sh DIR`. It ignores the
+ * signals meant for the daemon (a trap, so the shells it starts get the default
+ * actions back), ends when the daemon says `quit` or is gone, and then ends the ready
+ * shells nobody took.
+ */
+export const SUPERVISOR = `dir=$1
+n=0
+fails=0
+trap : INT TERM HUP QUIT
+slot() {
+  n=$((n + 1))
+  if ! mkfifo -m 600 "$dir/$n.in" "$dir/$n.err"; then echo "nofifo $n"; return; fi
+  (
+    trap : INT TERM HUP QUIT
+    setsid /bin/sh -s 2>"$dir/$n.err" <"$dir/$n.in" >/dev/null &
+    r=$!
+    echo "$r" >"$dir/$n.pid"
+    echo "shell $n $r"
+    while :; do
+      wait "$r"
+      s=$?
+      kill -0 "$r" 2>/dev/null || break
+    done
+    rm -f "$dir/$n.pid"
+    echo "exit $n $r $s"
+  ) &
 }
-
-interface RunnerMessage {
-  type?: unknown;
-  id?: unknown;
-  pid?: unknown;
-  shell?: unknown;
-  fifo?: unknown;
-  result?: Partial<CommandResult>;
+cleanup() {
+  for p in "$dir"/*.pid; do
+    [ -e "$p" ] || continue
+    [ -p "\${p%.pid}.in" ] && kill -KILL "$(cat "$p")" 2>/dev/null
+  done
+  rm -rf "$dir"
+  exit 0
 }
+echo "ready $$"
+while :; do
+  if IFS= read -r line; then
+    fails=0
+    case $line in
+      spawn) slot ;;
+      quit) cleanup ;;
+    esac
+  else
+    kill -0 "$PPID" 2>/dev/null || cleanup
+    fails=$((fails + 1))
+    [ "$fails" -lt 5 ] || cleanup
+  fi
+done
+`;
 
-/** A ready shell of the runner whose script FIFO this process holds open (see runner-main.mjs). */
-interface Shell {
-  pid: number;
-  fd: number;
-}
-
-/** How long after writing a command into a ready shell the runner is told (see run()). */
-const STARTED_NOTICE_DELAY_MS = 10;
-
-/** What runner-main.mjs's warm shells can take: one atomic pipe write, no NUL. */
-const WARM_MAX_BYTES = 4000;
-
-/** A ready shell opens its FIFO a moment after it starts: how often, how long to try. */
-const FIFO_OPEN_TRIES = 200;
+/** Commands up to this many bytes go straight into a ready shell (dash reads 8 KiB at once). */
+const DIRECT_MAX_BYTES = 8000;
+/** Starting replacements waits this long, so it does not compete with the command just started. */
+const REFILL_DELAY_MS = 20;
+/** A ready shell opens its script FIFO a moment after it starts: how often, how long to try. */
+const FIFO_OPEN_TRIES = 400;
 const FIFO_OPEN_RETRY_MS = 5;
+/** After a shell exits, its stderr may still be arriving: wait at most this long for it. */
+const STDERR_DRAIN_MS = 100;
 
-/** The runner process, restarted when it dies. */
-class ProcessRunner implements CommandRunner {
-  private child: ChildProcess | undefined;
-  private starting: Promise<ChildProcess> | undefined;
-  private readonly waiting = new Map<number, Waiting>();
-  private nextId = 1;
+/** A supervisor process and what it reported. */
+interface Generation {
+  id: number;
+  child: ChildProcess;
+  dir: string;
+  /** Slots asked for and not reported yet. */
+  spawning: number;
+}
+
+interface Shell {
+  gen: Generation;
+  n: number;
+  pid: number;
+  /** Write end of its script FIFO (undefined until opened). */
+  script: number | undefined;
+  stderr: Socket | undefined;
+  text: BoundedText;
+  stderrDone: boolean;
+  onStderrDone: (() => void) | undefined;
+  job: Job | undefined;
+}
+
+interface Job {
+  command: string;
+  timeoutMs: number;
+  started: number;
+  resolve: (result: CommandResult) => void;
+  timedOut: boolean;
+  lastSignal: NodeJS.Signals | undefined;
+  timers: ReturnType<typeof setTimeout>[];
+  longFile: string | undefined;
+}
+
+/** Ends a ready shell: its group once it is a session leader, the process before that. */
+function killShell(pid: number): void {
+  killGroup(pid, 'SIGKILL');
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+const lost = (job: Job, error: string): CommandResult => ({
+  code: null,
+  signal: null,
+  stderr: '',
+  timedOut: false,
+  durationMs: Date.now() - job.started,
+  error,
+});
+
+class ShellRunner implements CommandRunner {
+  private gen: Generation | undefined;
+  private starting: Promise<Generation> | undefined;
+  private nextGen = 1;
+  private readonly ready: Shell[] = [];
+  /** Shells by "generation:slot". */
+  private readonly shells = new Map<string, Shell>();
+  private readonly queue: Job[] = [];
+  private readonly jobs = new Set<Job>();
   private closed = false;
   private restarts = 0;
   private lastStart = 0;
-  /** Ready shells of the current runner, oldest first. */
-  private shells: Shell[] = [];
+  private refillTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private readonly size: number;
+  private longFiles = 0;
 
-  constructor(
-    private readonly script: string,
-    private readonly options: CommandRunnerOptions,
-  ) {}
-
-  /** The runner's pid (tests, diagnostics). */
-  get pid(): number | undefined {
-    return this.child?.pid;
+  constructor(private readonly options: CommandRunnerOptions) {
+    this.size = Math.max(1, options.readyShells ?? 1);
   }
 
-  start(): Promise<ChildProcess> {
-    this.starting ??= this.spawnChild().finally(() => {
+  /** The supervisor's pid (tests, diagnostics). */
+  get pid(): number | undefined {
+    return this.gen?.child.pid;
+  }
+
+  /** Pids of the shells ready now (tests). */
+  get readyPids(): number[] {
+    return this.ready.filter((s) => s.script !== undefined).map((s) => s.pid);
+  }
+
+  start(): Promise<Generation> {
+    this.starting ??= this.spawnSupervisor().finally(() => {
       this.starting = undefined;
     });
     return this.starting;
   }
 
-  private spawnChild(): Promise<ChildProcess> {
+  private spawnSupervisor(): Promise<Generation> {
     this.lastStart = Date.now();
+    let dir: string;
+    try {
+      dir = mkdtempSync(join(tmpdir(), 'knock-runner-'));
+    } catch (error) {
+      return Promise.reject(
+        new KnockError(
+          'runner.start',
+          `cannot start the command runner: no private directory for its FIFOs in ${tmpdir()}: ${(error as Error).message}`,
+          { hint: 'make that directory writable, or point TMPDIR at one that is' },
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
-      // Its own session: a Ctrl-C or SIGTERM meant for the daemon must not kill the
-      // runner before the daemon has run its pending stop commands through it.
-      const child = spawn(process.execPath, [this.script], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // Its own session: a Ctrl-C meant for the daemon must not reach it.
+      // A file, so `ps` shows what it is: sh /tmp/knock-runner-XXXXXX/knock-runner.sh.
+      const script = join(dir, 'knock-runner.sh');
+      writeFileSync(script, SUPERVISOR, { mode: 0o600 });
+      const child = spawn('/bin/sh', [script, dir], {
+        stdio: ['pipe', 'pipe', 'inherit'],
         detached: true,
       });
+      const gen: Generation = { id: this.nextGen++, child, dir, spawning: 0 };
       let ready = false;
-      child.on('message', (raw: RunnerMessage) => {
-        if (raw.type === 'ready' && !ready) {
-          ready = true;
-          this.child = child;
-          this.idle(child);
-          resolve(child);
-        } else if (raw.type === 'result' && typeof raw.id === 'number') {
-          this.settle(raw.id, raw.result ?? {});
-        } else if (
-          raw.type === 'shell' &&
-          typeof raw.shell === 'number' &&
-          typeof raw.fifo === 'string'
-        ) {
-          this.openShell(child, raw.shell, raw.fifo, FIFO_OPEN_TRIES);
+      let buffered = '';
+      child.stdin?.on('error', () => undefined);
+      // The watchers of this supervisor keep writing here even after it died.
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (chunk: string) => {
+        buffered += chunk;
+        let end: number;
+        while ((end = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, end);
+          buffered = buffered.slice(end + 1);
+          if (!ready && line.startsWith('ready ')) {
+            ready = true;
+            this.gen = gen;
+            this.idle();
+            resolve(gen);
+            this.refill();
+          } else this.onLine(gen, line);
         }
       });
       child.on('error', (error) => {
@@ -205,211 +315,398 @@ class ProcessRunner implements CommandRunner {
           );
           return;
         }
-        if (this.child === child) this.child = undefined;
-        this.dropShells();
-        this.lost(child, code, signal);
+        this.supervisorGone(gen, code, signal);
       });
     });
   }
 
-  /** The runner died: fail what it was running and start a new one (with backoff). */
-  private lost(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    const why = signal ?? `status ${code}`;
-    for (const [id, waiting] of this.waiting) {
-      this.waiting.delete(id);
-      waiting.resolve({
-        code: null,
-        signal: null,
-        stderr: '',
-        timedOut: false,
-        durationMs: Date.now() - waiting.started,
-        error: `the command runner died (${why}) while the command ran; its outcome is unknown`,
-      });
+  /** The supervisor died: its shells keep working; a new one prepares the next ones. */
+  private supervisorGone(gen: Generation, code: number | null, signal: NodeJS.Signals | null) {
+    if (this.gen === gen) this.gen = undefined;
+    // Ready shells it was preparing will never be reported.
+    gen.spawning = 0;
+    // Its directory: the FIFOs of shells in use are open (unlinked) already.
+    rmSync(gen.dir, { recursive: true, force: true });
+    if (this.closed) {
+      this.failQueue('the command runner stopped before the command could start');
+      return;
     }
-    if (this.closed) return;
     this.restarts++;
     const quick = Date.now() - this.lastStart < 1000;
     const delay = quick ? Math.min(30_000, 250 * 2 ** Math.min(this.restarts, 7)) : 0;
     this.options.onEvent?.(
-      `command runner (pid ${child.pid}) died (${why}); restarting it${delay > 0 ? ` in ${delay} ms` : ''}`,
+      `command runner (pid ${gen.child.pid}) died (${signal ?? `status ${code}`}); restarting it${delay > 0 ? ` in ${delay} ms` : ''}`,
     );
     setTimeout(() => {
-      if (!this.closed && this.child === undefined) {
+      if (!this.closed && this.gen === undefined) {
         this.start().catch((error: unknown) => {
           this.options.onEvent?.(
             `command runner restart failed: ${error instanceof Error ? error.message : String(error)}`,
           );
+          this.failQueue(`the command runner cannot start: ${String(error)}`);
         });
       }
     }, delay).unref();
   }
 
-  /**
-   * Opens the script FIFO of a ready shell of the runner, so a command goes straight
-   * from here to the shell. The shell is blocked opening it for reading, which is what
-   * lets a non-blocking open for writing succeed (before that: try again).
-   */
-  private openShell(child: ChildProcess, pid: number, fifo: string, tries: number): void {
-    if (this.closed || child !== this.child) return;
-    let fd: number;
-    try {
-      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (error) {
-      // ENOENT: not made yet; ENXIO: nobody reading it yet.
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code === 'ENXIO' || code === 'ENOENT') && tries > 1) {
-        setTimeout(() => this.openShell(child, pid, fifo, tries - 1), FIFO_OPEN_RETRY_MS).unref();
-      } else {
-        child.send({ type: 'released', shell: pid });
-      }
-      return;
+  private onLine(gen: Generation, line: string): void {
+    const [kind, a, b, c] = line.split(' ');
+    const n = Number(a);
+    if (kind === 'shell') {
+      gen.spawning = Math.max(0, gen.spawning - 1);
+      this.adopt(gen, n, Number(b));
+    } else if (kind === 'exit') {
+      this.exited(gen, n, Number(c));
+    } else if (kind === 'nofifo') {
+      gen.spawning = Math.max(0, gen.spawning - 1);
+      this.options.onEvent?.(
+        `command runner: cannot create the FIFOs of a ready shell in ${gen.dir}`,
+      );
+      this.failQueue(`the command runner cannot prepare a shell (FIFOs in ${gen.dir})`);
     }
-    try {
-      unlinkSync(fifo);
-    } catch {
-      // the runner removes its directory anyway
-    }
-    this.shells.push({ pid, fd });
   }
 
-  /** Writes `command` into a ready shell: the shell's pid, or undefined (none ready). */
-  private startInShell(child: ChildProcess, command: string): number | undefined {
-    if (command.includes('\0') || Buffer.byteLength(command) > WARM_MAX_BYTES) return undefined;
-    const bytes = Buffer.from(command);
+  /** Opens a new ready shell's FIFOs: stderr first (its open for writing waits for us), then its script. */
+  private adopt(gen: Generation, n: number, pid: number): void {
+    const shell: Shell = {
+      gen,
+      n,
+      pid,
+      script: undefined,
+      stderr: undefined,
+      text: new BoundedText(),
+      stderrDone: false,
+      onStderrDone: undefined,
+      job: undefined,
+    };
+    this.shells.set(`${gen.id}:${n}`, shell);
+    const base = join(gen.dir, String(n));
+    // Read end of its stderr: lets the shell's open for writing go on. Read from only
+    // once the shell holds the write end (a FIFO without a writer reads as at its end).
+    let errFd: number;
+    try {
+      errFd = openSync(`${base}.err`, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      this.discard(shell);
+      return;
+    }
+    const readStderr = () => {
+      const socket = new Socket({ fd: errFd, readable: true, writable: false });
+      socket.on('data', (chunk: Buffer) => shell.text.add(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        shell.stderrDone = true;
+        shell.onStderrDone?.();
+      });
+      socket.unref();
+      shell.stderr = socket;
+    };
+    const openScript = (tries: number) => {
+      if (this.closed && this.queue.length === 0) {
+        closeSync(errFd);
+        this.discard(shell);
+        return;
+      }
+      try {
+        shell.script = openSync(`${base}.in`, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if ((code === 'ENXIO' || code === 'EINTR') && tries > 1) {
+          setTimeout(() => openScript(tries - 1), FIFO_OPEN_RETRY_MS).unref();
+        } else {
+          closeSync(errFd);
+          this.discard(shell);
+        }
+        return;
+      }
+      // The shell opened its stderr before it waited for its script: it holds it now.
+      readStderr();
+      for (const suffix of ['.in', '.err'])
+        try {
+          unlinkSync(`${base}${suffix}`);
+        } catch {
+          // the supervisor removes its directory anyway
+        }
+      this.ready.push(shell);
+      const job = this.queue.shift();
+      if (job !== undefined) this.start_(job);
+    };
+    openScript(FIFO_OPEN_TRIES);
+  }
+
+  /** A shell we cannot use: end it (its watcher reports the exit, ignored). */
+  private discard(shell: Shell): void {
+    this.shells.delete(`${shell.gen.id}:${shell.n}`);
+    const i = this.ready.indexOf(shell);
+    if (i >= 0) this.ready.splice(i, 1);
+    if (shell.script !== undefined) closeSync(shell.script);
+    shell.script = undefined;
+    shell.stderr?.destroy();
+    killShell(shell.pid);
+    this.refillSoon();
+  }
+
+  private exited(gen: Generation, n: number, status: number): void {
+    const key = `${gen.id}:${n}`;
+    const shell = this.shells.get(key);
+    if (shell === undefined) return;
+    this.shells.delete(key);
+    const job = shell.job;
+    if (job === undefined) {
+      // A ready shell died before it got a command (killed from outside): replace it.
+      const i = this.ready.indexOf(shell);
+      if (i >= 0) this.ready.splice(i, 1);
+      if (shell.script !== undefined) closeSync(shell.script);
+      shell.script = undefined;
+      shell.stderr?.destroy();
+      this.refillSoon();
+      return;
+    }
+    const finish = () => {
+      shell.onStderrDone = undefined;
+      shell.stderr?.destroy();
+      this.finishJob(job, {
+        code: job.timedOut ? null : status,
+        signal: job.timedOut ? (job.lastSignal ?? 'SIGTERM') : null,
+        stderr: shell.text.text,
+        timedOut: job.timedOut,
+        durationMs: Date.now() - job.started,
+      });
+    };
+    if (shell.stderrDone) finish();
+    else {
+      // The last stderr bytes, but not a background process that keeps the FIFO open.
+      const wait = setTimeout(finish, STDERR_DRAIN_MS);
+      shell.onStderrDone = () => {
+        clearTimeout(wait);
+        finish();
+      };
+    }
+  }
+
+  private finishJob(job: Job, result: CommandResult): void {
+    if (!this.jobs.delete(job)) return;
+    for (const timer of job.timers) clearTimeout(timer);
+    if (job.longFile !== undefined) rmSync(job.longFile, { force: true });
+    job.resolve(result);
+    if (this.jobs.size === 0) this.idle();
+  }
+
+  private failQueue(error: string): void {
+    for (const job of this.queue.splice(0)) this.finishJob(job, lost(job, error));
+  }
+
+  /** Keeps `size` shells ready (or being prepared). */
+  private refill(): void {
+    const gen = this.gen;
+    // Closing: only for the commands still waiting for a shell.
+    if (gen === undefined || (this.closed && this.queue.length === 0)) return;
+    const want =
+      (this.closed ? 0 : this.size) + this.queue.length - this.ready.length - gen.spawning;
+    for (let i = 0; i < want; i++) {
+      gen.spawning++;
+      gen.child.stdin?.write('spawn\n');
+    }
+  }
+
+  private refillSoon(): void {
+    if (this.refillTimer !== undefined || (this.closed && this.queue.length === 0)) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.refill();
+    }, REFILL_DELAY_MS);
+    this.refillTimer.unref();
+  }
+
+  /** Writes the job's command into a ready shell; false when none could take it. */
+  private start_(job: Job): boolean {
+    let script = job.command;
+    if (Buffer.byteLength(script) > DIRECT_MAX_BYTES || script.includes('\0')) {
+      const gen = this.gen ?? this.ready[0]?.gen;
+      if (gen === undefined) return false;
+      job.longFile ??= join(gen.dir, `long-${++this.longFiles}`);
+      writeFileSync(job.longFile, job.command, { mode: 0o600 });
+      // Read whole (the x keeps trailing newlines), then run as sh -c would.
+      script = `c=$(cat '${job.longFile}'; echo x); exec /bin/sh -c "\${c%x}"`;
+    }
+    const bytes = Buffer.from(script);
     let shell: Shell | undefined;
-    while ((shell = this.shells.shift()) !== undefined) {
+    while ((shell = this.ready.shift()) !== undefined) {
       let written = -1;
       try {
-        // One write to an empty pipe (at most 4000 bytes: atomic), then end of file.
-        // A shell that died is EPIPE here, at once: the command goes to the next one.
-        written = writeSync(shell.fd, bytes);
+        // One write to an empty pipe (at most 8000 bytes: the shell reads it at once),
+        // then end of file. A shell that died is EPIPE here, at once.
+        written = writeSync(shell.script!, bytes);
       } catch {
         // EPIPE: that shell is gone
       }
-      closeSync(shell.fd);
-      if (written === bytes.length) return shell.pid;
-      child.send({ type: 'released', shell: shell.pid });
+      closeSync(shell.script!);
+      shell.script = undefined;
+      if (written === bytes.length) break;
+      shell.stderr?.destroy();
+      killGroup(shell.pid, 'SIGKILL');
     }
-    return undefined;
+    this.refillSoon();
+    if (shell === undefined) return false;
+    shell.job = job;
+    const pid = shell.pid;
+    if (job.timeoutMs > 0) {
+      job.timers.push(
+        setTimeout(() => {
+          job.timedOut = true;
+          job.lastSignal = 'SIGTERM';
+          killGroup(pid, 'SIGTERM');
+          // Whatever is left of the group (even after sh exits) then gets SIGKILL.
+          const grace = setTimeout(() => {
+            if (!this.jobs.has(job)) return;
+            job.lastSignal = 'SIGKILL';
+            killGroup(pid, 'SIGKILL');
+          }, this.options.killGraceMs ?? KILL_GRACE_MS);
+          job.timers.push(grace);
+        }, job.timeoutMs),
+      );
+    }
+    this.watch();
+    return true;
   }
 
-  /** The runner is gone (or closing): let go of its shells (it ends the ones left). */
-  private dropShells(): void {
-    for (const shell of this.shells.splice(0)) {
-      try {
-        closeSync(shell.fd);
-      } catch {
-        // already closed
+  /** While commands run: a shell whose watcher vanished must not leave run() pending. */
+  private watch(): void {
+    if (this.watchdog !== undefined) return;
+    const gone = new Set<Shell>();
+    this.watchdog = setInterval(() => {
+      const running = [...this.shells.values()].filter((s) => s.job !== undefined);
+      if (running.length === 0 && this.jobs.size === 0) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+        return;
       }
-    }
-  }
-
-  private settle(id: number, result: Partial<CommandResult>): void {
-    const waiting = this.waiting.get(id);
-    if (waiting === undefined) return;
-    this.waiting.delete(id);
-    const full: CommandResult = {
-      code: result.code ?? null,
-      signal: result.signal ?? null,
-      stderr: result.stderr ?? '',
-      timedOut: result.timedOut ?? false,
-      durationMs: result.durationMs ?? Date.now() - waiting.started,
-    };
-    if (result.error !== undefined) full.error = result.error;
-    waiting.resolve(full);
-    if (this.waiting.size === 0 && this.child !== undefined) this.idle(this.child);
+      for (const shell of running) {
+        let alive = true;
+        try {
+          process.kill(shell.pid, 0);
+        } catch {
+          alive = false;
+        }
+        if (alive) gone.delete(shell);
+        else if (!gone.has(shell)) gone.add(shell);
+        else {
+          // Gone two checks in a row and never reported: its watcher was killed.
+          gone.delete(shell);
+          this.shells.delete(`${shell.gen.id}:${shell.n}`);
+          shell.stderr?.destroy();
+          this.finishJob(
+            shell.job!,
+            lost(
+              shell.job!,
+              `the command's shell (pid ${shell.pid}) ended unreported; its outcome is unknown`,
+            ),
+          );
+        }
+      }
+    }, 1000);
+    this.watchdog.unref();
   }
 
   // An idle runner does not keep the daemon's event loop alive; a busy one does.
-  private idle(child: ChildProcess): void {
-    child.unref();
-    child.channel?.unref();
+  private idle(): void {
+    const child = this.gen?.child;
+    child?.unref();
+    (child?.stdout as Socket | null | undefined)?.unref();
+    (child?.stdin as Socket | null | undefined)?.unref();
   }
 
-  private busy(child: ChildProcess): void {
-    child.ref();
-    child.channel?.ref();
+  private busy(): void {
+    const child = this.gen?.child;
+    child?.ref();
+    (child?.stdout as Socket | null | undefined)?.ref();
   }
 
   async run(command: string, options: RunOptions = {}): Promise<CommandResult> {
     if (this.closed) throw new KnockError('runner.closed', 'the command runner is closed');
-    const started = Date.now();
-    let child: ChildProcess;
-    try {
-      child = this.child ?? (await this.start());
-    } catch (error) {
-      return {
-        code: null,
-        signal: null,
-        stderr: '',
-        timedOut: false,
-        durationMs: Date.now() - started,
-        error: error instanceof Error ? error.message : String(error),
-      };
+    const job: Job = {
+      command,
+      timeoutMs: options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+      started: Date.now(),
+      resolve: () => undefined,
+      timedOut: false,
+      lastSignal: undefined,
+      timers: [],
+      longFile: undefined,
+    };
+    const result = new Promise<CommandResult>((resolve) => (job.resolve = resolve));
+    this.jobs.add(job);
+    if (this.gen === undefined && this.ready.length === 0) {
+      try {
+        await this.start();
+      } catch (error) {
+        this.finishJob(job, lost(job, error instanceof Error ? error.message : String(error)));
+        return result;
+      }
     }
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, { resolve, started });
-      this.busy(child);
-      const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-      const killGraceMs = this.options.killGraceMs;
-      // Straight into a ready shell when there is one; the runner learns it after.
-      const shell = this.startInShell(child, command);
-      const message =
-        shell === undefined
-          ? { type: 'run', id, command, timeoutMs, killGraceMs }
-          : { type: 'started', id, shell, timeoutMs, killGraceMs };
-      const send = () =>
-        child.send(message, (error) => {
-          if (error) {
-            this.settle(id, { error: `could not reach the command runner: ${error.message}` });
-          }
-        });
-      // The runner only needs to know when the command started (its timeout, its
-      // result) a little later: waking it now would compete for the CPU with the
-      // command itself on its way to the door (~0.7 ms on two busy cores).
-      if (shell === undefined) send();
-      else setTimeout(send, STARTED_NOTICE_DELAY_MS);
-    });
+    this.busy();
+    if (!this.start_(job)) {
+      // No shell ready: this one waits for the next (a few ms).
+      this.queue.push(job);
+      this.refill();
+    }
+    return result;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.dropShells();
     await this.starting?.catch(() => undefined);
+    // Commands still waiting for a shell get one (close waits for every command).
     await Promise.all(
-      [...this.waiting.values()].map(
-        (waiting) =>
+      [...this.jobs].map(
+        (job) =>
           new Promise<void>((done) => {
-            const resolve = waiting.resolve;
-            waiting.resolve = (result) => {
+            const resolve = job.resolve;
+            job.resolve = (result) => {
               resolve(result);
               done();
             };
           }),
       ),
     );
-    const child = this.child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((done) => {
-      const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
-      child.once('exit', () => {
-        clearTimeout(kill);
-        done();
+    if (this.refillTimer !== undefined) clearTimeout(this.refillTimer);
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    for (const shell of this.ready.splice(0)) {
+      this.shells.delete(`${shell.gen.id}:${shell.n}`);
+      if (shell.script !== undefined) closeSync(shell.script);
+      shell.script = undefined;
+      shell.stderr?.destroy();
+      killShell(shell.pid);
+    }
+    const gen = this.gen;
+    if (gen === undefined) return;
+    const child = gen.child;
+    if (child.exitCode === null && child.signalCode === null)
+      await new Promise<void>((done) => {
+        const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          done();
+        });
+        child.stdin?.end('quit\n');
       });
-      child.disconnect();
-    });
+    rmSync(gen.dir, { recursive: true, force: true });
   }
 }
 
-export type RunnerProcess = CommandRunner & { readonly pid: number | undefined };
+export type RunnerProcess = CommandRunner & {
+  /** The supervisor's pid. */
+  readonly pid: number | undefined;
+  /** The shells ready now (tests). */
+  readonly readyPids: number[];
+};
 
-/** Starts the runner process; resolves once it is ready to take commands. */
+/** Starts the supervisor; resolves once it is ready to take commands. */
 export async function startCommandRunner(
   options: CommandRunnerOptions = {},
 ): Promise<RunnerProcess> {
-  const runner = new ProcessRunner(runnerScriptPath(), options);
+  const runner = new ShellRunner(options);
   await runner.start();
   return runner;
 }

@@ -44,6 +44,14 @@ export interface DoorActionsOptions {
   timers?: ActionTimers;
   /** A command still running after this long is killed. Default 60 s. */
   commandTimeoutMs?: number;
+  /** Counted here: commands run, failed (of which killed at their timeout). */
+  stats?: CommandStats;
+}
+
+export interface CommandStats {
+  commandsRun: number;
+  commandsFailed: number;
+  commandsKilled: number;
 }
 
 export interface PendingStop {
@@ -71,6 +79,7 @@ export class DoorActions {
   private readonly log: (line: string, level?: ActionLogLevel) => void;
   private readonly timers: ActionTimers;
   private readonly commandTimeoutMs: number;
+  private readonly stats: CommandStats | undefined;
   private readonly stops = new Map<string, Entry>();
   /** Per (source, door): the tail of its command chain. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -81,6 +90,7 @@ export class DoorActions {
     this.log = options.log;
     this.timers = options.timers ?? realTimers;
     this.commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.stats = options.stats;
   }
 
   /**
@@ -222,10 +232,12 @@ export class DoorActions {
 
   private async execute(doorName: string, command: string): Promise<void> {
     this.log(`${doorName}: running command: ${command}`);
+    if (this.stats) this.stats.commandsRun++;
     let result: CommandResult;
     try {
       result = await this.runner.run(command, { timeoutMs: this.commandTimeoutMs });
     } catch (error) {
+      if (this.stats) this.stats.commandsFailed++;
       this.log(
         `${doorName}: command could not run: ${error instanceof Error ? error.message : String(error)}`,
         'error',
@@ -236,6 +248,17 @@ export class DoorActions {
   }
 
   private report(doorName: string, result: CommandResult): void {
+    const stats = this.stats;
+    if (
+      stats &&
+      (result.error !== undefined ||
+        result.timedOut ||
+        (result.code !== null && result.code !== 0) ||
+        result.signal !== null)
+    ) {
+      stats.commandsFailed++;
+      if (result.timedOut) stats.commandsKilled++;
+    }
     if (result.error !== undefined) {
       this.log(`${doorName}: command could not run: ${result.error}`, 'error');
     } else if (result.timedOut) {

@@ -5,6 +5,7 @@
 import { CommanderError } from 'commander';
 import { ExitCode, describeError } from '@knock/shared';
 import { createProgram } from '../cli/program.js';
+import { metricsCommand, statusCommand } from '../cli/status.js';
 import { fwCommand, installServiceCommand } from '../firewall/index.js';
 import { runServer } from '../daemon/run.js';
 import { serverVersion, systemPorts } from '../daemon/system.js';
@@ -39,7 +40,12 @@ const program = createProgram({
       },
       await systemPorts(),
     ),
-  extraCommands: [fwCommand({ stdout, stderr }), installServiceCommand({ stdout })],
+  extraCommands: [
+    fwCommand({ stdout, stderr }),
+    installServiceCommand({ stdout, stderr }),
+    statusCommand({ stdout, stderr, isTTY: process.stdout.isTTY }),
+    metricsCommand({ stdout, stderr }),
+  ],
 });
 
 let ranDaemon = false;

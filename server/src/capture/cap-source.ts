@@ -10,6 +10,7 @@ import { ExitCode, KnockError } from '@knock/shared';
 import { decodeFrame, isSupportedLinkType, linkTypeName, type LinkType } from './decode.js';
 import {
   emptyEvent,
+  type CaptureCounters,
   type CaptureStats,
   type KnockEvent,
   type PacketSource,
@@ -157,7 +158,8 @@ export function openError(
       `no permission to capture on "${name}": ${stripCode(message)}`,
       {
         exitCode: ExitCode.permission,
-        hint: 'run knock-server as root, or give node CAP_NET_RAW and CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin+ep "$(readlink -f "$(command -v node)")")',
+        // Never suggest setcap on node: every Node script on the host would get raw sockets.
+        hint: 'run knock-server as root, or as the systemd service (knock-server install-service), whose unit gives CAP_NET_RAW and CAP_NET_ADMIN to knock-server alone (AmbientCapabilities)',
       },
     );
   if (/parse filter|syntax error|filter expression|illegal|unknown host|bogus/i.test(message))
@@ -180,6 +182,7 @@ interface Handle {
   /** Counters of handles closed before (stats never go backwards across reopens). */
   received: number;
   dropped: number;
+  ifDropped: number;
 }
 
 /** Opens one pcap handle per interface. Throws KnockError (see openError). */
@@ -207,6 +210,7 @@ export async function openCapture(options: CaptureOptions): Promise<Capture> {
     buffer: Buffer.alloc(batchBytes),
     received: 0,
     dropped: 0,
+    ifDropped: 0,
   }));
 
   const fail = (handle: Handle, error: KnockError): void => {
@@ -222,7 +226,8 @@ export async function openCapture(options: CaptureOptions): Promise<Capture> {
     try {
       const s = c.stats!();
       handle.received += s.received;
-      handle.dropped += s.dropped + s.ifDropped;
+      handle.dropped += s.dropped;
+      handle.ifDropped += s.ifDropped;
     } catch {
       // a dead handle may have no stats left
     }
@@ -297,6 +302,27 @@ export async function openCapture(options: CaptureOptions): Promise<Capture> {
     throw error;
   }
 
+  const counters = (): CaptureCounters => {
+    let received = 0;
+    let kernelDropped = 0;
+    let interfaceDropped = 0;
+    for (const handle of handles) {
+      received += handle.received;
+      kernelDropped += handle.dropped;
+      interfaceDropped += handle.ifDropped;
+      if (!handle.cap) continue;
+      try {
+        const s = handle.cap.stats!();
+        received += s.received;
+        kernelDropped += s.dropped;
+        interfaceDropped += s.ifDropped;
+      } catch {
+        // closed between the check and the call: counted at retire
+      }
+    }
+    return { received, kernelDropped, interfaceDropped };
+  };
+
   const linkTypes: Record<string, LinkType> = {};
   const refreshLinkTypes = (): void => {
     for (const h of handles) if (h.cap) linkTypes[h.name] = h.linkType;
@@ -339,22 +365,10 @@ export async function openCapture(options: CaptureOptions): Promise<Capture> {
       }
     },
     stats(): CaptureStats {
-      let received = 0;
-      let dropped = 0;
-      for (const handle of handles) {
-        received += handle.received;
-        dropped += handle.dropped;
-        if (!handle.cap) continue;
-        try {
-          const s = handle.cap.stats!();
-          received += s.received;
-          dropped += s.dropped + s.ifDropped;
-        } catch {
-          // closed between the check and the call: counted at retire
-        }
-      }
-      return { received, dropped };
+      const c = counters();
+      return { received: c.received, dropped: c.kernelDropped + c.interfaceDropped };
     },
+    counters,
     async reopen() {
       await Promise.resolve();
       for (const handle of handles) if (!handle.cap) open(handle);

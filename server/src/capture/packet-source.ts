@@ -29,6 +29,13 @@ export interface CaptureStats {
   dropped: number;
 }
 
+/** pcap_stats's counters kept apart: ps_drop (the kernel's ring was full) and ps_ifdrop. */
+export interface CaptureCounters {
+  received: number;
+  kernelDropped: number;
+  interfaceDropped: number;
+}
+
 /**
  * Where knock events come from: libpcap in production (cap-source.ts), a fake
  * in tests. The daemon never knows which.
@@ -39,5 +46,7 @@ export interface PacketSource {
   /** Replaces the kernel filter (BPF text, pcap syntax). */
   setFilter(filter: string): void;
   stats(): CaptureStats;
+  /** The same counters, kernel and interface drops apart (libpcap sources). */
+  counters?(): CaptureCounters;
   close(): void;
 }

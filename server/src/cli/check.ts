@@ -13,27 +13,37 @@ import {
   formatIssue,
   hasErrors,
   parseConfig,
+  lintConfig,
   parseOtsFile,
   type Issue,
   type KnockdConfig,
 } from '@knock/shared';
 import { loadRotatingSecrets } from '@knock/shared/node';
+import { leafOptions } from './leaf-options.js';
+import { runStartChecks, type StartCheckDeps } from './start-checks.js';
 
 export interface CheckDeps {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Files, names and interfaces as `check` sees them (tests); default: this host. */
+  startChecks?: StartCheckDeps;
 }
 
 export interface LoadedConfig {
   config: KnockdConfig;
   issues: Issue[];
+  /** The file's text (absent when it could not be read). */
+  text?: string;
 }
 
 /** Reads and parses a config; an unreadable file is one issue, not a throw. */
-export async function loadConfig(path: string): Promise<LoadedConfig> {
+export async function loadConfig(
+  path: string,
+  read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+): Promise<LoadedConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await read(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {
@@ -56,7 +66,7 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   }
   const parsed = parseConfig(text, path);
   const secrets = await loadRotatingSecrets(parsed.config, path);
-  return { config: parsed.config, issues: [...parsed.issues, ...secrets] };
+  return { config: parsed.config, issues: [...parsed.issues, ...secrets], text };
 }
 
 /**
@@ -66,13 +76,14 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
 export async function checkOneTimeFiles(
   config: KnockdConfig,
   configFile: string,
+  readText: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
 ): Promise<Issue[]> {
   const issues: Issue[] = [];
   for (const door of config.doors) {
     if (door.oneTimeSequences === undefined) continue;
     const path = resolve(door.oneTimeSequences);
     try {
-      const read = parseOtsFile(await readFile(path, 'utf8'), door.oneTimeSequences);
+      const read = parseOtsFile(await readText(path), door.oneTimeSequences);
       issues.push(...read.issues);
       if (read.entries.length === 0 && !hasErrors(read.issues))
         issues.push({
@@ -105,24 +116,66 @@ export async function checkOneTimeFiles(
   return issues;
 }
 
-/** Everything `check` reports for one config file. */
-export async function validateConfigFile(path: string): Promise<LoadedConfig> {
-  const loaded = await loadConfig(path);
-  if (!loaded.issues.some((i) => i.code === 'config.unreadable'))
-    loaded.issues.push(...(await checkOneTimeFiles(loaded.config, path)));
-  return loaded;
+export interface Validated extends LoadedConfig {
+  /** Checks of the start that could not run here (need root, or another host). */
+  notChecked: string[];
+}
+
+/**
+ * Everything `check` reports for one config file: the parse, the one-time-sequence files,
+ * what the start checks without root (start-checks.ts), and, for a config without errors,
+ * what can never work (lintConfig).
+ */
+export async function validateConfigFile(
+  path: string,
+  deps: StartCheckDeps = {},
+): Promise<Validated> {
+  const read = deps.readFile ?? ((p: string) => readFile(p, 'utf8'));
+  const loaded = await loadConfig(path, read);
+  if (loaded.text === undefined) return { ...loaded, notChecked: [] };
+  const parseErrors = hasErrors(loaded.issues);
+  loaded.issues.push(...(await checkOneTimeFiles(loaded.config, path, read)));
+  const start = await runStartChecks(loaded.config, loaded.text, path, deps);
+  loaded.issues.push(...start.issues);
+  if (!parseErrors) loaded.issues.push(...lintConfig(loaded.text, loaded.config, path));
+  return { ...loaded, notChecked: start.notChecked };
 }
 
 export function checkCommand(deps: CheckDeps): Command {
   return new Command('check')
     .description('validate a config file: print every problem with file:line:col; exit 0 or 1')
     .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_FILE)
+    .option('--strict', 'exit 1 on warnings too (what can never work as written)')
     .allowExcessArguments(false)
-    .action(async (opts: { config: string }) => {
-      const { config, issues } = await validateConfigFile(opts.config);
+    .addHelpText(
+      'after',
+      `
+Checks what the daemon checks when it starts and needs no root: the config, the
+Trusted_File, One_Time_Sequences files, the LogFile and PidFile directories, the
+Interface (exists, is up), the Firewall backend's tool. "OK" means knock-server will
+start with this config; what needs root (opening the capture, setting up the
+firewall) is named as not checked.
+
+Examples:
+  knock-server check                         /etc/knockd.conf
+  knock-server check -c ./knockd.conf        another file; exit 1 on errors
+  knock-server check --strict -c knockd.conf exit 1 on warnings too (for CI)`,
+    )
+    .action(async (_opts, command: Command) => {
+      const opts = leafOptions<{ config: string; strict?: boolean }>(command);
+      const { config, issues, notChecked } = await validateConfigFile(
+        opts.config,
+        deps.startChecks,
+      );
       for (const issue of issues) deps.stdout(`${formatIssue(issue)}\n`);
       const errors = issues.filter((i) => i.severity === 'error').length;
       const warnings = issues.length - errors;
+      if (errors === 0 && warnings > 0 && opts.strict === true)
+        throw new KnockError(
+          'check.warnings',
+          `${opts.config}: ${warnings} warning${warnings === 1 ? '' : 's'} (--strict): fix them, or run check without --strict`,
+          { exitCode: ExitCode.failure },
+        );
       if (errors > 0) {
         throw new KnockError(
           'check.invalid',
@@ -138,5 +191,6 @@ export function checkCommand(deps: CheckDeps): Command {
           warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''
         }\n`,
       );
+      for (const what of notChecked) deps.stdout(`  not checked here: ${what}\n`);
     });
 }

@@ -29,6 +29,8 @@ export interface ServerOptions {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 1_000_000;
+/** ~37 bytes an attempt: 100 million is 3.7 GB, more than a knock host should give. */
+export const MAX_MAX_ATTEMPTS = 100_000_000;
 
 export const defaultServerOptions = (): ServerOptions => ({
   daemon: false,

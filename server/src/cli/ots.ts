@@ -10,6 +10,7 @@ import { linkSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, KnockError, generateOts } from '@knock/shared';
+import { namingTarget } from '@knock/shared/node';
 
 export interface OtsDeps {
   stdout: (text: string) => void;
@@ -39,10 +40,11 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
   try {
     writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    throw new KnockError('ots.write', `cannot write ${path}: ${(error as Error).message}`, {
-      exitCode: ExitCode.otsFile,
-      hint: 'check that the directory exists and is writable',
-    });
+    throw new KnockError(
+      'ots.write',
+      `cannot write ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
+      { exitCode: ExitCode.otsFile, hint: 'check that the directory exists and is writable' },
+    );
   }
   try {
     if (force) renameSync(temp, path);
@@ -54,9 +56,11 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
         exitCode: ExitCode.otsFile,
         hint: 'add --force to replace it (sequences still in it will stop working)',
       });
-    throw new KnockError('ots.write', `cannot write ${path}: ${(error as Error).message}`, {
-      exitCode: ExitCode.otsFile,
-    });
+    throw new KnockError(
+      'ots.write',
+      `cannot write ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
+      { exitCode: ExitCode.otsFile },
+    );
   } finally {
     try {
       unlinkSync(temp);
@@ -67,7 +71,15 @@ export function writeNewFile(path: string, text: string, force: boolean): void {
 }
 
 export function otsCommand(deps: OtsDeps): Command {
-  const ots = new Command('ots').description('one-time-sequence files (One_Time_Sequences)');
+  const examples = `
+Examples:
+  knock-server ots generate --count 50 --length 3 /etc/knockd/ssh.ots
+  knock-server ots generate --count 20 --length 4 --udp-ratio 0.5 --min-port 2000 ssh.ots
+Then in a door:  One_Time_Sequences = /etc/knockd/ssh.ots
+and on the client (profile):  one_time_sequences = "~/.config/knock/ssh.ots" (a copy)`;
+  const ots = new Command('ots')
+    .description('one-time-sequence files (One_Time_Sequences)')
+    .addHelpText('after', examples);
   ots
     .command('generate')
     .description('write a new one-time-sequence file for a door and its clients')
@@ -79,6 +91,7 @@ export function otsCommand(deps: OtsDeps): Command {
     .option('--max-port <port>', 'highest port', wholeNumber('--max-port', 1, 65535), 65535)
     .option('--force', 'replace an existing file', false)
     .allowExcessArguments(false)
+    .addHelpText('after', examples)
     .action(
       (
         file: string,

@@ -9,14 +9,21 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_CONFIG_FILE,
+  DEFAULT_PID_FILE,
   ExitCode,
   exitCodeDescriptions,
   type ExitCodeName,
 } from '@knock/shared';
 import { checkCommand, type CheckDeps } from './check.js';
+import { completionCommand } from './completion.js';
 import { otsCommand, type OtsDeps } from './ots.js';
 import { secretCommand, type SecretDeps } from './secret.js';
-import { DEFAULT_MAX_ATTEMPTS, defaultServerOptions, type ServerOptions } from './options.js';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  MAX_MAX_ATTEMPTS,
+  defaultServerOptions,
+  type ServerOptions,
+} from './options.js';
 
 export interface ProgramDeps extends CheckDeps, OtsDeps, SecretDeps {
   version: string;
@@ -46,9 +53,11 @@ export function applySeams(command: Command, deps: Pick<ProgramDeps, 'stdout' | 
   for (const sub of command.commands) applySeams(sub, deps);
 }
 
-const positiveInt = (flag: string) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
-    throw new InvalidArgumentError(`${flag} takes a whole number of at least 1 (got "${value}")`);
+const wholeNumber = (flag: string, max: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
+    throw new InvalidArgumentError(
+      `${flag} takes a whole number from 1 to ${max} (got "${value}")`,
+    );
   return Number(value);
 };
 
@@ -90,6 +99,8 @@ Examples:
   knock-server -d -c /etc/knockd.conf    run in the background (pidfile /var/run/knockd.pid)
   knock-server check -c knockd.conf      validate a config; every problem with file:line:col
   knock-server ots generate --count 50 --length 3 /etc/knockd/ssh.ots
+  knock-server status [--watch]          what the running daemon does: doors, knocks, drops
+  knock-server metrics                   its Prometheus metrics (also: Metrics_Listen)
   knock-server secret new ssh --host ssh.example.org --port 22
                                          a rotating door: secret file, door lines, knock:// URI
 
@@ -122,9 +133,11 @@ export function createProgram(deps: ProgramDeps): Command {
       'print the version and exit',
     )
     .helpOption('-h, --help', 'show this help and exit')
+    // commander adds `help [command]` only to programs without an action of their own.
+    .helpCommand('help [command]', 'show the help of a command (knock-server help check)')
     .option(
       '-i, --interface <if[,if…]>',
-      'interface(s) to listen on (overrides Interface)',
+      'interface(s) to listen on (overrides Interface; default: Interface, else the interface of the default route)',
       interfaceList,
     )
     .option('-d, --daemon', 'run in the background and write the pidfile')
@@ -132,8 +145,11 @@ export function createProgram(deps: ProgramDeps): Command {
     .option('-D, --debug', 'print debug lines on stdout')
     .option('-v, --verbose', 'print what happens on stdout')
     .option('-l, --lookup', 'add reverse-DNS names to log lines (never to commands)')
-    .option('-p, --pidfile <file>', 'pidfile (PidFile in the config wins)')
-    .option('-g, --logfile <file>', 'log file (LogFile in the config wins)')
+    .option(
+      '-p, --pidfile <file>',
+      `pidfile (PidFile in the config wins; default: ${DEFAULT_PID_FILE} with -d, none without)`,
+    )
+    .option('-g, --logfile <file>', 'log file (LogFile in the config wins; default: none)')
     .option('-4, --only-ip-v4', 'ignore IPv6 knocks')
     .addOption(
       new Option('--log-format <format>', 'log file and -v format')
@@ -142,8 +158,8 @@ export function createProgram(deps: ProgramDeps): Command {
     )
     .option(
       '--max-attempts <n>',
-      'most knock attempts tracked at once (oldest evicted first)',
-      positiveInt('--max-attempts'),
+      `most knock attempts tracked at once, 1 to ${MAX_MAX_ATTEMPTS} (oldest evicted first)`,
+      wholeNumber('--max-attempts', MAX_MAX_ATTEMPTS),
       DEFAULT_MAX_ATTEMPTS,
     )
     .option(
@@ -178,6 +194,43 @@ export function createProgram(deps: ProgramDeps): Command {
   program.addCommand(secretCommand(deps));
 
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
+  program.addCommand(completionCommand(program, deps.stdout));
   applySeams(program, deps);
+  program.hook('preAction', (_program, leaf) => refuseDaemonOptions(program, leaf));
+  for (const leaf of leaves(program)) markRequired(leaf);
   return program;
+}
+
+/** Every command that runs an action, the program included. */
+export function leaves(command: Command): Command[] {
+  const below = command.commands.flatMap(leaves);
+  return command.commands.length === 0 ? [command] : below;
+}
+
+/** commander's help does not say which options are required: say it in each description. */
+function markRequired(command: Command): void {
+  for (const option of command.options)
+    if (option.mandatory && !option.description.endsWith('(required)'))
+      option.description += ' (required)';
+}
+
+/**
+ * `knock-server -d check`: an option of the daemon given before a subcommand would be
+ * silently ignored; refuse it. `-c` before a subcommand that reads a config is taken.
+ */
+function refuseDaemonOptions(program: Command, leaf: Command): void {
+  if (leaf === program) return;
+  const leafKeys = new Set(leaf.options.map((o) => o.attributeName()));
+  for (const option of program.options) {
+    const key = option.attributeName();
+    const source = program.getOptionValueSource(key);
+    if (source === undefined || source === 'default' || leafKeys.has(key)) continue;
+    const path = [];
+    for (let c: Command | null = leaf; c && c !== program; c = c.parent) path.unshift(c.name());
+    program.error(
+      `knock-server: ${option.flags.split(/[ ,]+/)[0] ?? option.long ?? ''} is an option of the daemon, not of \`knock-server ${path.join(' ')}\`: ` +
+        `write it after the subcommand if \`knock-server ${path.join(' ')} --help\` lists it`,
+      { exitCode: ExitCode.usage, code: 'knock-server.daemonOption' },
+    );
+  }
 }

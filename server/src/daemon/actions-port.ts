@@ -15,8 +15,14 @@ import {
   type PortSpec,
 } from '@knock/shared';
 import type { CommandRunner } from '../actions/command-runner.js';
-import { DoorActions, type ActionLogLevel, type ActionTimers } from '../actions/door-actions.js';
+import {
+  DoorActions,
+  type ActionLogLevel,
+  type ActionTimers,
+  type PendingStop,
+} from '../actions/door-actions.js';
 import type { Firewall, FirewallKind, FirewallSpec } from '../firewall/index.js';
+import type { DaemonStats } from '../metrics/stats.js';
 import type { Logger, LogEvent } from './log.js';
 import type { ActionsPort } from './ports.js';
 
@@ -30,6 +36,8 @@ export interface ActionsPortDeps {
   /** Trusted_File → addresses (loadTrusted). */
   loadTrusted?: (path: string) => Promise<{ addresses: string[]; issues: Issue[] }>;
   timers?: ActionTimers;
+  /** Commands, grants and bans are counted there (status, metrics). */
+  stats?: DaemonStats;
 }
 
 const eventOf = (line: string): LogEvent =>
@@ -43,7 +51,7 @@ const showPorts = (ports: readonly PortSpec[]) =>
   ports.map((p) => `${p.port}/${p.protocol}`).join(',');
 
 /** Whether any door asks for the built-in firewall. */
-const needsFirewall = (config: KnockdConfig): boolean =>
+export const needsFirewall = (config: KnockdConfig): boolean =>
   config.doors.some((d) => (d.openPorts?.length ?? 0) > 0 || d.ban !== undefined) ||
   config.options.trustedFile !== undefined;
 
@@ -65,6 +73,7 @@ export class DaemonActions implements ActionsPort {
         else log.info(eventOf(line), line);
       },
       ...(deps.timers ? { timers: deps.timers } : {}),
+      ...(deps.stats ? { stats: deps.stats } : {}),
     });
   }
 
@@ -180,19 +189,27 @@ export class DaemonActions implements ActionsPort {
         );
       } else {
         const seconds = door.openTimeout ?? DEFAULT_OPEN_TIMEOUT;
+        const stats = this.#deps.stats;
         firewall.grant(src, door.openPorts, seconds).then(
-          () =>
+          () => {
+            if (stats) {
+              stats.grants++;
+              stats.grantExpiries.set(`${src} ${door.name}`, Date.now() + seconds * 1000);
+            }
             log.info(
               'command',
               `${src}: ${door.name}: opened ${showPorts(door.openPorts ?? [])} for ${seconds} s`,
               extra,
-            ),
-          (error: unknown) =>
+            );
+          },
+          (error: unknown) => {
+            if (stats) stats.firewallFailures++;
             log.error(
               'commandFailed',
               `${src}: ${door.name}: could not open ${showPorts(door.openPorts ?? [])}: ${(error as Error).message}`,
               extra,
-            ),
+            );
+          },
         );
       }
     }
@@ -201,22 +218,34 @@ export class DaemonActions implements ActionsPort {
         log.error('error', `${src}: ${door.name}: no firewall backend: not banned`, extra);
       } else {
         const seconds = door.ban;
+        const stats = this.#deps.stats;
         firewall.ban(src, seconds).then(
-          () =>
+          () => {
+            if (stats) {
+              stats.bans++;
+              stats.banExpiries.set(src, seconds === 0 ? Infinity : Date.now() + seconds * 1000);
+            }
             log.info(
               'command',
               `${src}: ${door.name}: banned ${seconds === 0 ? 'until flushed' : `for ${seconds} s`}`,
               extra,
-            ),
-          (error: unknown) =>
+            );
+          },
+          (error: unknown) => {
+            if (stats) stats.firewallFailures++;
             log.error(
               'commandFailed',
               `${src}: ${door.name}: could not ban: ${(error as Error).message}`,
               extra,
-            ),
+            );
+          },
         );
       }
     }
+  }
+
+  pendingStops(): PendingStop[] {
+    return this.#doors.pending();
   }
 
   runAllPendingNow(): Promise<void> {

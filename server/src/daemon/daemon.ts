@@ -9,6 +9,7 @@ import {
   KnockError,
   formatIssue,
   hasErrors,
+  stepAt,
   type Door,
   type Knock,
   type KnockdConfig,
@@ -21,6 +22,7 @@ import {
   type DetectorDoor,
   type DetectorOptions,
 } from '../detect/detector.js';
+import { DaemonStats } from '../metrics/stats.js';
 import type { Logger } from './log.js';
 import { RotatingDoors, type DerivedDoor } from '../rotating/daemon-hooks.js';
 import { MemoryUsedStore, type UsedSequenceStore } from '../rotating/used-store.js';
@@ -59,6 +61,34 @@ export interface DaemonDeps {
   usedStore?: UsedSequenceStore;
   /** Detector factory (tests may wrap it). */
   createDetector?: (doors: DetectorDoor[], options: DetectorOptions) => Detector;
+  /** Where the counters go (status, metrics); a fresh one when not given. */
+  stats?: DaemonStats;
+}
+
+/** One door as `knock-server status` shows it. */
+export interface DoorSnapshot {
+  name: string;
+  /** The sequence in force (`1228,1227:udp`), or undefined while a one-time door rotates or is used up. */
+  sequence: string | undefined;
+  /** One_Time_Sequences file, and how many unused sequences it has left. */
+  oneTimeSequences?: { file: string; remaining: number | undefined };
+  /** Sequence_Secret: the step of the daemon's clock, and how many derived sequences are watched. */
+  rotatingSequences?: { step: number; accepted: number };
+  state: 'armed' | 'rotating' | 'disabled';
+  /** Attempts in progress for this door. */
+  inProgress: number;
+}
+
+/** What the daemon can say about itself, at one moment (`knock-server status`). */
+export interface DaemonSnapshot {
+  configPath: string;
+  interfaces: { name: string; capturing: boolean }[];
+  /** The capture failed and is being retried. */
+  captureLost: boolean;
+  filter: string;
+  doors: DoorSnapshot[];
+  attempts: { inProgress: number; capacity: number; max: number; evictions: number };
+  capture: { received: number; kernelDropped: number; interfaceDropped: number } | undefined;
 }
 
 /** One door as the daemon runs it: its config, and its current sequence. */
@@ -69,6 +99,8 @@ interface RunningDoor {
   rotating: boolean;
   /** One_Time_Sequences used up (or the file broke): the door is off until a reload. */
   disabled: boolean;
+  /** One_Time_Sequences: unused sequences left in the file (as last read). */
+  remaining?: number;
   /** A rotating door: the derived sequences it accepts now (instead of `detector`). */
   derived?: DerivedDoor[];
 }
@@ -77,6 +109,8 @@ let nextDoorId = 1;
 
 /** Attempts expired per timer turn; the timer comes back at once for the rest. */
 const EXPIRE_BATCH = 2_000;
+/** After an error on the expiry path, the next try (ms). */
+const EXPIRE_RETRY_MS = 1000;
 /**
  * After the attempt table grew past this many slots and then shrank to a quarter of
  * its peak, memory is given back to the system (capture.releaseMemory) once
@@ -110,6 +144,9 @@ export class Daemon {
   #capacityPeak = 0;
   readonly #rotating: RotatingDoors;
   #release: Timer | undefined;
+  readonly #stats: DaemonStats;
+  /** attemptsByDoor() walks the table: reused for a while (snapshot()). */
+  #perDoor: { at: number; counts: Map<string, number> } | undefined;
 
   constructor(deps: DaemonDeps) {
     this.#deps = deps;
@@ -131,6 +168,72 @@ export class Daemon {
         this.#rotating.arm(this.#doors.map((d) => d.door));
       },
     });
+    this.#stats = deps.stats ?? new DaemonStats(this.#clock.now());
+  }
+
+  /** The counters (status, metrics). */
+  get stats(): DaemonStats {
+    return this.#stats;
+  }
+
+  /** Doors, capture and attempts now (`knock-server status`). Cheap: no I/O. */
+  snapshot(): DaemonSnapshot {
+    const detector = this.#detector;
+    const now = this.#clock.now();
+    // Counting per door walks the table (~20-40 ms at a million attempts): at most once a
+    // second, and once per 10 s at a million, however often status is asked.
+    const ttl = Math.max(1000, (detector?.size ?? 0) / 100);
+    if (detector !== undefined && (this.#perDoor === undefined || now - this.#perDoor.at >= ttl))
+      this.#perDoor = { at: now, counts: detector.attemptsByDoor() };
+    const perDoor = this.#perDoor?.counts;
+    const source = this.#source;
+    const failed = new Set(source?.failed ?? []);
+    let capture: DaemonSnapshot['capture'];
+    try {
+      if (source?.counters) capture = source.counters();
+      else if (source) {
+        const s = source.stats();
+        capture = { received: s.received, kernelDropped: s.dropped, interfaceDropped: 0 };
+      }
+    } catch {
+      capture = undefined;
+    }
+    return {
+      configPath: this.#deps.configPath,
+      interfaces: this.#deps.interfaces.map((name) => ({
+        name,
+        capturing: source !== undefined && !failed.has(name),
+      })),
+      captureLost: this.#captureLost,
+      filter: this.#filter,
+      doors: this.#doors.map((d) => ({
+        name: d.door.name,
+        sequence:
+          d.disabled || d.rotating || d.derived
+            ? undefined
+            : d.detector.sequence.map(knockText).join(','),
+        ...(d.door.oneTimeSequences !== undefined
+          ? { oneTimeSequences: { file: d.door.oneTimeSequences, remaining: d.remaining } }
+          : {}),
+        ...(d.derived && d.door.rotating
+          ? {
+              rotatingSequences: {
+                step: stepAt(now, d.door.rotating.step),
+                accepted: d.derived.length,
+              },
+            }
+          : {}),
+        state: d.disabled ? 'disabled' : d.rotating ? 'rotating' : 'armed',
+        inProgress: perDoor?.get(d.door.name) ?? 0,
+      })),
+      attempts: {
+        inProgress: detector?.size ?? 0,
+        capacity: detector?.capacity ?? 0,
+        max: this.#deps.maxAttempts,
+        evictions: detector?.evictions ?? 0,
+      },
+      capture,
+    };
   }
 
   get interfaces(): string {
@@ -210,6 +313,7 @@ export class Daemon {
           'reloadFailed',
           `cannot re-read ${this.#deps.configPath}: ${(error as Error).message}; keeping the running configuration`,
         );
+        this.#reloaded(false, `cannot re-read the config: ${(error as Error).message}`);
         return;
       }
       for (const issue of loaded.issues)
@@ -223,6 +327,12 @@ export class Daemon {
           'reloadFailed',
           `${this.#deps.configPath} has errors: keeping the running configuration`,
         );
+        const first = loaded.issues.find((issue) => issue.severity === 'error');
+        const errors = loaded.issues.filter((issue) => issue.severity === 'error').length;
+        this.#reloaded(
+          false,
+          `${errors} error${errors === 1 ? '' : 's'} in the config${first ? ` (first: ${formatIssue(first).split('\n')[0]})` : ''}; the previous configuration keeps running`,
+        );
         return;
       }
       let doors: RunningDoor[];
@@ -233,6 +343,7 @@ export class Daemon {
           'reloadFailed',
           `${error instanceof Error ? error.message : String(error)}: keeping the running configuration`,
         );
+        this.#reloaded(false, error instanceof Error ? error.message : String(error));
         return;
       }
       if (this.#stopping) return;
@@ -251,6 +362,8 @@ export class Daemon {
       this.#pushDoors();
       this.#rotating.arm(doors.map((d) => d.door));
       for (const d of doors) if (d.disabled && !d.rotating) this.#logExhausted(d.door.name);
+      this.#stats.configLoadedAt = this.#clock.now();
+      this.#reloaded(true, `${doors.length} door${doors.length === 1 ? '' : 's'} loaded`);
       await this.#deps.actions
         .reconfigure?.(loaded.config)
         .catch((error: unknown) =>
@@ -263,6 +376,13 @@ export class Daemon {
       if (this.#reloading === current) this.#reloading = undefined;
     });
     return current;
+  }
+
+  #reloaded(ok: boolean, message: string): void {
+    const stats = this.#stats;
+    if (ok) stats.reloadsOk++;
+    else stats.reloadsFailed++;
+    stats.lastReload = { at: this.#clock.now(), ok, message };
   }
 
   /** Addresses changed (DHCP, ip addr add): filter and detector follow. */
@@ -318,11 +438,13 @@ export class Daemon {
     if (!detector || this.#stopping) return;
     const out = this.#out;
     out.length = 0;
-    const now = event.time > 0 ? event.time : this.#clock.now();
+    // A capture time that is not a finite positive number (a decoder bug): use the clock.
+    const now = event.time > 0 && event.time < Infinity ? event.time : this.#clock.now();
+    this.#stats.packets++;
     if (this.#log.debugEnabled) this.#log.debug(describePacket(event));
     try {
       detector.feed(event, now, out);
-      if (out.length > 0) this.#handle(out);
+      if (out.length > 0) this.#handle(out, now);
       if (detector.capacity > this.#capacityPeak) this.#capacityPeak = detector.capacity;
     } catch (error) {
       // A bug must not take the doors down: log it (once per packet) and go on.
@@ -341,9 +463,22 @@ export class Daemon {
     if (!detector || this.#stopping) return;
     const out = this.#out;
     out.length = 0;
-    // Bounded work per turn: a flood's worth of expiries never stalls the capture.
-    detector.expire(this.#clock.now(), out, EXPIRE_BATCH);
-    if (out.length > 0) this.#handle(out);
+    try {
+      // Bounded work per turn: a flood's worth of expiries never stalls the capture.
+      const now = this.#clock.now();
+      detector.expire(now, out, EXPIRE_BATCH);
+      if (out.length > 0) this.#handle(out, now);
+    } catch (error) {
+      // A timer callback that throws would reach the process's fatal handler: log, go on.
+      this.#log.error(
+        'error',
+        `internal error while expiring attempts: ${(error as Error).message} (a bug in knock-server: please report it)`,
+      );
+      // Try again in a second, not in a tight loop if the error repeats.
+      this.#timerAt = this.#clock.now() + EXPIRE_RETRY_MS;
+      this.#timer = this.#clock.setTimer(() => this.#expire(), EXPIRE_RETRY_MS);
+      return;
+    }
     this.#armTimer();
     this.#watchMemory(detector);
   }
@@ -372,7 +507,11 @@ export class Daemon {
     // Keep a timer that fires no later than needed: under a flood the oldest attempt
     // changes with almost every packet, and re-arming each time would cost more than
     // the knock itself. A timer that fires early finds nothing and re-arms.
-    if (deadline === undefined || (this.#timerAt !== undefined && this.#timerAt <= deadline))
+    if (
+      deadline === undefined ||
+      !Number.isFinite(deadline) ||
+      (this.#timerAt !== undefined && this.#timerAt <= deadline)
+    )
       return;
     this.#timer?.cancel();
     this.#timerAt = deadline;
@@ -382,14 +521,16 @@ export class Daemon {
     );
   }
 
-  #handle(actions: readonly DetectorAction[]): void {
+  #handle(actions: readonly DetectorAction[], now: number): void {
     // Nothing in here feeds the detector (packets arrive in later callbacks), so `actions`
     // stays as it is while it is read. This runs for every knock of a flood: one entry
     // object per line, no spreading.
     const lookup = this.#deps.lookup;
+    const stats = this.#stats;
     for (const action of actions) {
       const door = action.door.name;
       const src = action.src;
+      const counts = stats.door(door);
       const host = lookup?.nameOf(src);
       const who = host === undefined ? src : `${src} (${host})`;
       // A rotating door's lines name the step of the derived sequence.
@@ -397,6 +538,7 @@ export class Daemon {
       const step = derived === undefined ? '' : ` (step ${derived.step})`;
       switch (action.kind) {
         case 'stage':
+          counts.knock(action.stage);
           this.#log.log({
             level: 'info',
             event: 'stage',
@@ -411,12 +553,18 @@ export class Daemon {
         case 'open': {
           if (derived !== undefined) {
             const running = this.#byId.get(action.door.id);
+            // Counted as an open only when it opens (not a replay of a used sequence).
+            const startedAt = action.startedAt;
             if (running && !running.disabled)
-              this.#rotating.open(derived, action.src, action.family, who, () =>
-                this.#deps.actions.open(running.door, src, action.family),
-              );
+              this.#rotating.open(derived, action.src, action.family, who, () => {
+                counts.opens++;
+                stats.openSeconds.observe(Math.max(0, now - startedAt) / 1000);
+                this.#deps.actions.open(running.door, src, action.family);
+              });
             break;
           }
+          counts.opens++;
+          stats.openSeconds.observe(Math.max(0, now - action.startedAt) / 1000);
           this.#log.log({
             level: 'info',
             event: 'open',
@@ -435,6 +583,7 @@ export class Daemon {
           break;
         }
         case 'timeout':
+          counts.timeouts++;
           this.#log.log({
             level: 'info',
             event: 'timeout',
@@ -447,6 +596,7 @@ export class Daemon {
           });
           break;
         case 'reset':
+          counts.wrongKnocks++;
           // Most packets of a flood end some attempt: build the text only for -D.
           if (this.#log.debugEnabled)
             this.#log.debug(
@@ -473,7 +623,9 @@ export class Daemon {
     const used = running.detector.sequence;
     let next: Knock[] | undefined;
     try {
-      next = (await this.#deps.ots.consume(path, used)).next;
+      const consumed = await this.#deps.ots.consume(path, used);
+      next = consumed.next;
+      running.remaining = consumed.remaining;
     } catch (error) {
       running.rotating = false;
       running.disabled = true;
@@ -512,9 +664,20 @@ export class Daemon {
     previous: RunningDoor[] | undefined,
   ): Promise<RunningDoor[]> {
     const doors: RunningDoor[] = [];
+    // An unchanged door (name and knocks) keeps its id: the previous doors by that key,
+    // in order, each used once (a scan per door made a reload of thousands of doors slow).
+    const unchanged = new Map<string, RunningDoor[]>();
+    for (const p of previous ?? []) {
+      if (p.disabled) continue;
+      const key = doorKey(p.door.name, p.detector.sequence);
+      const list = unchanged.get(key);
+      if (list) list.push(p);
+      else unchanged.set(key, [p]);
+    }
     for (const door of config.doors) {
       let sequence: readonly Knock[] = door.sequence;
       let disabled = false;
+      let remaining: number | undefined;
       if (door.oneTimeSequences !== undefined) {
         const read = await this.#deps.ots.read(door.oneTimeSequences).catch((error: unknown) => {
           throw new KnockError(
@@ -526,6 +689,7 @@ export class Daemon {
             },
           );
         });
+        remaining = read.remaining;
         if (read.current === undefined) disabled = true;
         else sequence = read.current;
       }
@@ -538,15 +702,15 @@ export class Daemon {
         ...(door.target !== undefined ? { target: door.target } : {}),
       };
       // An unchanged door keeps its id, so nothing about it looks new.
-      const same = previous?.find(
-        (p) =>
-          !p.disabled &&
-          !doors.some((d) => d.detector.id === p.detector.id) &&
-          p.door.name === door.name &&
-          sameKnocks(p.detector.sequence, sequence),
-      );
+      const same = unchanged.get(doorKey(door.name, sequence))?.shift();
       if (same) detector.id = same.detector.id;
-      const running: RunningDoor = { detector, door, rotating: false, disabled };
+      const running: RunningDoor = {
+        detector,
+        door,
+        rotating: false,
+        disabled,
+        ...(remaining !== undefined ? { remaining } : {}),
+      };
       if (door.rotating)
         running.derived = this.#rotating.plan(
           door,
@@ -706,6 +870,8 @@ export class Daemon {
   }
 }
 
+const knockText = (k: Knock): string => (k.protocol === 'udp' ? `${k.port}:udp` : String(k.port));
+
 const FLAG_NAMES = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
 
 /** -D: one line per packet the filter let through. */
@@ -718,6 +884,6 @@ function describePacket(e: KnockEvent): string {
   return `packet: ${e.protocol} ${host(e.src)}:${e.srcPort} -> ${host(e.dst)}:${e.dstPort}${flags}`;
 }
 
-const sameKnocks = (a: readonly Knock[], b: readonly Knock[]): boolean =>
-  a.length === b.length &&
-  a.every((k, i) => k.port === b[i]?.port && k.protocol === b[i]?.protocol);
+/** Equal for two doors that are the same door across a reload: name and knocks. */
+const doorKey = (name: string, knocks: readonly Knock[]): string =>
+  `${name}\0${knocks.map((k) => `${k.port}:${k.protocol}`).join(',')}`;

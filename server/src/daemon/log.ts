@@ -54,6 +54,16 @@ export interface LogSink {
   close(): void;
   /** Re-opens files (SIGHUP), so a rotated log file is followed. */
   reopen?(): void;
+  /** Whether lines reach their destination now (`knock-server status`). */
+  health?(): SinkHealth;
+}
+
+export interface SinkHealth {
+  /** `file /var/log/knockd.log`, `syslog /dev/log`. */
+  destination: string;
+  ok: boolean;
+  /** Why not, when not ok. */
+  problem?: string;
 }
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -162,6 +172,11 @@ export class Logger {
     for (const sink of this.#sinks) sink.reopen?.();
   }
 
+  /** The health of every destination that can fail (files, syslog). */
+  health(): SinkHealth[] {
+    return this.#sinks.flatMap((sink) => (sink.health ? [sink.health()] : []));
+  }
+
   close(): void {
     for (const sink of this.#sinks) sink.close();
   }
@@ -254,6 +269,14 @@ export class FileSink implements LogSink {
     this.#options.warn(
       `cannot write log file ${this.#options.path}: ${reason}; knock-server keeps running and retries every ${Math.round(this.#options.retryMs / 1000) || 1} s`,
     );
+  }
+
+  health(): SinkHealth {
+    return {
+      destination: `file ${this.#options.path}`,
+      ok: this.#failing === undefined,
+      ...(this.#failing !== undefined ? { problem: this.#failing } : {}),
+    };
   }
 
   get failing(): boolean {

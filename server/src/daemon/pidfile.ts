@@ -7,6 +7,7 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { ExitCode, KnockError } from '@knock/shared';
+import { namingTarget } from '@knock/shared/node';
 
 export interface PidfileDeps {
   /** Is a process with this pid alive? (default: `kill(pid, 0)`). */
@@ -71,7 +72,7 @@ export function writePidfile(path: string, deps: PidfileDeps = {}): void {
     }
     throw new KnockError(
       'server.pidfile',
-      `could not create pid file ${path}: ${(error as Error).message}`,
+      `could not create pid file ${path}: ${(namingTarget(error, temp, path) as Error).message}`,
       {
         exitCode: ExitCode.failure,
         hint: 'check that its directory exists and is writable, or choose another with -p / PidFile',

@@ -5,6 +5,7 @@
 import type { Door, Issue, Knock, KnockdConfig } from '@knock/shared';
 import type { FilterDoor, LocalAddresses } from '../capture/filter.js';
 import type { PacketSource } from '../capture/packet-source.js';
+import type { PendingStop } from '../actions/door-actions.js';
 
 export type { FilterDoor, LocalAddresses };
 
@@ -40,6 +41,8 @@ export interface ActionsPort {
   close(): Promise<void>;
   /** After a successful reload: the new config (firewall ports, trusted hosts). */
   reconfigure?(config: KnockdConfig): Promise<void>;
+  /** The stop commands waiting to run (status). */
+  pendingStops?(): readonly PendingStop[];
 }
 
 export interface OtsRead {
@@ -68,10 +71,15 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): Timer;
 }
 
+/** setTimeout's ceiling (2^31-1 ms, about 24.8 days): longer delays fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn, ms) {
-    const handle = setTimeout(fn, ms);
+    // A Seq_Timeout of years must not become a 1 ms timer (and a busy loop of re-arming):
+    // fire at the ceiling instead; the caller finds nothing due yet and re-arms.
+    const handle = setTimeout(fn, ms > 0 ? Math.min(ms, MAX_TIMER_MS) : 0);
     return { cancel: () => clearTimeout(handle) };
   },
 };

@@ -33,6 +33,7 @@ import { HostLookup } from './lookup.js';
 import { checkPidfile, removePidfile, writePidfile } from './pidfile.js';
 import type { ActionsPort, CapturePort, OtsPort } from './ports.js';
 import { SyslogSink } from './syslog.js';
+import { DaemonStats } from '../metrics/stats.js';
 
 /** Set in the environment of the background copy that -d starts. */
 export const DAEMON_CHILD_ENV = 'KNOCK_SERVER_DAEMON_CHILD';
@@ -57,7 +58,14 @@ export interface ServerPorts {
   capture: CapturePort;
   ots: OtsPort;
   defaultInterface: () => Promise<string>;
-  createActions: (config: KnockdConfig, log: Logger) => Promise<ActionsPort>;
+  createActions: (config: KnockdConfig, log: Logger, stats: DaemonStats) => Promise<ActionsPort>;
+  /** The control socket and metrics endpoint (control/operations.ts); none in unit tests. */
+  startOperations?: (deps: {
+    daemon: Daemon;
+    actions: ActionsPort;
+    log: Logger;
+    config: KnockdConfig;
+  }) => Promise<{ close(): Promise<void> }>;
   /** syslog socket (tests point it elsewhere). */
   syslogSocket?: string;
 }
@@ -172,6 +180,7 @@ async function startServer(
   // Signals are ours from here on: a SIGHUP during the start (the default action would
   // kill us) is kept for after it; a SIGTERM during the start stops right after it.
   let daemon: Daemon | undefined;
+  let operations: { close(): Promise<void> } | undefined;
   let started = false;
   let reloadAfterStart = false;
   let stopping = false;
@@ -188,8 +197,9 @@ async function startServer(
     }
     stopping = true;
     if (!started) return; // start() finishes first, then stops
-    void (daemon as Daemon)
-      .stop()
+    void (operations?.close() ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => (daemon as Daemon).stop())
       .catch((error: unknown) => log.error('error', `while stopping: ${(error as Error).message}`))
       .finally(() => {
         unlisten();
@@ -208,9 +218,11 @@ async function startServer(
   proc.signals.on('SIGINT', stop);
 
   try {
-    const actions = await ports.createActions(config, log);
+    const stats = new DaemonStats(Date.now());
+    const actions = await ports.createActions(config, log, stats);
     const usedStore = await openUsedStore(options.stateDir, log);
     daemon = new Daemon({
+      stats,
       configPath,
       config,
       loadConfig,
@@ -227,11 +239,15 @@ async function startServer(
     try {
       await daemon.start();
       if (settings.pidFile) writePidfile(settings.pidFile);
+      operations = await ports.startOperations?.({ daemon, actions, log, config });
     } catch (error) {
+      // Why, before the "shutting down" that stop() logs.
+      logStartFailure(log, error);
       await daemon.stop().catch(() => undefined);
       throw error;
     }
   } catch (error) {
+    logStartFailure(log, error);
     unlisten();
     log.close();
     throw error;
@@ -245,6 +261,18 @@ async function startServer(
     void daemon.reload();
   }
   await stopped;
+}
+
+const loggedFailures = new WeakSet<object>();
+
+/** A start that fails says why in the log (once), not only on the terminal that may be gone. */
+function logStartFailure(log: Logger, error: unknown): void {
+  if (typeof error === 'object' && error !== null) {
+    if (loggedFailures.has(error)) return;
+    loggedFailures.add(error);
+  }
+  const { text } = describeError(error);
+  log.error('error', `knock-server did not start: ${text.replace(/\n\s*/g, ' ')}`);
 }
 
 /**

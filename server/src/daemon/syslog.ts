@@ -10,7 +10,7 @@
  * is exactly one syslog message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { LogEntry, LogSink } from './log.js';
+import type { LogEntry, LogSink, SinkHealth } from './log.js';
 
 export interface SyslogOptions {
   /** Where to report, once, that syslog cannot be reached. */
@@ -45,6 +45,14 @@ export class SyslogSink implements LogSink {
       ...options,
     };
     this.#start();
+  }
+
+  health(): SinkHealth {
+    return {
+      destination: `syslog ${this.#options.socket}`,
+      ok: !this.#down,
+      ...(this.#down ? { problem: 'cannot send to syslog; retrying' } : {}),
+    };
   }
 
   #start(): void {

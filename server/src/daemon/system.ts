@@ -91,6 +91,10 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
       read: (path) => readOneTimeSequences(path),
       consume: (path, knocks) => consumeOneTimeSequence(path, [...knocks]),
     },
+    startOperations: async (deps) => {
+      const { startOperations } = await import('../control/operations.js');
+      return startOperations({ ...deps, version: serverVersion() });
+    },
     defaultInterface: () => {
       const name = defaultInterface();
       if (name !== undefined) return Promise.resolve(name);
@@ -105,13 +109,14 @@ export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<Serve
         ),
       );
     },
-    createActions: async (config, log) => {
+    createActions: async (config, log, stats) => {
       const runner = await startCommandRunner({
         onEvent: (message) => log.error('command', message),
       });
       const actions = new DaemonActions({
         runner,
         log,
+        stats,
         firewall: (kind) => createFirewall(kind),
         detectFirewall: () => detectFirewall(),
         loadTrusted: (path) => loadTrusted(path),

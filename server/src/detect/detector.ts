@@ -49,8 +49,8 @@ export interface DetectorDoor {
 export type DetectorAction =
   /** knockd's `IP: DOOR: Stage N` (N is 1-based: the number of knocks taken). */
   | { kind: 'stage'; src: string; family: 4 | 6; door: DetectorDoor; stage: number }
-  /** `IP: DOOR: OPEN SESAME`. */
-  | { kind: 'open'; src: string; family: 4 | 6; door: DetectorDoor }
+  /** `IP: DOOR: OPEN SESAME`; `startedAt`: the first knock's time (ms). */
+  | { kind: 'open'; src: string; family: 4 | 6; door: DetectorDoor; startedAt: number }
   /** `IP: DOOR: sequence timeout (stage N)`. */
   | { kind: 'timeout'; src: string; family: 4 | 6; door: DetectorDoor; stage: number }
   /** A wrong knock ended the attempt after `stage` knocks (knockd logs nothing). */
@@ -133,13 +133,9 @@ function plan(door: DetectorDoor): Omit<Plan, 'queue'> {
   };
 }
 
-const samePlan = (a: Omit<Plan, 'queue'>, b: Omit<Plan, 'queue'>): boolean =>
-  a.door.name === b.door.name &&
-  a.setMask === b.setMask &&
-  a.clearMask === b.clearMask &&
-  a.targetCanonical === b.targetCanonical &&
-  a.keys.length === b.keys.length &&
-  a.keys.every((k, i) => k === b.keys[i]);
+/** Equal for two plans whose attempts carry over a reload: name, flags, target, steps. */
+const signature = (p: Omit<Plan, 'queue'>): string =>
+  `${p.door.name}\0${p.setMask}\0${p.clearMask}\0${p.targetCanonical ?? ''}\0${p.keys.join(',')}`;
 
 function shardOf(text: string): number {
   let h = text.length;
@@ -262,6 +258,22 @@ export class Detector {
     return this.evicted;
   }
 
+  /**
+   * Attempts in progress per door name. Walks every attempt (O(attempts), about 1 ms
+   * per 100,000): for a status request, never per packet.
+   */
+  attemptsByDoor(): Map<string, number> {
+    const perPlan = new Array<number>(this.plans.length).fill(0);
+    for (let q = 0; q < this.queueHead.length; q++)
+      for (let slot = this.queueHead[q]!; slot !== NONE; slot = this.sQNext[slot]!)
+        perPlan[this.sDoor[slot]!]!++;
+    const byName = new Map<string, number>();
+    this.plans.forEach((plan, d) =>
+      byName.set(plan.door.name, (byName.get(plan.door.name) ?? 0) + perPlan[d]!),
+    );
+    return byName;
+  }
+
   setLocalAddresses(addresses: Iterable<string>): void {
     const local = new Set<string>();
     for (const address of addresses) {
@@ -281,24 +293,42 @@ export class Detector {
       if (door.sequence.length > 255) {
         throw new RangeError(`door ${door.name}: ${door.sequence.length} knocks (at most 255)`);
       }
+      // A NaN or infinite timeout would leave its attempts in the queue for ever.
+      if (!Number.isFinite(door.timeoutMs) || door.timeoutMs < 0)
+        throw new RangeError(`door ${door.name}: timeout ${door.timeoutMs} ms is not a time`);
+      for (const knock of door.sequence)
+        if (
+          knock.port >>> 0 !== knock.port ||
+          knock.port < 1 ||
+          knock.port > 65535 ||
+          (knock.protocol !== 'tcp' && knock.protocol !== 'udp')
+        )
+          throw new RangeError(`door ${door.name}: ${knock.port}:${knock.protocol} is not a port`);
     }
     const fresh = doors.map(plan);
     const oldPlans = this.plans;
     const doorMap = new Int32Array(oldPlans.length).fill(NONE);
-    const taken = new Uint8Array(fresh.length);
+    // Each old door keeps its attempts in the first new door that is the same plan: one
+    // map lookup per door (a scan per door was quadratic on a reload of 16,889 doors).
+    const bySignature = new Map<string, number[]>();
+    fresh.forEach((p, k) => {
+      const key = signature(p);
+      const list = bySignature.get(key);
+      if (list) list.push(k);
+      else bySignature.set(key, [k]);
+    });
     oldPlans.forEach((old, i) => {
-      const j = fresh.findIndex((p, k) => taken[k] === 0 && samePlan(old, p));
-      if (j !== NONE) {
-        doorMap[i] = j;
-        taken[j] = 1;
-      }
+      const j = bySignature.get(signature(old))?.shift();
+      if (j !== undefined) doorMap[i] = j;
     });
 
     // New queues, one per distinct timeout.
     const queueTimeout: number[] = [];
+    const queueOf = new Map<number, number>();
     const plans: Plan[] = fresh.map((p) => {
-      let queue = queueTimeout.indexOf(p.timeoutMs);
-      if (queue === NONE) queue = queueTimeout.push(p.timeoutMs) - 1;
+      let queue = queueOf.get(p.timeoutMs);
+      if (queue === undefined)
+        queueOf.set(p.timeoutMs, (queue = queueTimeout.push(p.timeoutMs) - 1));
       return { ...p, queue };
     });
 
@@ -367,10 +397,24 @@ export class Detector {
     this.maybeShrink();
   }
 
-  /** Feeds one captured packet seen at `now` (ms); appends what happened to `out`. */
+  /**
+   * Feeds one captured packet seen at `now` (ms); appends what happened to `out`.
+   * The event is checked at this boundary: a port that is not a whole number from 0
+   * to 65535, a protocol or family that is not one of ours, a source that is not text,
+   * or an IPv4 key that is not a uint32 is not a knock, and is ignored (a decoder bug
+   * must not corrupt the table). `now` must be a finite time (RangeError otherwise).
+   */
   feed(event: KnockEvent, now: number, out: DetectorAction[]): void {
+    if (!Number.isFinite(now))
+      throw new RangeError(`the time of a packet must be finite (got ${now})`);
     this.expire(now, out);
-    const key = keyOf(event.protocol, event.dstPort);
+    const port = event.dstPort;
+    // (x >>> 0) === x: a whole number from 0 to 2^32-1 (false for NaN, fractions, negatives).
+    if (port >>> 0 !== port || port > 65535) return;
+    const protocol = event.protocol;
+    if (protocol !== 'tcp' && protocol !== 'udp') return;
+    if ((event.family !== 4 && event.family !== 6) || typeof event.src !== 'string') return;
+    const key = keyOf(protocol, port);
     const indexed = this.keyIndex[key]!;
     if (indexed === 0) return;
     const containing = this.containing[indexed - 1]!;
@@ -390,7 +434,9 @@ export class Detector {
     if (!visible) return;
 
     const src = event.src;
-    const v4 = event.srcV4 ?? parseIPv4(src);
+    const given = event.srcV4;
+    const v4 =
+      given !== undefined && (given === -1 || given >>> 0 === given) ? given : parseIPv4(src);
     const first = this.getHead(v4, src);
     const seq = event.seq >>> 0;
     let touchedCount = 0;
@@ -426,7 +472,13 @@ export class Detector {
           const reached = stage + 1;
           out.push({ kind: 'stage', src, family: event.family, door: p.door, stage: reached });
           if (reached === p.keys.length) {
-            out.push({ kind: 'open', src, family: event.family, door: p.door });
+            out.push({
+              kind: 'open',
+              src,
+              family: event.family,
+              door: p.door,
+              startedAt: this.sStart[slot]!,
+            });
             remove = true;
           } else {
             this.sStage[slot] = reached;
@@ -461,7 +513,7 @@ export class Detector {
       if (!this.accepts(p, dst, tcp, flags)) continue;
       out.push({ kind: 'stage', src, family: event.family, door: p.door, stage: 1 });
       if (p.keys.length === 1) {
-        out.push({ kind: 'open', src, family: event.family, door: p.door });
+        out.push({ kind: 'open', src, family: event.family, door: p.door, startedAt: now });
       } else {
         this.startAttempt(v4, src, d, event, now);
       }
@@ -476,6 +528,8 @@ export class Detector {
    * one call (the caller comes back at once for the rest, letting packets in between).
    */
   expire(now: number, out: DetectorAction[], limit = Infinity): void {
+    // NaN would compare false with every deadline (nothing expires, silently).
+    if (Number.isNaN(now)) throw new RangeError('expire(NaN): the time must be a number');
     let done = 0;
     while (done < limit) {
       let slot = NONE;

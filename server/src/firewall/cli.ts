@@ -16,6 +16,7 @@ import {
   parseConfig,
   type KnockdConfig,
 } from '@knock/shared';
+import { leafOptions } from '../cli/leaf-options.js';
 import { requireHost, requireNetwork } from './address.js';
 import { createFirewall, detectFirewall } from './create.js';
 import { loadTrusted, type Lookup } from './load-trusted.js';
@@ -61,6 +62,15 @@ const secondsOption = (value: string): number => {
   return n;
 };
 
+/** iptables chain names hold 28 characters; the longest suffix is `_trusted`. */
+const chainPrefixOption = (value: string): string => {
+  if (!/^[A-Za-z][\w-]{0,19}$/.test(value))
+    throw new InvalidArgumentError(
+      `"${value}" cannot start iptables chain names: use 1 to 20 letters, digits, _ or -, starting with a letter`,
+    );
+  return value;
+};
+
 const showPort = (p: PortSpec) => `${p.port}/${p.protocol}`;
 
 /** `4m57s`, `1h0m5s`, `forever`. */
@@ -94,30 +104,38 @@ export function fwCommand(deps: FwDeps = {}): Command {
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
   const readFile = deps.readFile ?? ((p: string) => fsReadFile(p, 'utf8'));
 
-  const fw = new Command('fw')
+  /** `fw`'s options, declared on `fw` and on each action, so both `fw -c F setup` and `fw setup -c F` work and each `--help` lists them. */
+  const fwOptions = (command: Command): Command =>
+    command
+      .option(
+        '-c, --config <file>',
+        'config: protected ports from Open_Ports, Trusted_File, Firewall',
+        DEFAULT_CONFIG_FILE,
+      )
+      .option(
+        '--port <port/proto>',
+        "protect this port (repeatable; instead of the doors' Open_Ports; default 22/tcp when no door has Open_Ports)",
+        portOption,
+      )
+      .addOption(
+        new Option(
+          '--backend <kind>',
+          'firewall backend (default: Firewall in the config, else nftables if nft exists, else iptables if iptables and ip6tables exist)',
+        ).choices(['nftables', 'iptables']),
+      )
+      .option(
+        '--chain-prefix <name>',
+        "iptables chain names <name>_filter… ('ssh' gives the seed's ssh_*)",
+        chainPrefixOption,
+        'knock',
+      )
+      .option('--dry-run', 'print the exact nft text / iptables commands instead of running them');
+  const action = (name: string): Command => fwOptions(fw.command(name)).allowExcessArguments(false);
+
+  const fw = fwOptions(new Command('fw'))
     .description('drive the built-in firewall (nftables table inet knock, or iptables chains)')
-    .option(
-      '-c, --config <file>',
-      'config: protected ports from Open_Ports, Trusted_File, Firewall',
-      DEFAULT_CONFIG_FILE,
-    )
-    .option(
-      '--port <port/proto>',
-      "protect this port (repeatable; instead of the doors' Open_Ports)",
-      portOption,
-    )
-    .addOption(
-      new Option(
-        '--backend <kind>',
-        'firewall backend (default: Firewall in the config, else nftables if nft exists)',
-      ).choices(['nftables', 'iptables']),
-    )
-    .option(
-      '--chain-prefix <name>',
-      "iptables chain names <name>_filter… ('ssh' gives the seed's ssh_*)",
-      'knock',
-    )
-    .option('--dry-run', 'print the exact nft text / iptables commands instead of running them')
+    // Options after an action's name belong to the action (they are the same options).
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `
@@ -136,18 +154,22 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
 
   // Everything a leaf needs, from the options on `fw` (given before or after the leaf's name).
   async function context(leaf: Command) {
-    const opts = leaf.optsWithGlobals<FwOptions>();
+    const opts = leafOptions<FwOptions>(leaf);
     // The default config may be absent (a host driven by --port alone); one named with -c may not.
     const config = await readConfig(opts.config, opts.config !== DEFAULT_CONFIG_FILE);
     const kind: FirewallKind =
       opts.backend ?? config?.options.firewall ?? (await (deps.detect ?? detectFirewall)());
     if (kind === 'none') {
+      // `Firewall = none` is a choice: the tools may well be installed.
+      const chosen = opts.backend === undefined && config?.options.firewall === 'none';
       throw new KnockError(
         'firewall.none',
-        `no firewall backend: ${config?.options.firewall === 'none' ? `Firewall = none in ${opts.config}` : 'neither nft nor iptables is installed'}`,
+        `no firewall backend: ${chosen ? `Firewall = none in ${opts.config}` : 'neither nft nor iptables is installed'}`,
         {
           exitCode: ExitCode.firewall,
-          hint: 'install nftables (apt-get install nftables), or pass --backend nftables|iptables',
+          hint: chosen
+            ? `the daemon runs door commands only; to use the built-in firewall, write Firewall = nftables (or iptables) in ${opts.config}, or pass --backend nftables|iptables`
+            : 'install nftables (apt-get install nftables), or pass --backend nftables|iptables',
         },
       );
     }
@@ -232,7 +254,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
     return parsed.config;
   }
 
-  fw.command('setup')
+  action('setup')
     .description(
       'create or update the rules: protected ports, trusted list (grants and bans are kept)',
     )
@@ -246,7 +268,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       );
     });
 
-  fw.command('status')
+  action('status')
     .description('is the firewall set up, what it protects, how many grants and bans')
     .action(async (_o, leaf: Command) => {
       const ctx = await context(leaf);
@@ -263,7 +285,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       );
     });
 
-  fw.command('accept')
+  action('accept')
     .description(
       "open the protected ports for ADDR (the seed's `accept`); refreshes an existing grant",
     )
@@ -280,7 +302,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       );
     });
 
-  fw.command('trust')
+  action('trust')
     .description('always let ADDR or a network in (until the next setup; lasting: Trusted_File)')
     .argument('<addr>', 'address or CIDR, IPv4 or IPv6')
     .action(async (addr: string, _o, leaf: Command) => {
@@ -291,7 +313,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       ctx.done(`${network.cidr} is trusted`);
     });
 
-  fw.command('drop')
+  action('drop')
     .description(
       "ban ADDR from the protected ports (the seed's `drop`), even if granted or trusted",
     )
@@ -305,7 +327,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       ctx.done(`${host.address} is banned ${o.for === 0 ? 'until flushed' : `for ${o.for} s`}`);
     });
 
-  fw.command('unban')
+  action('unban')
     .description('lift the ban on ADDR')
     .argument('<addr>', 'IPv4 or IPv6 address')
     .action(async (addr: string, _o, leaf: Command) => {
@@ -315,7 +337,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       ctx.done(`${host.address} is not banned`);
     });
 
-  fw.command('flush')
+  action('flush')
     .description(
       'flush addr ADDR: revoke its grants · flush filter: every grant · flush banned: every ban',
     )
@@ -341,7 +363,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       ctx.done(`${host.address}: grants revoked`);
     });
 
-  fw.command('list')
+  action('list')
     .description('every grant and ban with its remaining time')
     .option('--all', 'also list the trusted addresses and networks')
     .option('--json', 'one JSON array')
@@ -351,7 +373,7 @@ In a knockd.conf door:  Start_Command = knock-server fw accept %IP%`,
       stdout(o.json ? JSON.stringify(entries) + '\n' : formatEntries(entries));
     });
 
-  fw.command('teardown')
+  action('teardown')
     .description(
       'remove everything the firewall created (grants and bans too): the host is as before',
     )

@@ -62,7 +62,8 @@ export function createFirewall(kind: FirewallKind, deps: FirewallDeps = {}): Fir
   }
 }
 
-async function onPath(program: string, pathEnv = process.env.PATH ?? ''): Promise<boolean> {
+/** Whether `program` is an executable on PATH or in the system directories. */
+export async function onPath(program: string, pathEnv = process.env.PATH ?? ''): Promise<boolean> {
   const dirs = [...new Set([...pathEnv.split(':').filter(Boolean), ...SYSTEM_DIRS])];
   for (const dir of dirs) {
     try {

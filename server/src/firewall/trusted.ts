@@ -26,7 +26,8 @@ export function parseTrustedFile(text: string, file?: string): TrustedParse {
     const line = index + 1;
     const hash = raw.indexOf('#');
     const content = hash < 0 ? raw : raw.slice(0, hash);
-    const match = /\S+/.exec(content);
+    // Blanks as the seed's `while read addr dummy` split them; a no-break space is part of a word.
+    const match = /[^ \t\v\f\r]+/.exec(content);
     if (!match) return;
     const token = match[0];
     const column = match.index + 1;
@@ -36,7 +37,9 @@ export function parseTrustedFile(text: string, file?: string): TrustedParse {
       issues.push(found);
     };
 
-    const rest = content.slice(match.index + token.length).trim();
+    const rest = content
+      .slice(match.index + token.length)
+      .replace(/^[ \t\v\f\r]+|[ \t\v\f\r]+$/g, '');
     if (rest !== '') {
       // The seed's `while read addr dummy` ignored a second word; we do too, but say so.
       issue(

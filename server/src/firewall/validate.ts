@@ -33,7 +33,7 @@ export function checkPorts(ports: readonly PortSpec[]): void {
 
 /** `22`, `22/tcp`, `53/udp` (the Open_Ports and --port syntax); tcp by default. */
 export function parsePortSpec(text: string): PortSpec | undefined {
-  const m = /^\s*(\d{1,5})\s*(?:[/:]\s*(tcp|udp)\s*)?$/i.exec(text);
+  const m = /^[ \t]*(\d{1,5})[ \t]*(?:[/:][ \t]*(tcp|udp)[ \t]*)?$/i.exec(text);
   if (!m) return undefined;
   const port = Number(m[1]);
   if (port < 1 || port > 65535) return undefined;

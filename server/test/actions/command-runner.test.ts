@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -87,7 +88,10 @@ describe.each([
 
   it('survives a command that crashes', async () => {
     const crash = await runner.run('kill -SEGV $$');
-    expect(crash).toMatchObject({ code: null, signal: 'SIGSEGV' });
+    // From a ready shell the status is sh's view of it (128 + SIGSEGV); a direct
+    // child of Node shows the signal itself.
+    if (_name === 'runner process') expect(crash).toMatchObject({ code: 139, signal: null });
+    else expect(crash).toMatchObject({ code: null, signal: 'SIGSEGV' });
     expect((await runner.run('exit 0')).code).toBe(0);
   });
 
@@ -115,6 +119,11 @@ describe.each([
     }
     const long = await runner.run(`: ${'x'.repeat(5000)}; echo "long $0" >&2`);
     expect(long).toMatchObject({ code: 0, stderr: 'long /bin/sh\n' });
+    // longer than the shell reads at once: still run whole, as sh -c, stdin at its end
+    const longer = await runner.run(
+      `: ${'y'.repeat(20_000)}\ncat; echo "longer $0 $#" >&2\nexit 5\n\n`,
+    );
+    expect(longer).toMatchObject({ code: 5, stderr: 'longer /bin/sh 0\n' });
   });
 
   it('runs many commands in parallel, each with its own result', async () => {
@@ -140,49 +149,67 @@ describe('runner process lifecycle', () => {
     await runner.close();
   });
 
-  it('is restarted when it dies, and reports it', async () => {
-    const pid = runner.pid;
-    expect(pid).toBeDefined();
-    const inFlight = runner.run('sleep 5');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    process.kill(pid!, 'SIGKILL');
-    const lost = await inFlight;
-    expect(lost.error).toMatch(/command runner died \(SIGKILL\)/);
-    expect(events.some((e) => e.includes(`pid ${pid}`) && e.includes('restarting'))).toBe(true);
+  const rssKb = (pid: number): number =>
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  const statFields = (pid: number): string[] => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+
+  it('is a small shell script, not a second Node process', async () => {
+    const pid = runner.pid!;
+    await until(() => runner.readyPids.length === 1);
+    const exe = readlinkSync(`/proc/${pid}/exe`);
+    expect(exe).not.toBe(process.execPath);
+    expect(exe).toMatch(/\/(dash|bash|sh)$/);
+    // a shell costs a few MB of RSS (mostly shared libc pages), Node ~40 MB
+    expect(rssKb(pid)).toBeLessThan(8 * 1024);
+    for (const shell of runner.readyPids) expect(rssKb(shell)).toBeLessThan(8 * 1024);
+  });
+
+  it('is restarted when it dies and reports it; a command running meanwhile still reports', async () => {
+    const pid = runner.pid!;
+    const dirOf = (p: number) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0')[2]!;
+    const oldDir = dirOf(pid);
+    expect(existsSync(oldDir)).toBe(true);
+    const inFlight = runner.run('sleep 0.5; echo done >&2; exit 3');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    process.kill(pid, 'SIGKILL');
+    const result = await inFlight;
+    expect(result).toMatchObject({ code: 3, stderr: 'done\n' });
+    expect(result.error).toBeUndefined();
+    await until(() => events.some((e) => e.includes(`pid ${pid}`) && e.includes('restarting')));
     const after = await runner.run('echo back >&2');
     expect(after).toMatchObject({ code: 0, stderr: 'back\n' });
     expect(runner.pid).not.toBe(pid);
+    // the dead supervisor's directory is gone, the new one's is there
+    expect(existsSync(oldDir)).toBe(false);
+    await until(() => runner.pid !== undefined && runner.pid !== pid);
+    expect(existsSync(dirOf(runner.pid!))).toBe(true);
   });
 
   it('is not killed by the signals meant for the daemon', async () => {
+    await until(() => runner.pid !== undefined);
     const pid = runner.pid!;
     process.kill(pid, 'SIGTERM');
     process.kill(pid, 'SIGINT');
     process.kill(pid, 'SIGHUP');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(runner.pid).toBe(pid);
+    expect(alive(pid)).toBe(true);
     expect((await runner.run('exit 5')).code).toBe(5);
+    // and the commands get the default actions back: SIGTERM still ends one
+    const killed = await runner.run('kill -TERM $$; sleep 5');
+    expect(killed.code).toBe(143);
   });
 
   it('keeps shells ready in their own session, and they end with the runner', async () => {
     const other = await startCommandRunner();
     const pid = other.pid!;
-    const children = (): number[] => {
-      try {
-        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-          .trim()
-          .split(/\s+/)
-          .filter(Boolean)
-          .map(Number);
-      } catch {
-        return [];
-      }
-    };
-    await until(() => children().length === 2);
-    const shells = children();
+    await until(() => other.readyPids.length === 1);
+    const shells = other.readyPids;
     for (const shell of shells) {
-      const stat = readFileSync(`/proc/${shell}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = statFields(shell);
       // Process group and session of their own (fields 3 and 4 after the name).
       expect(Number(fields[2])).toBe(shell);
       expect(Number(fields[3])).toBe(shell);
@@ -190,8 +217,10 @@ describe('runner process lifecycle', () => {
     // A command runs in one of them, and it is replaced.
     const result = await other.run('echo "$$" >&2');
     expect(shells).toContain(Number(result.stderr.trim()));
-    await until(() => children().length === 2 && !children().includes(Number(result.stderr)));
-    const ready = children();
+    await until(
+      () => other.readyPids.length === 1 && !other.readyPids.includes(Number(result.stderr)),
+    );
+    const ready = other.readyPids;
     await other.close();
     await until(() => !alive(pid) && ready.every((shell) => !alive(shell)));
   });
@@ -199,44 +228,80 @@ describe('runner process lifecycle', () => {
   it('a command starts with no round trip through the runner (it runs while the runner is stopped)', async () => {
     const other = await startCommandRunner();
     const pid = other.pid!;
-    // Wait until the runner has handed its ready shells over.
-    await until(() => {
-      try {
-        return (
-          readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).length === 2
-        );
-      } catch {
-        return false;
-      }
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until(() => other.readyPids.length === 1);
     const file = join(dir, 'while-stopped');
     process.kill(pid, 'SIGSTOP');
     try {
       const result = other.run(`echo ran > '${file}'; echo "$0" >&2; exit 3`);
       await until(() => existsSync(file), 3000);
-      process.kill(pid, 'SIGCONT');
-      // The runner still supervises it: status and stderr as ever.
+      // Its watcher, not the stopped supervisor, reports it: status and stderr as ever.
       expect(await result).toMatchObject({ code: 3, stderr: '/bin/sh\n', timedOut: false });
     } finally {
       process.kill(pid, 'SIGCONT');
     }
     // A shell killed while ready is skipped, the command still runs.
-    await until(() => {
-      try {
-        return (
-          readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).length === 2
-        );
-      } catch {
-        return false;
-      }
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const shells = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
-    for (const shell of shells) process.kill(Number(shell), 'SIGKILL');
-    await until(() => shells.every((shell) => !alive(Number(shell))));
+    await until(() => other.readyPids.length === 1);
+    const shells = other.readyPids;
+    for (const shell of shells) process.kill(shell, 'SIGKILL');
+    await until(() => shells.every((shell) => !alive(shell)));
     expect(await other.run('exit 4')).toMatchObject({ code: 4, signal: null });
     await other.close();
+  });
+
+  it('kills a hung command from the daemon side, even with its supervisor gone', async () => {
+    const other = await startCommandRunner({ killGraceMs: 200 });
+    const pidFile = join(dir, 'orphan-hang');
+    const result = other.run(`sleep 30 & echo $! > '${pidFile}'; wait`, { timeoutMs: 300 });
+    process.kill(other.pid!, 'SIGKILL');
+    expect(await result).toMatchObject({ timedOut: true, code: null, signal: 'SIGTERM' });
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    await until(() => !alive(sleeper));
+    await other.close();
+  });
+
+  it('the supervisor and its ready shells end when the daemon dies without closing it', async () => {
+    const dist = new URL('../../dist/actions/command-runner.js', import.meta.url).href;
+    const owner = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(dist)});
+         const r = await m.startCommandRunner();
+         while (r.readyPids.length === 0) await new Promise((ok) => setTimeout(ok, 10));
+         console.log(JSON.stringify({ pid: r.pid, shells: r.readyPids }));
+         setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const line = await new Promise<string>((resolve) =>
+      owner.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    const { pid, shells } = JSON.parse(line) as { pid: number; shells: number[] };
+    expect(alive(pid)).toBe(true);
+    owner.kill('SIGKILL');
+    await until(() => !alive(pid) && shells.every((shell) => !alive(shell)), 5000);
+  });
+
+  it('says what is wrong when it has no directory for its FIFOs', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(dir, 'no-such-dir');
+    try {
+      await expect(startCommandRunner()).rejects.toMatchObject({
+        code: 'runner.start',
+        message: expect.stringMatching(/no private directory for its FIFOs in .*no-such-dir/),
+      });
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
+  it('close() also runs the commands still waiting for a shell', async () => {
+    const other = await startCommandRunner();
+    const results = [1, 2, 3].map((i) => other.run(`exit ${i}`));
+    await other.close();
+    expect((await Promise.all(results)).map((r) => r.code)).toEqual([1, 2, 3]);
   });
 
   it('close() waits for running commands, then the runner exits', async () => {

@@ -99,6 +99,13 @@ describe('openError', () => {
     });
   });
 
+  it('never suggests a capability on the node binary: root or the systemd unit (issue 9 item 5)', () => {
+    const { hint } = openError('eth0', 'socket: Operation not permitted', available);
+    expect(hint).not.toMatch(/setcap|\bnode\b/);
+    expect(hint).toContain('install-service');
+    expect(hint).toContain('AmbientCapabilities');
+  });
+
   it('keeps other libpcap errors, labelled', () => {
     expect(openError('eth0', 'something odd', available)).toMatchObject({
       code: 'capture.failed',

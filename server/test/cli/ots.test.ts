@@ -98,5 +98,8 @@ describe('knock-server ots generate', () => {
     );
     expect(result.code).toBe(ExitCode.otsFile);
     expect(result.message).toContain('cannot write');
+    // The file asked for, never the temporary one (issue 9 item 13).
+    expect(result.message).toContain(`'${join(dir, 'no', 'x.ots')}'`);
+    expect(result.message).not.toContain('.tmp');
   });
 });

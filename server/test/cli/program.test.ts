@@ -152,7 +152,9 @@ describe('knock-server flags', () => {
     }
     const h = harness();
     await h.run('--max-attempts', 'many');
-    expect(h.stderr()).toContain('--max-attempts takes a whole number of at least 1 (got "many")');
+    expect(h.stderr()).toContain(
+      '--max-attempts takes a whole number from 1 to 100000000 (got "many")',
+    );
   });
 
   it('-V prints the version, knockd compatibility included, exit 0', async () => {
@@ -222,7 +224,9 @@ describe('knock-server check', () => {
     );
     const h = harness();
     expect((await h.run('check', '-c', file)).code).toBe(0);
-    expect(h.stdout()).toBe(`${file}: OK, 1 door\n`);
+    expect(h.stdout()).toMatch(
+      new RegExp(`^${file}: OK, 1 door\n  not checked here: opening the capture`),
+    );
   });
 
   it('prints every problem with file:line:col and a hint, exit 1', async () => {

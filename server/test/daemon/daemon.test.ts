@@ -94,6 +94,31 @@ describe('Daemon: knocks', () => {
     ]);
   });
 
+  it('a throw on the expiry path is logged, never reaches the fatal handler, and expiry goes on (issue 9 item 21)', async () => {
+    let broken = true;
+    const lookup = new HostLookup({ reverse: () => Promise.resolve([]) });
+    const nameOf = lookup.nameOf.bind(lookup);
+    lookup.nameOf = (address: string) => {
+      if (broken) throw new Error('lookup exploded');
+      return nameOf(address);
+    };
+    const t = setup(SSH, { lookup });
+    await t.daemon.start();
+    broken = false;
+    t.send('192.0.2.1', 7000);
+    broken = true;
+    // The timer fires inside advance(): a throw would fail this await.
+    await t.clock.advance(5000);
+    expect(t.memory.messages.at(-1)).toMatch(
+      /^internal error while expiring attempts: lookup exploded \(a bug in knock-server/,
+    );
+    broken = false;
+    t.send('192.0.2.2', 7000);
+    await t.clock.advance(6000);
+    expect(t.memory.messages.at(-1)).toBe('192.0.2.2: openSSH: sequence timeout (stage 1)');
+    await t.daemon.stop();
+  });
+
   it('logs a sequence timeout when it happens, without waiting for another packet', async () => {
     const t = setup();
     await t.daemon.start();
@@ -291,6 +316,28 @@ describe('Daemon: SIGHUP', () => {
     expect(t.actions.opened.map((o) => o.door)).toEqual(['openSSH', 'closeSSH']);
     expect(t.capture.source.filters.at(-1)).toContain('9000/tcp,8000/tcp,7000/tcp');
   });
+
+  it(
+    'a reload of thousands of doors is linear: unchanged doors found by key, not by scans (issue 9 item 19)',
+    { timeout: 60_000 },
+    async () => {
+      const many = (n: number) =>
+        Array.from(
+          { length: n },
+          (_, i) =>
+            `[d${i}]\n  sequence = ${(i % 60000) + 1},${(i % 7) + 60001}\n  command = true\n`,
+        ).join('');
+      const t = setup(many(5000));
+      await t.daemon.start();
+      t.send('192.0.2.1', 4999 + 1);
+      const started = performance.now();
+      await t.daemon.reload();
+      // The cubic matching took hours here; the linear one well under a second.
+      expect(performance.now() - started).toBeLessThan(15_000);
+      t.send('192.0.2.1', 60001 + (4999 % 7));
+      expect(t.actions.opened.map((o) => o.door)).toEqual(['d4999']);
+    },
+  );
 
   it("a changed door's attempts are dropped (its sequence is not the one they started)", async () => {
     const t = setup();

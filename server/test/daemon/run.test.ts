@@ -211,4 +211,24 @@ describe('runServer', () => {
     h.signals.emit('SIGINT');
     await done;
   });
+
+  it('a failed start writes why to the log, naming the pidfile asked for, not a temp file (issue 9 item 13)', async () => {
+    const h = harness(SSH);
+    const logFile = join(dir, 'k.log');
+    const pidFile = join(dir, 'no', 'such', 'k.pid');
+    const failure = await runServer(
+      options({ config: h.configPath, logfile: logFile, pidfile: pidFile }),
+      h.proc,
+      h.ports,
+    ).catch((error: unknown) => error as Error);
+    expect(failure).toMatchObject({ code: 'server.pidfile' });
+    expect(failure?.message).toContain(`'${pidFile}'`);
+    expect(failure?.message).not.toMatch(/\.tmp|\.k\.pid\./);
+    const logged = readFileSync(logFile, 'utf8').trim().split('\n');
+    expect(logged.at(-2)).toMatch(
+      new RegExp(`\\] knock-server did not start: could not create pid file ${pidFile}: ENOENT`),
+    );
+    expect(logged.at(-2)).not.toContain('.tmp');
+    expect(logged.at(-1)).toMatch(/\] shutting down$/);
+  });
 });

@@ -83,51 +83,55 @@ const describeAction = (a: DetectorAction) =>
   `${a.kind} ${a.door.id}${a.kind === 'open' ? '' : ` ${a.stage}`} ${a.family}`;
 
 describe('Detector properties', () => {
-  it('interleaving any number of sources never changes any single source’s outcome', () => {
-    fc.assert(
-      fc.property(
-        doorsArb,
-        fc.array(fc.array(stepArb, { maxLength: 12 }), { minLength: 1, maxLength: 6 }),
-        fc.integer(),
-        (doors, scripts, salt) => {
-          const sources = scripts.map((_, i) =>
-            i % 2 === 0 ? `198.51.100.${i + 1}` : `2001:db8::${i + 1}`,
-          );
-          const lines = scripts.map((steps, i) => timeline(sources[i]!, steps, i));
-          const end = 1_000_000;
+  it(
+    'interleaving any number of sources never changes any single source’s outcome',
+    { timeout: 30_000 },
+    () => {
+      fc.assert(
+        fc.property(
+          doorsArb,
+          fc.array(fc.array(stepArb, { maxLength: 12 }), { minLength: 1, maxLength: 6 }),
+          fc.integer(),
+          (doors, scripts, salt) => {
+            const sources = scripts.map((_, i) =>
+              i % 2 === 0 ? `198.51.100.${i + 1}` : `2001:db8::${i + 1}`,
+            );
+            const lines = scripts.map((steps, i) => timeline(sources[i]!, steps, i));
+            const end = 1_000_000;
 
-          const alone = lines.map((line) => {
+            const alone = lines.map((line) => {
+              const d = new Detector(doors);
+              const out: DetectorAction[] = [];
+              for (const [time, event] of line) d.feed(event, time, out);
+              d.expire(end, out);
+              expect(d.size).toBe(0);
+              return out.map(describeAction);
+            });
+
+            // Merge by time; equal times in an order that depends on `salt`.
+            const merged = lines
+              .flatMap((line, s) => line.map(([time, event], k) => ({ time, event, s, k })))
+              .sort(
+                (a, b) =>
+                  a.time - b.time ||
+                  ((a.s * 31 + salt) & 7) - ((b.s * 31 + salt) & 7) ||
+                  a.s - b.s ||
+                  a.k - b.k,
+              );
             const d = new Detector(doors);
             const out: DetectorAction[] = [];
-            for (const [time, event] of line) d.feed(event, time, out);
+            for (const { time, event } of merged) d.feed(event, time, out);
             d.expire(end, out);
             expect(d.size).toBe(0);
-            return out.map(describeAction);
-          });
-
-          // Merge by time; equal times in an order that depends on `salt`.
-          const merged = lines
-            .flatMap((line, s) => line.map(([time, event], k) => ({ time, event, s, k })))
-            .sort(
-              (a, b) =>
-                a.time - b.time ||
-                ((a.s * 31 + salt) & 7) - ((b.s * 31 + salt) & 7) ||
-                a.s - b.s ||
-                a.k - b.k,
-            );
-          const d = new Detector(doors);
-          const out: DetectorAction[] = [];
-          for (const { time, event } of merged) d.feed(event, time, out);
-          d.expire(end, out);
-          expect(d.size).toBe(0);
-          sources.forEach((src, i) => {
-            expect(out.filter((a) => a.src === src).map(describeAction)).toEqual(alone[i]);
-          });
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
+            sources.forEach((src, i) => {
+              expect(out.filter((a) => a.src === src).map(describeAction)).toEqual(alone[i]);
+            });
+          },
+        ),
+        { numRuns: 500 },
+      );
+    },
+  );
 
   it('when the cap is reached, the attempt evicted is always the oldest', () => {
     const door: DetectorDoor = {

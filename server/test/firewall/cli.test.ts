@@ -202,6 +202,23 @@ describe('knock-server fw errors', () => {
     expect(r.stderr).toContain('Firewall = none in /etc/knockd.conf');
   });
 
+  it('Firewall = none: status does not tell to install nftables, which is there (issue 9 item 13)', async () => {
+    const r = await runFw(['status'], {
+      ...base,
+      detect: async () => 'nftables',
+      readFile: files({ '/etc/knockd.conf': '[options]\nFirewall = none\n' }),
+    });
+    expect(r.code).toBe(ExitCode.firewall);
+    expect(r.stderr).not.toContain('install nftables');
+    expect(r.stderr).toContain('write Firewall = nftables (or iptables) in /etc/knockd.conf');
+    const missing = await runFw(['status'], {
+      ...base,
+      detect: async () => 'none',
+      readFile: files({}),
+    });
+    expect(missing.stderr).toContain('install nftables');
+  });
+
   it("without a config, setup protects the seed's 22/tcp and says so", async () => {
     const { exec } = fakeNft();
     const r = await runFw(['setup', '--dry-run'], { ...base, exec, readFile: files({}) });

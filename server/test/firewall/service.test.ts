@@ -12,11 +12,29 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function install(args: string[], systemd: boolean, calls: string[][] = []) {
+const DOOR = '[ssh]\n  Sequence = 1228,1227\n  Command = true\n';
+const CONFIGS: Record<string, string> = {
+  '/etc/knockd.conf': DOOR,
+  '/etc/knockd/knockd.conf': DOOR,
+};
+
+async function install(
+  args: string[],
+  systemd: boolean,
+  calls: string[][] = [],
+  configs: Record<string, string> = CONFIGS,
+) {
   dir ??= await mkdtemp(join(tmpdir(), 'knock-unit-'));
   const out: string[] = [];
+  const err: string[] = [];
   const command = installServiceCommand({
     stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    readConfig: async (path) => {
+      const text = configs[path];
+      if (text === undefined) throw Object.assign(new Error('ENOENT'), { code: 'ENOENT' });
+      return text;
+    },
     unitDir: dir,
     systemdRunning: async () => systemd,
     execStart: ['/usr/bin/node', '/opt/knock/server/bin/knock-server.js'],
@@ -25,7 +43,7 @@ async function install(args: string[], systemd: boolean, calls: string[][] = [])
       return { code: 0, stdout: '', stderr: '' };
     },
   });
-  return runCommand(command, ['install-service', ...args], out, []);
+  return runCommand(command, ['install-service', ...args], out, err);
 }
 
 describe('the systemd unit', () => {
@@ -82,5 +100,68 @@ describe('knock-server install-service', () => {
     expect(renderUnit('a\nExecStart=x\nb', ['/opt/my knock/bin', '-c', '/etc/k.conf'])).toBe(
       'a\nExecStart="/opt/my knock/bin" -c /etc/k.conf\nb',
     );
+  });
+});
+
+describe('install-service and the config it runs (issue 9 item 6)', () => {
+  it('writes an absolute config path into ExecStart (systemd starts in /)', async () => {
+    const cwd = process.cwd();
+    const r = await install(['-c', 'seed.conf', '--dry-run'], false, [], {
+      [join(cwd, 'seed.conf')]: DOOR,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`-c ${join(cwd, 'seed.conf')}\n`);
+    expect(r.stdout).not.toMatch(/-c seed\.conf/);
+  });
+
+  it('refuses a config that does not exist, or has errors: clear error, exit 3, nothing written', async () => {
+    const missing = await install(['-c', '/etc/nope.conf'], false);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('cannot read the config /etc/nope.conf (no such file)');
+    await expect(readFile(join(dir!, 'knock-server.service'))).rejects.toThrow();
+    const broken = await install(['-c', '/etc/bad.conf'], false, [], {
+      '/etc/bad.conf': '[ssh]\n  Sequence = ssh\n',
+    });
+    expect(broken.code).toBe(3);
+    expect(broken.stderr).toContain('/etc/bad.conf has errors');
+  });
+
+  it('warns about files the sandbox hides (PrivateTmp, ProtectHome) or keeps read-only', async () => {
+    const conf =
+      '[options]\n  LogFile = /opt/knock/k.log\n  Trusted_File = /root/k.trusted\n' +
+      '[ssh]\n  One_Time_Sequences = /var/lib/knock-server/ssh.ots\n  Command = true\n';
+    const r = await install(['-c', '/tmp/seed.conf', '--dry-run'], false, [], {
+      '/tmp/seed.conf': conf,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'the config /tmp/seed.conf is under /tmp, which the service cannot see (PrivateTmp=yes)',
+    );
+    expect(r.stderr).toContain('Trusted_File /root/k.trusted is under /root');
+    expect(r.stderr).toContain('LogFile /opt/knock/k.log is read-only for the service');
+    expect(r.stderr).not.toContain('One_Time_Sequences');
+    const clean = await install(['--dry-run'], false);
+    expect(clean.stderr).toBe('');
+  });
+
+  it('warns about relative paths in the config: the service runs in /', async () => {
+    const r = await install(['--dry-run'], false, [], {
+      '/etc/knockd.conf':
+        '[options]\n  LogFile = knock.log\n[ssh]\n  One_Time_Sequences = ./ssh.ots\n  Command = true\n',
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'LogFile knock.log is a relative path: the service runs in /, where it is /knock.log',
+    );
+    expect(r.stderr).toContain(
+      'One_Time_Sequences of [ssh] (marked as used) ./ssh.ots is a relative path',
+    );
+  });
+
+  it("names knock-server's own documentation, not knockd's", async () => {
+    const r = await install(['--dry-run'], false);
+    expect(r.stdout).not.toContain('man:knockd');
+    expect(r.stdout).toMatch(/^Documentation=man:knock-server\(8\)/m);
+    expect(r.stdout).toMatch(/^Documentation=.*file:\/\/\/.*README\.md$/m);
   });
 });

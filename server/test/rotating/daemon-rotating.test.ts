@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveSequence, parseConfig, parseSecret, rotatingSpec, stepAt } from '@knock/shared';
 import type { FilterDoor } from '../../src/capture/filter.js';
+import { statusDocument } from '../../src/control/operations.js';
+import { renderStatus } from '../../src/control/protocol.js';
 import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { FileUsedStore, type UsedSequenceStore } from '../../src/rotating/used-store.js';
 import {
@@ -90,6 +92,45 @@ describe('rotating doors in the daemon', () => {
     expect(t.memory.messages).toContain(`192.0.2.1: ssh: Stage 1 (step ${step})`);
     expect(t.memory.messages).toContain(`192.0.2.1: ssh: OPEN SESAME (step ${step}, IPv4)`);
     expect(t.memory.messages).toContain(`2001:db8::1: ssh: OPEN SESAME (step ${step}, IPv6)`);
+  });
+
+  it('status: the step and the derived sequences watched; only real opens are counted', async () => {
+    const t = setup();
+    await t.daemon.start();
+    const [door] = t.daemon.snapshot().doors;
+    // Skew 1: the previous, current and next step, each over IPv4 and IPv6; the clock is at
+    // the start of a step, so the step that just left is kept too (for Seq_Timeout).
+    expect(door).toMatchObject({
+      name: 'ssh',
+      state: 'armed',
+      rotatingSequences: { step: stepNow(t.clock), accepted: 8 },
+    });
+    expect(door?.sequence).toBeUndefined();
+    const used = t.sequence(4);
+    t.send('192.0.2.1', used);
+    await flush();
+    t.send('198.51.100.7', used);
+    await flush();
+    expect(t.opened()).toEqual(['192.0.2.1']);
+    // The replay reached the last stage but did not open: one open, one observation.
+    expect(t.daemon.stats.doors.get('ssh')?.opens).toBe(1);
+    expect(t.daemon.stats.openSeconds.count).toBe(1);
+    const doc = statusDocument({
+      daemon: t.daemon,
+      actions: t.actions,
+      log: t.memory.logger(),
+      version: '9.9.9',
+    });
+    expect(doc.doors[0]).toMatchObject({
+      rotatingSequences: { step: stepNow(t.clock), accepted: 8 },
+      opens: 1,
+    });
+    expect(renderStatus(doc)).toMatch(
+      new RegExp(
+        `^ssh +secret-derived, step ${stepNow(t.clock)} \\(\\d+ watched\\) +armed .* 1 +0 +\\d+$`,
+        'm',
+      ),
+    );
   });
 
   it('-D names the derived sequence that matched', async () => {

@@ -38,6 +38,8 @@ export const OPTIONS_DIRECTIVES = [
   'Interface',
   'Firewall',
   'Trusted_File',
+  'Control_Socket',
+  'Metrics_Listen',
 ] as const;
 
 /** The directives of a door, canonical spelling, aliases included, extensions last. */
@@ -65,11 +67,23 @@ export const DOOR_DIRECTIVES = [
 export const EXTENSION_DIRECTIVES = [
   'Firewall',
   'Trusted_File',
+  'Control_Socket',
+  'Metrics_Listen',
   'Open_Ports',
   'Open_Timeout',
   'Ban',
   ...ROTATING_DIRECTIVES,
 ] as const;
+
+/** Values run by /bin/sh, where `# …` is the shell's comment: not an inline comment of the file. */
+const COMMAND_DIRECTIVES: ReadonlySet<string> = new Set([
+  'Start_Command',
+  'Command',
+  'Start_Command_6',
+  'Command_6',
+  'Stop_Command',
+  'Stop_Command_6',
+]);
 
 /** knockd reads lines with fgets(…, PATH_MAX): a longer line is cut in two. */
 const MAX_LINE_BYTES = 4095;
@@ -194,6 +208,10 @@ interface DoorState {
   stopCommandLine?: number;
   stopCommand6Line?: number;
   openTimeoutLine?: number;
+  /** Set even when the value had errors: what depends on it is not reported again. */
+  openPortsLine?: number;
+  /** A One_Time_Sequences line whose value had errors (no "empty knock sequence" then). */
+  otsFailedLine?: number;
   banLine?: number;
 }
 
@@ -210,6 +228,8 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   const options: Options = { useSyslog: false };
   const doors: Door[] = [];
   const states: DoorState[] = [];
+  // Door name → first door of that name: one lookup per header, however many doors.
+  const byName = new Map<string, Door>();
 
   const report = (
     severity: Issue['severity'],
@@ -309,13 +329,13 @@ export function parseConfig(text: string, file?: string): ConfigParse {
           'use a shorter name',
         );
       }
-      const same = states.find((s) => s.door.name === name);
+      const same = byName.get(name);
       if (same) {
         warning(
           'config.door.duplicate',
           lineNo,
           lead + 1,
-          `door '${name}' is also defined at line ${same.door.line}: the two are separate doors with the same name in the logs`,
+          `door '${name}' is also defined at line ${same.line}: the two are separate doors with the same name in the logs`,
           'rename one of them',
         );
       }
@@ -328,9 +348,17 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         cmdTimeout: DEFAULT_CMD_TIMEOUT,
       };
       const state: DoorState = { door };
+      if (!same) byName.set(name, door);
       doors.push(door);
       states.push(state);
       section = state;
+      return;
+    }
+
+    // `[ssh]   # comment`: knockd reads the whole line as a directive and rejects it.
+    const header = /^\[[^\]]*\]([ \t\v\f\r]*)#/.exec(content);
+    if (header) {
+      inlineComment(lineNo, lead + header[0].length, 'a section header');
       return;
     }
 
@@ -352,6 +380,25 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     const key = asciiUpper(keyText);
 
     if (eq < 0) {
+      // `UseSyslog   # comment`
+      const bare = /^(.*?)[ \t\v\f\r]+#/.exec(keyText);
+      const bareKey = bare ? asciiUpper(cTrim(bare[1] ?? '')) : undefined;
+      if (
+        bare &&
+        bareKey !== undefined &&
+        (bareKey === 'USESYSLOG' ||
+          canonicalKey(bareKey, [...OPTIONS_DIRECTIVES, ...DOOR_DIRECTIVES]))
+      ) {
+        inlineComment(
+          lineNo,
+          keyColumn + (bare[0]?.length ?? 1) - 1,
+          canonicalKey(bareKey, OPTIONS_DIRECTIVES) ??
+            canonicalKey(bareKey, DOOR_DIRECTIVES) ??
+            'UseSyslog',
+        );
+        if (bareKey === 'USESYSLOG') options.useSyslog = true;
+        return;
+      }
       if (key === 'USESYSLOG') {
         options.useSyslog = true;
         return;
@@ -373,7 +420,16 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
     const rawValue = content.slice(eq + 1);
     const valueColumn = lead + eq + 2 + leadingSpace(rawValue);
-    const value = cTrim(rawValue);
+    let value = cTrim(rawValue);
+    // `Open_Ports = 22/tcp   # ssh`: knockd takes the comment as part of the value. Said once,
+    // for every directive but the commands (where the shell reads # as a comment); the value
+    // before it is then used, so nothing else on the line is reported twice.
+    const known = canonicalKey(key, section === 'options' ? OPTIONS_DIRECTIVES : DOOR_DIRECTIVES);
+    const hash = /(?:^|[ \t\v\f\r])#/.exec(value);
+    if (known !== undefined && hash && !COMMAND_DIRECTIVES.has(known)) {
+      inlineComment(lineNo, valueColumn + hash.index + hash[0].length - 1, known);
+      value = cTrim(value.slice(0, hash.index));
+    }
 
     if (key === 'USESYSLOG') {
       error(
@@ -387,7 +443,6 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     }
 
     if (section === 'options') {
-      const known = canonicalKey(key, OPTIONS_DIRECTIVES);
       if (!known) {
         unknownDirective(keyText, key, lineNo, keyColumn, false);
         return;
@@ -396,7 +451,6 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       return;
     }
 
-    const known = canonicalKey(key, DOOR_DIRECTIVES);
     if (!known) {
       unknownDirective(keyText, key, lineNo, keyColumn, false);
       return;
@@ -411,6 +465,16 @@ export function parseConfig(text: string, file?: string): ConfigParse {
   return { config: { options, doors }, issues };
 
   // -------------------------------------------------------------------------------------------
+
+  function inlineComment(line: number, column: number, what: string): void {
+    error(
+      'config.inlineComment',
+      line,
+      column,
+      `knockd.conf has no inline comments: knockd reads this # and what follows as part of ${what === 'a section header' ? what : `the ${what} line`}`,
+      'put the comment on its own line, starting with #',
+    );
+  }
 
   function unknownDirective(
     keyText: string,
@@ -624,6 +688,33 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       case 'Trusted_File':
         if (nonEmpty(name, value, line, column, '/etc/knockd.trusted')) options.trustedFile = value;
         return;
+      case 'Control_Socket':
+        if (!nonEmpty(name, value, line, column, '/run/knock-server.sock (or none)')) return;
+        if (value.toLowerCase() === 'none') options.controlSocket = 'none';
+        else if (value.startsWith('/')) options.controlSocket = value;
+        else
+          error(
+            'config.controlSocket.invalid',
+            line,
+            column,
+            `Control_Socket = ${value} is not an absolute path`,
+            'write Control_Socket = /run/knock-server.sock, or Control_Socket = none',
+          );
+        return;
+      case 'Metrics_Listen': {
+        if (!nonEmpty(name, value, line, column, '127.0.0.1:9742')) return;
+        const problem = metricsListenProblem(value);
+        if (problem === undefined) options.metricsListen = value;
+        else
+          error(
+            'config.metricsListen.invalid',
+            line,
+            column,
+            `Metrics_Listen = ${value}: ${problem}`,
+            'write Metrics_Listen = 127.0.0.1:9742, [::1]:9742 or /run/knock-server-metrics.sock',
+          );
+        return;
+      }
     }
   }
 
@@ -666,7 +757,10 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         return;
       }
       case 'One_Time_Sequences': {
-        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) return;
+        if (!nonEmpty(name, value, line, column, '/etc/knockd/ssh.ots')) {
+          state.otsFailedLine = line;
+          return;
+        }
         const previous = state.otsLine ?? state.sequenceLine;
         if (previous !== undefined) {
           warning(
@@ -762,6 +856,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         return;
       }
       case 'Open_Ports':
+        state.openPortsLine = line;
         openPorts(door, value, line, column);
         return;
       case 'Open_Timeout': {
@@ -829,11 +924,22 @@ export function parseConfig(text: string, file?: string): ConfigParse {
     };
     const fixable = tokens.every((t) => flagOf(t.replace(/[ \t\v\f\r\n]+/g, '')) !== undefined);
     let offset = 0;
+    const here = new Map<TcpFlag, boolean>();
     for (const token of tokens) {
       const tokenColumn = column + offset;
       offset += token.length + 1;
       const exact = flagOf(token);
+      const said = exact && here.get(exact.flag);
+      if (exact && said !== undefined && said !== exact.set)
+        warning(
+          'config.tcpFlags.contradiction',
+          line,
+          tokenColumn,
+          `TCPFlags asks for ${exact.flag} both set and not set: no packet can be both, so this door can never open`,
+          `keep one of ${exact.flag} and !${exact.flag}`,
+        );
       if (exact) {
+        here.set(exact.flag, exact.set);
         door.tcpFlags[exact.flag] = exact.set;
         continue;
       }
@@ -879,7 +985,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       const partColumn = column + offset + leadingSpace(part);
       offset += part.length + 1;
       const item = cTrim(part);
-      const m = /^(\d{1,5})(?:\s*\/\s*([A-Za-z]+))?$/.exec(item);
+      const m = /^(\d{1,5})(?:[ \t\v\f\r]*\/[ \t\v\f\r]*([A-Za-z]+))?$/.exec(item);
       const proto = m?.[2]?.toLowerCase() ?? 'tcp';
       const port = m ? Number(m[1]) : NaN;
       if (!m || (proto !== 'tcp' && proto !== 'udp') || port < 1 || port > 65535) {
@@ -924,7 +1030,11 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         error,
         warning,
       );
-    else if (state.sequenceLine === undefined && state.otsLine === undefined) {
+    else if (
+      state.sequenceLine === undefined &&
+      state.otsLine === undefined &&
+      state.otsFailedLine === undefined
+    ) {
       error(
         'config.door.emptySequence',
         door.line,
@@ -936,7 +1046,7 @@ export function parseConfig(text: string, file?: string): ConfigParse {
       );
     }
     if (door.openPorts && door.openTimeout === undefined) door.openTimeout = DEFAULT_OPEN_TIMEOUT;
-    if (state.openTimeoutLine !== undefined && !door.openPorts) {
+    if (state.openTimeoutLine !== undefined && state.openPortsLine === undefined) {
       warning(
         'config.openTimeout.unused',
         state.openTimeoutLine,
@@ -1030,6 +1140,8 @@ export function extensionsUsed(config: KnockdConfig): string[] {
   const used = new Set<string>();
   if (config.options.firewall !== undefined) used.add('Firewall');
   if (config.options.trustedFile !== undefined) used.add('Trusted_File');
+  if (config.options.controlSocket !== undefined) used.add('Control_Socket');
+  if (config.options.metricsListen !== undefined) used.add('Metrics_Listen');
   if (config.options.interface?.includes(',')) used.add('Interface (several interfaces)');
   for (const door of config.doors) {
     if (door.openPorts !== undefined) used.add('Open_Ports');
@@ -1038,4 +1150,28 @@ export function extensionsUsed(config: KnockdConfig): string[] {
     if (door.rotating !== undefined) used.add('Sequence_Secret (rotating sequences)');
   }
   return [...used];
+}
+
+/**
+ * What is wrong with a `Metrics_Listen` value, or undefined: an absolute Unix socket
+ * path, or HOST:PORT with an IPv4 address or a bracketed IPv6 address and a port
+ * 1–65535, on loopback unless the word `public` follows (metrics on the network are
+ * then what the administrator asked for).
+ */
+export function metricsListenProblem(value: string): string | undefined {
+  if (value.startsWith('/')) return undefined;
+  const [address = '', flag, ...rest] = value.split(/\s+/);
+  if (rest.length > 0 || (flag !== undefined && flag.toLowerCase() !== 'public'))
+    return `unexpected "${[flag, ...rest].join(' ')}" after the address (only the word public may follow it)`;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(address);
+  if (match === null) return 'expected ADDRESS:PORT or an absolute socket path';
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return `port ${match[3]} is outside 1-65535`;
+  const v4 = match[2];
+  if (v4 !== undefined && v4.split('.').some((part) => Number(part) > 255))
+    return `${v4} is not an IPv4 address`;
+  const loopback = v4 !== undefined ? v4.startsWith('127.') : match[1] === '::1';
+  if (!loopback && flag === undefined)
+    return `${v4 ?? match[1]} is not a loopback address: anyone on the network could read the metrics (write "${address} public" if that is what you want)`;
+  return undefined;
 }

@@ -103,6 +103,8 @@ export function serializeConfig(config: KnockdConfig): string {
     ['Interface', options.interface],
     ['Firewall', options.firewall],
     ['Trusted_File', options.trustedFile],
+    ['Control_Socket', options.controlSocket],
+    ['Metrics_Listen', options.metricsListen],
   ];
   for (const [key, value] of values) {
     if (value !== undefined) optionLines.push(directive(key, checkValue(key, value, false)));

@@ -76,6 +76,10 @@ export interface Options {
   firewall?: FirewallKind;
   /** Extension: hosts and networks always let in (the seed's knockd.trusted format). */
   trustedFile?: string;
+  /** Extension: the control socket (`knock-server status`), or `none`. */
+  controlSocket?: string;
+  /** Extension: where Prometheus scrapes the metrics (HOST:PORT or a socket path). */
+  metricsListen?: string;
 }
 
 export interface KnockdConfig {

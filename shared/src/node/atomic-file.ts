@@ -24,10 +24,25 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Injected file operations (tests). */
   fs?: Partial<AtomicFs>;
+  /** Default process.platform: Windows cannot open a directory to fsync it. */
+  platform?: NodeJS.Platform;
 }
 
 const isNotFound = (error: unknown): boolean =>
   (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+
+/**
+ * An error about the temporary file, told about the file the caller asked for:
+ * `ENOENT: no such file or directory, open '/etc/k.pid'`, never `'/etc/.k.pid.9252.….tmp'`.
+ */
+export function namingTarget(error: unknown, temp: string, path: string): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = error.message.replaceAll(temp, path);
+  const errno = error as NodeJS.ErrnoException & { dest?: string };
+  if (errno.path === temp) errno.path = path;
+  if (errno.dest === temp) errno.dest = path;
+  return error;
+}
 
 /**
  * Replaces `path` with `data` so that a crash at any moment leaves either the whole old
@@ -76,10 +91,14 @@ export async function writeFileAtomic(
     }
     await fs.rename(temp, target);
     renamed = true;
+  } catch (error) {
+    throw namingTarget(error, temp, path);
   } finally {
     if (!renamed) await fs.unlink(temp).catch(() => undefined);
   }
-  // Make the rename itself durable.
+  // Make the rename itself durable. Windows cannot open a directory (EISDIR/EPERM); its
+  // rename (MoveFileEx) is journaled by NTFS, so there is nothing to sync there.
+  if ((options.platform ?? process.platform) === 'win32') return;
   const dirHandle = await fs.open(dir, 'r');
   try {
     await dirHandle.sync();

@@ -11,3 +11,5 @@ export * from './knock-service.js';
 export * from './profile-store.js';
 export * from './rotating-secret.js';
 export * from './rotating-knock.js';
+export type { EditOptions } from './profile-edit.js';
+export type { ProfilesParse } from './profiles-parse.js';

@@ -2,11 +2,12 @@ import { describeError, KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Profile } from '../profile.js';
 import type { Knock } from '../sequence.js';
+import type { LockHolder } from './lock.js';
 import type { takeOneTimeSequence } from './ots-file.js';
 import type { verifyOpen } from './probe.js';
-import type { resolveTargets } from './resolve.js';
-import type { sendKnocks } from './sender.js';
-import { clockHint, rotatingKnocks, type RotatingKnocks } from './rotating-knock.js';
+import type { AddressFamily, resolveTargets } from './resolve.js';
+import type { KnockProgress, sendKnocks } from './sender.js';
+import type { RotatingKnocks } from './rotating-knock.js';
 
 /**
  * What a UI sees of a knock while it runs: the TUI turns these into its live status
@@ -35,7 +36,16 @@ export type KnockOutcome =
 
 /** "Knock this profile and verify": the one effect the TUI and the tray need. */
 export interface KnockService {
-  knock(profile: Profile, onProgress: (event: KnockServiceProgress) => void): Promise<KnockOutcome>;
+  knock(
+    profile: Profile,
+    onProgress: (event: KnockServiceProgress) => void,
+    options?: KnockServiceOptions,
+  ): Promise<KnockOutcome>;
+}
+
+export interface KnockServiceOptions {
+  /** The profile file the profile was read from: a relative one_time_sequences is read from its folder. */
+  profileFile?: string;
 }
 
 /** The @knock/shared/node functions the real service is built on (injected, so tests can fake them). */
@@ -46,6 +56,136 @@ export interface KnockPorts {
   takeOneTimeSequence: typeof takeOneTimeSequence;
   /** The clock rotating profiles derive their sequence from (default Date.now). */
   now?: () => number;
+}
+
+/** One knock run: what to knock, where, and how; everything but `host` is optional. */
+export interface KnockRequest {
+  host: string;
+  /**
+   * The knocks to send (a command line's); undefined: the profile's sequence, its rotating
+   * sequence of the current step, or the next of its one-time file.
+   */
+  knocks?: readonly Knock[];
+  profile?: Profile;
+  /** The profile file, for a relative one_time_sequences or secret_file path. */
+  profileFile?: string;
+  /** Every knock UDP (knockd's -u), the profile's too (not a rotating one's: derived as the server expects). */
+  allUdp?: boolean;
+  /** undefined: the profile's family, else any. */
+  family?: AddressFamily;
+  /** undefined: the profile's delay_ms, else 0. */
+  delayMs?: number;
+  /** Every packet and skipped address, as the sender reports them. */
+  onEvent?: (event: KnockProgress) => void;
+  onResolved?: (addresses: string[]) => void;
+  /** The one-time file's lock is held by another process for more than a second. */
+  onLockWait?: (holder: LockHolder) => void;
+}
+
+export interface KnockSent {
+  addresses: string[];
+  knocks: Knock[];
+  /** Set when a one-time sequence was used: the file (as written) and how many are left. */
+  oneTime?: { file: string; remaining: number };
+  /** Set when a rotating sequence was knocked: its step and each family's sequence. */
+  rotating?: RotatingKnocks;
+  /** Rotating profile: what to say if the port stays closed (the clocks, most often). */
+  hint?: string;
+}
+
+/**
+ * Resolves the host once, then sends the knocks: the request's, the profile's sequence,
+ * the rotating sequence of the current step (one per address family, from `ports.now`),
+ * or the next sequence of its one-time file (marked used only once sent). The one knock
+ * flow of the command line, the TUI and the tray; failures are thrown as KnockError.
+ */
+export async function knockHost(
+  ports: Pick<KnockPorts, 'resolveTargets' | 'sendKnocks' | 'takeOneTimeSequence' | 'now'>,
+  request: KnockRequest,
+): Promise<KnockSent> {
+  const { profile } = request;
+  const family = request.family ?? profile?.family ?? 'any';
+  const delayMs = request.delayMs ?? profile?.delayMs ?? 0;
+  const adjust = (knocks: readonly Knock[]): Knock[] =>
+    request.allUdp ? knocks.map((k) => ({ port: k.port, protocol: 'udp' as const })) : [...knocks];
+  const addresses = await ports.resolveTargets(request.host, family);
+  request.onResolved?.(addresses);
+  const send = (knocks: Knock[]) =>
+    ports.sendKnocks({
+      addresses,
+      knocks,
+      delayMs,
+      ...(request.onEvent ? { onEvent: request.onEvent } : {}),
+    });
+
+  const fixed =
+    request.knocks ?? (profile?.sequence && profile.sequence.length > 0 ? profile.sequence : []);
+  if (fixed.length > 0) {
+    const knocks = adjust(fixed);
+    await send(knocks);
+    return { addresses, knocks };
+  }
+  if (request.knocks === undefined && profile?.rotating !== undefined) {
+    // Loaded only for rotating profiles: the derivation, the secret file.
+    const { clockHint, rotatingKnocks } = await import('./rotating-knock.js');
+    const plan = await rotatingKnocks(
+      request.host,
+      profile.rotating,
+      addresses,
+      (ports.now ?? Date.now)(),
+      request.profileFile,
+    );
+    // One sequence per address family, numbered on from one family to the next; the
+    // server expects the derived protocols: -u does not apply.
+    const total = plan.groups.reduce((n, g) => n + g.knocks.length, 0);
+    const onEvent = request.onEvent;
+    let offset = 0;
+    for (const group of plan.groups) {
+      const first = offset;
+      await ports.sendKnocks({
+        addresses: group.addresses,
+        knocks: group.knocks,
+        delayMs,
+        ...(onEvent
+          ? {
+              onEvent: (event: KnockProgress) =>
+                onEvent(
+                  event.type === 'knock'
+                    ? { ...event, index: first + event.index, count: total }
+                    : event,
+                ),
+            }
+          : {}),
+      });
+      offset += group.knocks.length;
+    }
+    return {
+      addresses,
+      knocks: plan.groups.flatMap((g) => g.knocks),
+      rotating: plan,
+      hint: clockHint(profile.rotating, plan),
+    };
+  }
+  if (profile?.oneTimeSequences !== undefined) {
+    let sent: Knock[] = [];
+    const { remaining } = await ports.takeOneTimeSequence(
+      profile.oneTimeSequences,
+      async (next) => {
+        sent = adjust(next);
+        await send(sent);
+      },
+      {
+        ...(request.profileFile !== undefined ? { relativeTo: request.profileFile } : {}),
+        ...(request.onLockWait ? { onWait: request.onLockWait } : {}),
+      },
+    );
+    return { addresses, knocks: sent, oneTime: { file: profile.oneTimeSequences, remaining } };
+  }
+  throw new KnockError(
+    'knock.profile.noSequence',
+    `the profile for "${request.host}" has neither sequence nor one_time_sequences nor a secret`,
+    { exitCode: ExitCode.config, hint: 'add sequence = "PORT,PORT" to it' },
+  );
 }
 
 /** How long to wait for the port after the last knock when the profile does not say. */
@@ -63,73 +203,36 @@ export const formatSeconds = (ms: number): string => {
  */
 export function createKnockService(ports: KnockPorts): KnockService {
   return {
-    async knock(profile, onProgress) {
+    async knock(profile, onProgress, options = {}) {
       try {
-        const addresses = await ports.resolveTargets(profile.host, profile.family);
-        onProgress({ type: 'resolved', addresses });
-        // A rotating profile sends one sequence per address family: its knocks are
-        // numbered on from one family to the next (`offset` of `total`).
-        const send = async (
-          knocks: Knock[],
-          to = addresses,
-          offset = 0,
-          total = knocks.length,
-        ): Promise<void> => {
-          let sent = 0;
-          await ports.sendKnocks({
-            addresses: to,
-            knocks,
-            delayMs: profile.delayMs,
-            onEvent: (event) => {
-              if (event.type === 'unreachable') {
-                onProgress({
-                  type: 'unreachable',
-                  address: event.address,
-                  reason: event.error.message,
-                });
-                return;
-              }
-              // With several addresses each gets the whole sequence: show each knock once.
-              if (event.type !== 'knock' || event.index < sent) return;
-              sent = event.index + 1;
+        // With several addresses each gets the whole sequence: show each knock once.
+        let shown = 0;
+        const { addresses, hint } = await knockHost(ports, {
+          host: profile.host,
+          profile,
+          ...(options.profileFile !== undefined ? { profileFile: options.profileFile } : {}),
+          onResolved: (resolved) => onProgress({ type: 'resolved', addresses: resolved }),
+          onEvent: (event) => {
+            if (event.type === 'unreachable') {
               onProgress({
-                type: 'sent',
-                knock: event.knock,
-                index: offset + event.index,
-                total,
+                type: 'unreachable',
+                address: event.address,
+                reason: event.error.message,
               });
-            },
-          });
-        };
-        let rotating: RotatingKnocks | undefined;
-        if (profile.rotating) {
-          rotating = await rotatingKnocks(
-            profile.host,
-            profile.rotating,
-            addresses,
-            (ports.now ?? Date.now)(),
-          );
-          const total = rotating.groups.reduce((n, g) => n + g.knocks.length, 0);
-          let offset = 0;
-          for (const group of rotating.groups) {
-            await send(group.knocks, group.addresses, offset, total);
-            offset += group.knocks.length;
-          }
-        } else if (profile.sequence && profile.sequence.length > 0) {
-          await send(profile.sequence);
-        } else if (profile.oneTimeSequences) {
-          await ports.takeOneTimeSequence(profile.oneTimeSequences, send);
-        } else {
-          throw new KnockError('profile.noSequence', `profile ${profile.host} has no sequence`, {
-            exitCode: ExitCode.config,
-            hint: 'give it a sequence or a one-time-sequence file',
-          });
-        }
+              return;
+            }
+            if (event.type !== 'knock' || event.index < shown) return;
+            shown = event.index + 1;
+            onProgress({
+              type: 'sent',
+              knock: event.knock,
+              index: event.index,
+              total: event.count,
+            });
+          },
+        });
         if (profile.port === undefined) return { status: 'sent', addresses };
-        const outcome = await verify(ports, profile, profile.port, addresses, onProgress);
-        if (outcome.status === 'closed' && profile.rotating && rotating)
-          outcome.reason = `${outcome.reason}; ${clockHint(profile.rotating, rotating)}`;
-        return outcome;
+        return await verify(ports, profile, profile.port, addresses, onProgress, hint);
       } catch (error) {
         const { text, exitCode } = describeError(error);
         return { status: 'failed', reason: text, exitCode };
@@ -144,6 +247,8 @@ async function verify(
   port: number,
   addresses: string[],
   onProgress: (event: KnockServiceProgress) => void,
+  /** Added to the reason when the port stays closed (a rotating profile: the clocks). */
+  hint?: string,
 ): Promise<KnockOutcome> {
   const timeoutMs = profile.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   onProgress({ type: 'verifying', port, addresses });
@@ -156,7 +261,7 @@ async function verify(
     result.state === 'closed'
       ? 'connection refused'
       : 'no answer: the knock may not have matched, or a firewall drops it';
-  const reason = `port ${port} did not open within ${formatSeconds(timeoutMs)} (${why})`;
+  const reason = `port ${port} did not open within ${formatSeconds(timeoutMs)} (${why})${hint === undefined ? '' : `; ${hint}`}`;
   onProgress({ type: 'closed', port, reason });
   return { status: 'closed', port, reason };
 }

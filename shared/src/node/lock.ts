@@ -1,24 +1,83 @@
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+
+// How the lock works, and why so (it must work on Linux, macOS and Windows alike):
+// - The lock is a file, REALPATH.lock, created with O_CREAT|O_EXCL ('wx'), holding the
+//   holder's pid and its process start time. O_EXCL creation is atomic on every local
+//   file system Node supports, Windows included; flock/fcntl locks are not used (Node has
+//   no API for them, and they do not exist on Windows).
+// - It is keyed on the real path of the file (symlinks resolved, `a//b`, `../x/b`
+//   normalised), so every spelling of one file takes the same lock.
+// - A holder is alive when `process.kill(pid, 0)` says so: the one signal call that works
+//   on Windows as well. No other signal is ever sent.
+// - A lock naming this process (same pid, same start time) is held here, by another caller
+//   or another copy of this module: it is waited for, never taken over. One naming our pid
+//   with another start time is a leftover of an earlier process that had our pid (common
+//   in containers) and is stale.
+
+export interface LockHolder {
+  /** The holder's pid, when the lock file could be read. */
+  pid?: number;
+  /** The lock file. */
+  lockPath: string;
+}
 
 export interface LockOptions {
   /** How long to wait for another holder, in ms. Default 10 000. */
   timeoutMs?: number;
   /** Pause between attempts, in ms (jittered). Default 25. */
   retryMs?: number;
+  /**
+   * Called once when the lock is still held by someone else after `waitNoticeMs`: the
+   * command line says "waiting for the lock held by process N" there.
+   */
+  onWait?: (holder: LockHolder) => void;
+  /** When to call onWait, in ms. Default 1000. */
+  waitNoticeMs?: number;
 }
 
 /** A lock file whose pid is unreadable for this long is a leftover of a crash mid-create. */
 const UNREADABLE_GRACE_MS = 5_000;
 
-/** Callers in this process wait here, one at a time per lock, before touching the lock file. */
-const queues = new Map<string, Promise<void>>();
+/** When this process started (ms since the epoch): the same in every thread and module copy. */
+const processStart = Math.round(Date.now() - process.uptime() * 1000);
+/** Start times differ between module copies by rounding and clock steps: this much is "the same". */
+const SAME_START_MS = 2_000;
+
+/**
+ * Callers in this process wait here, one at a time per lock, before touching the lock
+ * file. Kept on globalThis so that two copies of this module (built and source, or two
+ * versions) queue together.
+ */
+const queues: Map<string, Promise<void>> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('knock.lock.queues')
+] ??= new Map<string, Promise<void>>()) as Map<string, Promise<void>>;
+
+/** Per path as given: callers resolve their lock key in call order, so they queue in call order. */
+const resolving = new Map<string, Promise<string>>();
+
+/** lockKey(path), settled after every earlier call for the same path text. */
+function lockKeyInOrder(path: string): Promise<string> {
+  const key = (resolving.get(path) ?? Promise.resolve('')).then(
+    () => lockKey(path),
+    () => lockKey(path),
+  );
+  resolving.set(path, key);
+  void key.then(
+    () => {
+      if (resolving.get(path) === key) resolving.delete(path);
+    },
+    () => undefined,
+  );
+  return key;
+}
 
 const errnoCode = (error: unknown): string | undefined =>
   (error as NodeJS.ErrnoException | undefined)?.code;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 function isAlive(pid: number): boolean {
   try {
@@ -30,16 +89,30 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readHolder(lockPath: string): Promise<{ pid?: number; ageMs: number } | undefined> {
+interface Holder {
+  pid?: number;
+  /** The holder's process start time, when the lock file records it. */
+  started?: number;
+  ageMs: number;
+}
+
+async function readHolder(lockPath: string): Promise<Holder | undefined> {
   try {
     const [text, st] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    const pid = /^\s*(\d+)\s*$/.exec(text)?.[1];
-    return { ...(pid ? { pid: Number(pid) } : {}), ageMs: Date.now() - st.mtimeMs };
+    const match = /^\s*(\d+)\s*(?:\n\s*started (\d+)\s*)?$/.exec(text);
+    return {
+      ...(match?.[1] ? { pid: Number(match[1]) } : {}),
+      ...(match?.[2] ? { started: Number(match[2]) } : {}),
+      ageMs: Date.now() - st.mtimeMs,
+    };
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
 }
+
+/** What a lock file says: our pid, then when this process started. */
+const lockText = () => `${process.pid}\nstarted ${processStart}\n`;
 
 async function tryCreate(lockPath: string): Promise<boolean> {
   let handle;
@@ -50,11 +123,21 @@ async function tryCreate(lockPath: string): Promise<boolean> {
     throw error;
   }
   try {
-    await handle.writeFile(`${process.pid}\n`);
+    await handle.writeFile(lockText());
   } finally {
     await handle.close();
   }
   return true;
+}
+
+/** Is the process that wrote this lock gone? */
+function isStale(holder: Holder): boolean {
+  if (holder.pid === undefined) return holder.ageMs > UNREADABLE_GRACE_MS;
+  if (holder.pid === process.pid)
+    // Ours only if it started when we did; without a start time (an older lock), a
+    // caller here would be queued before reaching the file, so it is a leftover.
+    return holder.started === undefined || Math.abs(holder.started - processStart) > SAME_START_MS;
+  return !isAlive(holder.pid);
 }
 
 /**
@@ -62,7 +145,7 @@ async function tryCreate(lockPath: string): Promise<boolean> {
  * that wins the `.takeover` file (O_EXCL) removes it, after checking again that the lock
  * still names that dead pid, so a fresh lock taken meanwhile is never removed.
  */
-async function takeOver(lockPath: string, stalePid: number | undefined): Promise<boolean> {
+async function takeOver(lockPath: string, stale: Holder): Promise<boolean> {
   const guard = `${lockPath}.takeover`;
   if (!(await tryCreate(guard))) {
     // Another waiter is taking over; a guard left by a crash is cleared after the grace time.
@@ -72,7 +155,7 @@ async function takeOver(lockPath: string, stalePid: number | undefined): Promise
   }
   try {
     const holder = await readHolder(lockPath);
-    if (holder && holder.pid === stalePid) {
+    if (holder && holder.pid === stale.pid && holder.started === stale.started) {
       // Rename first: unlink of a path someone just recreated would be the race we avoid.
       const aside = `${lockPath}.stale.${process.pid}`;
       await rename(lockPath, aside);
@@ -85,32 +168,67 @@ async function takeOver(lockPath: string, stalePid: number | undefined): Promise
 }
 
 /**
- * Runs `fn` while holding an exclusive lock on `path` (the file `PATH.lock`, created with
- * O_EXCL and holding our pid). A lock left by a dead process is taken over; a live holder
- * is waited for, at most `timeoutMs`, then a KnockError (ExitCode.otsFile) names it.
- * Works across processes and between concurrent calls in one process.
+ * The path the lock is keyed on: the file's real path (symlinks resolved, the spelling
+ * normalised); for a file that does not exist yet, its folder's real path and its name.
+ */
+export async function lockKey(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT') return resolve(path);
+  }
+  try {
+    return join(await realpath(dirname(path)), basename(path));
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * Runs `fn` while holding an exclusive lock on `path` (the file `REALPATH.lock`, created
+ * with O_EXCL and holding our pid). A lock left by a dead process is taken over; a live
+ * holder, this process included, is waited for, at most `timeoutMs`, then a KnockError
+ * (ExitCode.otsFile) names it. Works across processes, between concurrent calls in one
+ * process, and whatever path spelling or symlink each caller uses.
  */
 export async function withFileLock<T>(
   path: string,
   fn: () => Promise<T>,
   options: LockOptions = {},
 ): Promise<T> {
-  const lockPath = `${path}.lock`;
+  const key = await lockKeyInOrder(path);
+  const lockPath = `${key}.lock`;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let noticed = false;
+  const notice = (pid: number | undefined) => {
+    if (noticed || options.onWait === undefined) return;
+    noticed = true;
+    options.onWait(pid === undefined ? { lockPath } : { pid, lockPath });
+  };
   const previous = queues.get(lockPath) ?? Promise.resolve();
   let release!: () => void;
-  const mine = previous.then(() => new Promise<void>((resolve) => (release = resolve)));
+  const mine = previous.then(() => new Promise<void>((done) => (release = done)));
   queues.set(lockPath, mine);
   try {
-    let timer: NodeJS.Timeout | undefined;
+    const timers: NodeJS.Timeout[] = [];
     const inTime = await Promise.race([
       previous.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      new Promise<false>((done) => timers.push(setTimeout(() => done(false), timeoutMs))),
+      new Promise<never>(() =>
+        timers.push(setTimeout(() => notice(process.pid), options.waitNoticeMs ?? 1000)),
+      ),
     ]);
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
     if (!inTime) throw lockTimeout(path, lockPath, timeoutMs, process.pid);
-    return await lockFile(path, lockPath, fn, deadline, timeoutMs, options.retryMs ?? 25);
+    return await lockFile(path, lockPath, fn, {
+      deadline,
+      timeoutMs,
+      retryMs: options.retryMs ?? 25,
+      noticeAt: started + (options.waitNoticeMs ?? 1000),
+      notice,
+    });
   } finally {
     // Our turn ends once the previous caller's has: release only after it.
     void previous.then(() => release());
@@ -123,7 +241,7 @@ export async function withFileLock<T>(
 const lockTimeout = (path: string, lockPath: string, timeoutMs: number, holder?: number) =>
   new KnockError(
     'lock.timeout',
-    `${path} is locked${holder === undefined ? '' : ` by process ${holder}`} (waited ${Math.round(timeoutMs / 1000)} s)`,
+    `${path} is locked${holder === undefined ? '' : ` by process ${holder}${holder === process.pid ? ' (this one)' : ''}`} (waited ${Math.round(timeoutMs / 1000)} s)`,
     {
       exitCode: ExitCode.otsFile,
       hint: `if no knock or knock-server is running, remove ${lockPath}`,
@@ -134,9 +252,13 @@ async function lockFile<T>(
   path: string,
   lockPath: string,
   fn: () => Promise<T>,
-  deadline: number,
-  timeoutMs: number,
-  retryMs: number,
+  wait: {
+    deadline: number;
+    timeoutMs: number;
+    retryMs: number;
+    noticeAt: number;
+    notice: (pid: number | undefined) => void;
+  },
 ): Promise<T> {
   let lastHolder: number | undefined;
   for (;;) {
@@ -158,16 +280,12 @@ async function lockFile<T>(
     const holder = await readHolder(lockPath);
     if (holder) {
       lastHolder = holder.pid;
-      const stale =
-        holder.pid === undefined
-          ? holder.ageMs > UNREADABLE_GRACE_MS
-          : // Callers in this process are queued, so our own pid is a leftover of an earlier
-            // process that had the same pid (common in containers).
-            holder.pid === process.pid || !isAlive(holder.pid);
-      if (stale && (await takeOver(lockPath, holder.pid))) continue;
+      if (isStale(holder) && (await takeOver(lockPath, holder))) continue;
     }
-    if (Date.now() >= deadline) throw lockTimeout(path, lockPath, timeoutMs, lastHolder);
-    if (holder) await sleep(retryMs / 2 + Math.random() * retryMs);
+    const now = Date.now();
+    if (now >= wait.deadline) throw lockTimeout(path, lockPath, wait.timeoutMs, lastHolder);
+    if (now >= wait.noticeAt) wait.notice(lastHolder);
+    if (holder) await sleep(wait.retryMs / 2 + Math.random() * wait.retryMs);
   }
   try {
     return await fn();

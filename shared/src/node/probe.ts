@@ -1,6 +1,11 @@
 import { Socket } from 'node:net';
 import type { KnockProgress } from './sender.js';
 import { networkError } from './sender.js';
+import { KnockError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
+
+/** The longest wait a Node timer can do: 2^31-1 ms, about 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `open`: it accepted a connection; `closed`: refused (RST); `timeout`: no answer (dropped). */
 export type PortState = 'open' | 'closed' | 'timeout';
@@ -123,6 +128,11 @@ export interface VerifyOptions extends WaitOptions {
   onEvent?: (event: KnockProgress) => void;
   /** Keep the winning connection open and return it (the ProxyCommand relays over it). */
   keepSocket?: boolean;
+  /**
+   * One connection attempt per address (of at most timeoutMs), no retries: for a port
+   * that nothing was knocked for, where waiting for it to open makes no sense.
+   */
+  once?: boolean;
   allowHalfOpen?: boolean;
 }
 
@@ -138,6 +148,13 @@ export type VerifyResult =
  */
 export async function verifyOpen(options: VerifyOptions): Promise<VerifyResult> {
   const { addresses, port, timeoutMs } = options;
+  // Node's timers cannot wait longer (they would fire after 1 ms, with a warning).
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS)
+    throw new KnockError(
+      'knock.verifyTimeout',
+      `the time to wait for port ${port} must be from 0 to ${MAX_TIMER_MS} ms, got ${timeoutMs}`,
+      { exitCode: ExitCode.usage, hint: 'use a shorter --timeout (or verify_timeout_ms)' },
+    );
   const started = Date.now();
   options.onEvent?.({ type: 'verifying', addresses: [...addresses], port, timeoutMs });
   const stop = new AbortController();
@@ -152,7 +169,9 @@ export async function verifyOpen(options: VerifyOptions): Promise<VerifyResult> 
   let winner: { address: string; socket: Socket } | undefined;
   const results = await Promise.allSettled(
     addresses.map(async (address) => {
-      const attempt = await connectWhenOpen(address, port, waitOptions);
+      const attempt = options.once
+        ? await connectOnce(address, port, waitOptions)
+        : await connectWhenOpen(address, port, waitOptions);
       if (attempt.state !== 'open') return attempt.state;
       if (winner === undefined) {
         winner = { address, socket: attempt.socket };

@@ -4,6 +4,7 @@
  * sequence on the others), from the profile's secret. One function for the command line,
  * the TUI and the tray; the clock is injected.
  */
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { KnockError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { deriveSequence, parseSecret, ROTATING_DEFAULTS, stepAt } from '../rotating.js';
@@ -11,31 +12,18 @@ import { profileSpec, type ProfileRotating } from '../rotating-profile.js';
 import type { Knock } from '../sequence.js';
 import { readSecretFile } from './rotating-secret.js';
 
+export { CLOCK_OFFSET_ENV, clientClock } from './client-clock.js';
+
 /**
- * The environment variable that moves the client's clock, in seconds (e.g. `-29`): for
- * tests, and for a machine whose clock is off and cannot be fixed right now.
+ * The profile's secret: inline, or from its file (refused when others can read it). A
+ * relative secret_file is read from the folder of `relativeTo` (the profile file), as a
+ * relative one_time_sequences is.
  */
-export const CLOCK_OFFSET_ENV = 'KNOCK_CLOCK_OFFSET';
-
-/** The clock the clients use: the system's, moved by $KNOCK_CLOCK_OFFSET seconds. */
-export function clientClock(env: NodeJS.ProcessEnv = process.env): () => number {
-  const text = env[CLOCK_OFFSET_ENV];
-  if (text === undefined || text.trim() === '') return Date.now;
-  const seconds = Number(text);
-  // Told when a rotating profile knocks (a tray app must not fail to start over it).
-  if (!Number.isFinite(seconds))
-    return () => {
-      throw new KnockError(
-        'knock.clockOffset',
-        `${CLOCK_OFFSET_ENV}=${text} is not a number of seconds`,
-        { exitCode: ExitCode.usage, hint: `unset it, or write e.g. ${CLOCK_OFFSET_ENV}=-30` },
-      );
-    };
-  return () => Date.now() + seconds * 1000;
-}
-
-/** The profile's secret: inline, or from its file (refused when others can read it). */
-export async function profileSecret(host: string, rotating: ProfileRotating): Promise<Uint8Array> {
+export async function profileSecret(
+  host: string,
+  rotating: ProfileRotating,
+  relativeTo?: string,
+): Promise<Uint8Array> {
   if (rotating.secret !== undefined) {
     const parsed = parseSecret(rotating.secret);
     if (parsed.secret) return parsed.secret;
@@ -45,11 +33,15 @@ export async function profileSecret(host: string, rotating: ProfileRotating): Pr
     });
   }
   const path = rotating.secretFile ?? '';
-  const read = await readSecretFile(path);
+  const file =
+    relativeTo === undefined || path === '' || isAbsolute(path)
+      ? path
+      : resolve(dirname(relativeTo), path);
+  const read = await readSecretFile(file);
   if (read.secret) return read.secret;
   throw new KnockError(
     'profile.secretFile',
-    `the profile for "${host}": the secret file ${path} ${read.problem ?? ''}`,
+    `the profile for "${host}": the secret file ${path}${file === path ? '' : ` (looked at ${file})`} ${read.problem ?? ''}`,
     { exitCode: ExitCode.config, ...(read.hint !== undefined ? { hint: read.hint } : {}) },
   );
 }
@@ -69,8 +61,10 @@ export async function rotatingKnocks(
   rotating: ProfileRotating,
   addresses: readonly string[],
   now: number,
+  /** The profile file: a relative secret_file is read from its folder. */
+  relativeTo?: string,
 ): Promise<RotatingKnocks> {
-  const spec = profileSpec(rotating, await profileSecret(host, rotating));
+  const spec = profileSpec(rotating, await profileSecret(host, rotating, relativeTo));
   const step = stepAt(now, rotating.step);
   const groups: RotatingKnocks['groups'] = [];
   for (const family of [4, 6] as const) {

@@ -1,4 +1,4 @@
-import * as v from 'valibot';
+import type { AST } from 'toml-eslint-parser';
 import {
   checkRotating,
   parsePortRange,
@@ -10,58 +10,68 @@ import {
 } from '../rotating.js';
 import type { ProfileRotating } from '../rotating-profile.js';
 
-// The rotating keys of a profile, for profiles-parse.ts (valibot, loaded with it).
+// The rotating keys of a profile, for profiles-parse.ts (checked on toml-eslint-parser's
+// syntax tree, loaded with it).
 
-export const ROTATING_KEY_RULES = {
+type Value = AST.TOMLContentNode;
+
+/** How one key's value is checked, and what the message says it should be. */
+export interface ProfileKeyRule {
+  check(value: Value): boolean;
+  expected: string;
+  example: string;
+}
+
+const isString = (value: Value): value is AST.TOMLStringValue =>
+  value.type === 'TOMLValue' && value.kind === 'string';
+
+const nonEmptyString = (value: Value) => isString(value) && value.value !== '';
+
+const isInteger = (range: { min: number; max: number }) => (value: Value) =>
+  value.type === 'TOMLValue' &&
+  value.kind === 'integer' &&
+  value.bigint >= BigInt(range.min) &&
+  value.bigint <= BigInt(range.max);
+
+export const ROTATING_KEY_RULES: Readonly<Record<string, ProfileKeyRule>> = {
   secret_file: {
-    schema: v.pipe(v.string(), v.minLength(1)),
+    check: nonEmptyString,
     expected: 'the path of a secret file (readable by you only)',
     example: 'secret_file = "~/.config/knock/ssh.example.org.secret"',
   },
   secret: {
-    schema: v.pipe(v.string(), v.minLength(1)),
+    check: nonEmptyString,
     expected: 'a base32 secret',
     example: 'secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"',
   },
   door: {
-    schema: v.pipe(v.string(), v.minLength(1)),
+    check: nonEmptyString,
     expected: "the door's name in the server's knockd.conf",
     example: 'door = "ssh"',
   },
   length: {
-    schema: v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(ROTATING_LENGTH.min),
-      v.maxValue(ROTATING_LENGTH.max),
-    ),
+    check: isInteger(ROTATING_LENGTH),
     expected: `a number of knocks from ${ROTATING_LENGTH.min} to ${ROTATING_LENGTH.max}`,
     example: `length = ${ROTATING_DEFAULTS.length}`,
   },
   step: {
-    schema: v.pipe(
-      v.number(),
-      v.integer(),
-      v.minValue(ROTATING_STEP.min),
-      v.maxValue(ROTATING_STEP.max),
-    ),
+    check: isInteger(ROTATING_STEP),
     expected: `seconds from ${ROTATING_STEP.min} to ${ROTATING_STEP.max}`,
     example: `step = ${ROTATING_DEFAULTS.step}`,
   },
   ports: {
-    schema: v.pipe(
-      v.string(),
-      v.check((s) => parsePortRange(s).low !== undefined),
-    ),
+    check: (value) => isString(value) && parsePortRange(value.value).low !== undefined,
     expected: 'a port range "LOW-HIGH" within 1-65535',
     example: `ports = "${ROTATING_DEFAULTS.low}-${ROTATING_DEFAULTS.high}"`,
   },
   protocols: {
-    schema: v.picklist(['tcp', 'udp', 'mixed']),
+    check: (value) => isString(value) && ['tcp', 'udp', 'mixed'].includes(value.value),
     expected: '"tcp", "udp" or "mixed"',
     example: 'protocols = "tcp"',
   },
-} as const;
+};
+
+export const isRotatingKey = (key: string): boolean => Object.hasOwn(ROTATING_KEY_RULES, key);
 
 export interface RotatingProblem {
   key: string;
@@ -70,38 +80,47 @@ export interface RotatingProblem {
 }
 
 /**
- * The rotating settings of a profile whose keys passed their schemas; `problems` for what
- * the keys mean together (both secret and secret_file, no door, a range too small…).
- * Undefined when the profile has no rotating key at all.
+ * The rotating settings of a profile whose keys passed their rules (`values`, by key);
+ * `problems` for what the keys mean together (both secret and secret_file, no door, a
+ * range too small…). Undefined when the profile has no rotating key at all.
  */
 export function rotatingFromValues(
-  values: Record<string, unknown>,
+  values: ReadonlyMap<string, Value>,
 ): { rotating?: ProfileRotating; problems: RotatingProblem[] } | undefined {
-  const keys = Object.keys(ROTATING_KEY_RULES).filter((k) => k in values);
+  const keys = Object.keys(ROTATING_KEY_RULES).filter((k) => values.has(k));
   if (keys.length === 0) return undefined;
+  const str = (key: string): string | undefined => {
+    const v = values.get(key);
+    return v && isString(v) ? v.value : undefined;
+  };
+  const int = (key: string): number | undefined => {
+    const v = values.get(key);
+    return v?.type === 'TOMLValue' && v.kind === 'integer' ? Number(v.bigint) : undefined;
+  };
   const problems: RotatingProblem[] = [];
-  const hasSecret = 'secret' in values;
-  const hasFile = 'secret_file' in values;
-  if (hasSecret && hasFile)
+  const secret = str('secret');
+  const secretFile = str('secret_file');
+  const door = str('door');
+  if (secret !== undefined && secretFile !== undefined)
     problems.push({
       key: 'secret',
       message: 'has both secret and secret_file',
       hint: 'keep one of them (secret_file, readable by you only, is safer)',
     });
-  if (!hasSecret && !hasFile)
+  if (secret === undefined && secretFile === undefined)
     problems.push({
       key: keys[0] ?? 'door',
       message: `has rotating-sequence keys (${keys.join(', ')}) but no secret_file or secret`,
       hint: 'add secret_file = "PATH" (or import the knock:// URI: knock import URI)',
     });
-  if (typeof values.door !== 'string')
+  if (door === undefined)
     problems.push({
       key: keys[0] ?? 'secret',
       message: "has no door (the name of the door in the server's knockd.conf)",
       hint: 'add door = "ssh"',
     });
-  if (typeof values.secret === 'string') {
-    const parsed = parseSecret(values.secret);
+  if (secret !== undefined) {
+    const parsed = parseSecret(secret);
     if (!parsed.secret)
       problems.push({
         key: 'secret',
@@ -109,20 +128,18 @@ export function rotatingFromValues(
         hint: 'copy it again, or import the knock:// URI',
       });
   }
-  const range = typeof values.ports === 'string' ? parsePortRange(values.ports) : {};
+  const ports = str('ports');
+  const range = ports === undefined ? {} : parsePortRange(ports);
   const rotating: ProfileRotating = {
-    door: typeof values.door === 'string' ? values.door : '',
-    length: typeof values.length === 'number' ? values.length : ROTATING_DEFAULTS.length,
-    step: typeof values.step === 'number' ? values.step : ROTATING_DEFAULTS.step,
+    door: door ?? '',
+    length: int('length') ?? ROTATING_DEFAULTS.length,
+    step: int('step') ?? ROTATING_DEFAULTS.step,
     low: range.low ?? ROTATING_DEFAULTS.low,
     high: range.high ?? ROTATING_DEFAULTS.high,
-    protocols:
-      typeof values.protocols === 'string'
-        ? (values.protocols as RotatingProtocols)
-        : ROTATING_DEFAULTS.protocols,
+    protocols: (str('protocols') as RotatingProtocols | undefined) ?? ROTATING_DEFAULTS.protocols,
   };
-  if (typeof values.secret === 'string') rotating.secret = values.secret;
-  if (typeof values.secret_file === 'string') rotating.secretFile = values.secret_file;
+  if (secret !== undefined) rotating.secret = secret;
+  if (secretFile !== undefined) rotating.secretFile = secretFile;
   for (const problem of checkRotating(rotating, {
     length: 'length',
     step: 'step',

@@ -39,6 +39,9 @@ export type KnockProgress =
       timeoutMs: number;
     };
 
+/** The longest pause between knocks the sender accepts: an hour. */
+export const MAX_KNOCK_DELAY_MS = 3_600_000;
+
 /** The sockets the sender uses; injected in tests. Failures are thrown as errno errors. */
 export interface Transport {
   /** Sends exactly one TCP SYN to address:port. Resolves once it has left; it is never retransmitted. */
@@ -123,6 +126,19 @@ export async function sendKnocks(options: SendOptions): Promise<void> {
   const delayMs = options.delayMs ?? 0;
   const { knocks, addresses, signal } = options;
   if (addresses.length === 0) throw new Error('sendKnocks: no address to knock');
+  // Before the first packet: a delay Node's timers cannot wait (above 2^31-1 ms they fire
+  // after 1 ms, with a TimeoutOverflowWarning), or a port that cannot be sent to.
+  if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_KNOCK_DELAY_MS)
+    throw new KnockError(
+      'knock.delay',
+      `the delay between knocks must be a whole number of milliseconds from 0 to ${MAX_KNOCK_DELAY_MS}, got ${delayMs}`,
+      { exitCode: ExitCode.usage, hint: 'use a shorter delay (-d, or delay_ms in the profile)' },
+    );
+  const bad = knocks.find((k) => !Number.isInteger(k.port) || k.port < 1 || k.port > 65535);
+  if (bad)
+    throw new KnockError('knock.port', `cannot knock port ${bad.port}: ports go from 1 to 65535`, {
+      exitCode: ExitCode.usage,
+    });
   let firstFailure: KnockError | undefined;
   let reached = 0;
   for (const address of addresses) {

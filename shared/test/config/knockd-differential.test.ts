@@ -206,7 +206,7 @@ const misread: [string, string, string][] = [
   ['trailing comma (port 0)', '[d]\nsequence = 7000,8000,\n', 'sequence.emptyElement'],
   ['service name (port 0)', '[d]\nsequence = ssh\n', 'sequence.serviceName'],
   ['negative port (65535)', '[d]\nsequence = -1\n', 'sequence.portNegative'],
-  ['inline comment after a port', '[d]\nsequence = 1 # knock\n', 'sequence.trailingText'],
+  ['inline comment after a port', '[d]\nsequence = 1 # knock\n', 'config.inlineComment'],
   ['empty Sequence (port 0)', '[d]\nsequence =\n', 'sequence.empty'],
   ['7s timeout', '[d]\nsequence = 1\nseq_timeout = 7s\n', 'config.seconds.trailing'],
   ['abc timeout', '[d]\nsequence = 1\nseq_timeout = abc\n', 'config.seconds.notNumeric'],
@@ -247,6 +247,8 @@ const extensions: [string, string][] = [
     'Sequence_Secret (rotating sequences)',
     '[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_length = 4\nsequence_step = 30\nsequence_ports = 10000-65000\nsequence_skew = 1\n',
   ],
+  ['Control_Socket', '[options]\ncontrol_socket = /run/knock-server.sock\n[d]\nsequence = 1\n'],
+  ['Metrics_Listen', '[options]\nmetrics_listen = 127.0.0.1:9742\n[d]\nsequence = 1\n'],
 ];
 
 describe.skipIf(reason !== undefined)(

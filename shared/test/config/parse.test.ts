@@ -6,6 +6,7 @@ import {
   extensionsUsed,
   formatIssue,
   parseConfig,
+  serializeConfig,
   type Door,
   type Issue,
 } from '@knock/shared';
@@ -118,6 +119,43 @@ describe('parseConfig: [options] directives', () => {
     expect(codes(parseConfig('[options]\nFirewall = pf\n').issues)).toEqual([
       'config.firewall.invalid',
     ]);
+  });
+
+  it('reads the extensions Control_Socket and Metrics_Listen, and rejects bad values', () => {
+    const { config, issues } = parseConfig(
+      '[options]\nControl_Socket = /run/k.sock\nMetrics_Listen = [::1]:9742\n',
+    );
+    expect(issues).toEqual([]);
+    expect(config.options).toMatchObject({
+      controlSocket: '/run/k.sock',
+      metricsListen: '[::1]:9742',
+    });
+    expect(extensionsUsed(config)).toEqual(['Control_Socket', 'Metrics_Listen']);
+    expect(parseConfig('[options]\ncontrol_socket = None\n').config.options.controlSocket).toBe(
+      'none',
+    );
+    expect(
+      parseConfig('[options]\nmetrics_listen = /run/m.sock\n').config.options.metricsListen,
+    ).toBe('/run/m.sock');
+    expect(parseConfig('[options]\nmetrics_listen = 192.0.2.2:9742 public\n').issues).toEqual([]);
+    for (const bad of [
+      'localhost:9742',
+      '127.0.0.1',
+      '127.0.0.1:0',
+      '300.0.0.1:80',
+      '[::1]:70000',
+      '192.0.2.2:9742',
+      '0.0.0.0:9742',
+      '127.0.0.1:9742 open',
+    ])
+      expect(codes(parseConfig(`[options]\nMetrics_Listen = ${bad}\n`).issues)).toEqual([
+        'config.metricsListen.invalid',
+      ]);
+    expect(codes(parseConfig('[options]\nControl_Socket = run/k.sock\n').issues)).toEqual([
+      'config.controlSocket.invalid',
+    ]);
+    const text = serializeConfig(config);
+    expect(parseConfig(text).config.options).toEqual(config.options);
   });
 
   it('reads several interfaces separated by commas (extension) and rejects junk names', () => {
@@ -244,10 +282,12 @@ describe('parseConfig: knockd 0.8 quirks (reference §1)', () => {
     // knockd reads "1 # c" as port 1 by accident; "1:tcp # c" fails. Both are errors here.
     const inline = door('sequence = 1 # open ssh');
     expect(errors(inline.issues)).toMatchObject([
-      { code: 'sequence.trailingText', line: 2, column: 12 },
+      { code: 'config.inlineComment', line: 2, column: 14 },
     ]);
-    expect(inline.issues[0]?.hint).toMatch(/no inline comments/);
-    expect(codes(errors(door('sequence = 1:tcp # c').issues))).toEqual(['sequence.trailingText']);
+    expect(inline.issues[0]?.message).toMatch(/^knockd.conf has no inline comments/);
+    expect(codes(errors(door('sequence = 1:tcp # c').issues))).toEqual(['config.inlineComment']);
+    // Text after a port that is not a comment is still the sequence's own error.
+    expect(codes(errors(door('sequence = 1 2').issues))).toEqual(['sequence.trailingText']);
   });
 
   it('matches [options] exactly: [Options] is a door, and its LogFile line says so', () => {
@@ -388,7 +428,7 @@ describe('parseConfig: knockd 0.8 quirks (reference §1)', () => {
       ['-5', 'config.seconds.negative', 'e.g. Seq_Timeout = 25'],
       ['', 'config.value.empty', 'Seq_Timeout = 25'],
       ['99999999999', 'config.seconds.range', 'at most'],
-      ['15 # seconds', 'config.seconds.trailing', 'write Seq_Timeout = 15'],
+      ['15 # seconds', 'config.inlineComment', 'put the comment on its own line'],
     ];
     for (const [value, code, hint] of cases) {
       const { issues } = door(`sequence = 1\nseq_timeout = ${value}`);

@@ -1,14 +1,19 @@
 // Test doubles for the two UIs (the TUI in client-cli, the tray in client-desktop): two
 // profiles, an in-memory profile file and a knock service driven by hand. One copy,
 // imported by both packages' tests.
-import type { Profile } from '@knock/shared';
-import type {
-  KnockOutcome,
-  KnockService,
-  KnockServiceProgress,
-  ProfileStore,
-  StoredProfiles,
+import { serializeProfiles, type Profile } from '@knock/shared';
+import {
+  loadedFromParse,
+  type KnockOutcome,
+  type KnockService,
+  type KnockServiceOptions,
+  type KnockServiceProgress,
+  type ProfileChange,
+  type ProfileStore,
+  type StoredProfiles,
 } from '@knock/shared/node';
+import { applyProfileChange } from '@knock/shared/profile-edit';
+import { parseProfiles } from '@knock/shared/profiles';
 
 export const PATH = '/home/ada/.config/knock/config.toml';
 
@@ -31,42 +36,68 @@ export const lab: Profile = {
   delayMs: 100,
 };
 
-/** An in-memory profile file; `saves` records every write, `failSave` makes the next one fail. */
+/**
+ * An in-memory profile file with the real editor: `text` is the file, `update` applies a
+ * change with applyProfileChange (so conflicts are refused as on disk). `saves` records the
+ * profiles after every write, `changes` the changes; `failSave` makes the next write fail.
+ */
 export class FakeStore implements ProfileStore {
+  text: string;
   saves: Profile[][] = [];
+  changes: ProfileChange[] = [];
   loads = 0;
   failSave: Error | undefined;
   failLoad: Error | undefined;
   constructor(
-    public profiles: Profile[] = [],
+    profiles: Profile[] = [],
     public exists = profiles.length > 0,
     readonly path = PATH,
-  ) {}
+  ) {
+    this.text = serializeProfiles(profiles);
+  }
+  /** The profiles the file holds; setting them rewrites the file (as another program would). */
+  get profiles(): Profile[] {
+    return parseProfiles(this.text, this.path).profiles;
+  }
+  set profiles(profiles: Profile[]) {
+    this.text = serializeProfiles(profiles);
+  }
+  #loaded(): StoredProfiles {
+    // What the real store answers for this text (a file nothing can be used of throws).
+    const loaded = loadedFromParse(this.path, parseProfiles(this.text, this.path), {});
+    return { ...loaded, exists: this.exists };
+  }
   async load(): Promise<StoredProfiles> {
     this.loads += 1;
     if (this.failLoad) throw this.failLoad;
-    return { path: this.path, profiles: structuredClone(this.profiles), exists: this.exists };
+    return this.#loaded();
   }
-  async save(profiles: Profile[]): Promise<void> {
+  async update(change: ProfileChange): Promise<StoredProfiles> {
     const error = this.failSave;
     this.failSave = undefined;
     if (error) throw error;
-    this.saves.push(structuredClone(profiles));
-    this.profiles = structuredClone(profiles);
+    this.text = applyProfileChange(this.text, change, { file: this.path });
+    this.changes.push(structuredClone(change));
+    this.saves.push(this.profiles);
     this.exists = true;
+    return this.#loaded();
   }
 }
 
 /** A knock service the test drives by hand: `emit` progress, then `finish` with an outcome. */
 export class ManualKnocker implements KnockService {
   calls: Profile[] = [];
+  /** The options of each call (the profile file the knock resolves relative paths from). */
+  options: (KnockServiceOptions | undefined)[] = [];
   #progress: ((event: KnockServiceProgress) => void) | undefined;
   #resolve: ((outcome: KnockOutcome) => void) | undefined;
   knock(
     profile: Profile,
     onProgress: (event: KnockServiceProgress) => void,
+    options?: KnockServiceOptions,
   ): Promise<KnockOutcome> {
     this.calls.push(profile);
+    this.options.push(options);
     this.#progress = onProgress;
     return new Promise((resolve) => {
       this.#resolve = resolve;

@@ -8,6 +8,7 @@ import {
   writeFileSync,
   lstatSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -83,5 +84,40 @@ describe('writeFileAtomic', () => {
     await expect(writeFileAtomic(join(dir, 'no/such/dir/f'), 'x')).rejects.toMatchObject({
       code: 'ENOENT',
     });
+  });
+
+  it('an error names the file asked for, not the temporary file (issue 9 item 13)', async () => {
+    const path = join(dir, 'no/such/dir/k.pid');
+    const error = (await writeFileAtomic(path, '1\n').catch(
+      (e: unknown) => e,
+    )) as NodeJS.ErrnoException;
+    expect(error.code).toBe('ENOENT');
+    expect(error.message).toBe(`ENOENT: no such file or directory, open '${path}'`);
+    expect(error.path).toBe(path);
+  });
+});
+
+describe('writeFileAtomic on Windows', () => {
+  // Windows refuses to open a directory (EISDIR from Node); the directory fsync is Unix's.
+  const windowsOpen = (async (path: Parameters<typeof open>[0], ...rest: unknown[]) => {
+    if (path === dir)
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, open '${dir}'`), {
+        code: 'EISDIR',
+      });
+    return open(path, ...(rest as [string, number]));
+  }) as typeof open;
+
+  it('writes and renames without opening the directory', async () => {
+    const path = fresh('old\n');
+    await writeFileAtomic(path, 'new\n', { platform: 'win32', fs: { open: windowsOpen } });
+    expect(readFileSync(path, 'utf8')).toBe('new\n');
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('on Unix the directory is opened and synced (the same open fails there, as it should)', async () => {
+    const path = fresh('old\n');
+    await expect(
+      writeFileAtomic(path, 'new\n', { platform: 'linux', fs: { open: windowsOpen } }),
+    ).rejects.toThrow(/EISDIR/);
   });
 });

@@ -3,11 +3,15 @@ import {
   createKnockService,
   resolveTargets,
   sendKnocks,
+  takeOneTimeSequence,
   verifyOpen,
   type KnockPorts,
   type KnockServiceProgress,
 } from '@knock/shared/node';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lab, maths } from '../helpers/ui-fakes.js';
 
@@ -77,6 +81,32 @@ describe('createKnockService', () => {
       index: 0,
       total: 1,
     });
+  });
+
+  // issue 9 item 9: the TUI and the tray read a relative one_time_sequences from the
+  // profile file's folder too (they share knockHost with the command line).
+  it("reads a relative one-time file from the profile file's folder", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'knock-service-'));
+    try {
+      writeFileSync(join(dir, 'lab.ots'), ' 4711:udp\n 4712\n');
+      const { ports, calls } = fakePorts({ takeOneTimeSequence });
+      const profile = { ...lab, oneTimeSequences: 'lab.ots' };
+      const events: KnockServiceProgress[] = [];
+      const outcome = await createKnockService(ports).knock(profile, (e) => events.push(e), {
+        profileFile: join(dir, 'config.toml'),
+      });
+      expect(outcome.status).not.toBe('failed');
+      expect(calls).toContain('send 4711 delay 100');
+      expect(readFileSync(join(dir, 'lab.ots'), 'utf8')).toBe('#4711:udp\n 4712\n');
+      // Without the profile file: the working directory, where there is no such file.
+      const without = await createKnockService(ports).knock(profile, () => undefined);
+      expect(without).toMatchObject({
+        status: 'failed',
+        reason: expect.stringContaining('one-time-sequence file lab.ots does not exist'),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('uses the profile verify timeout, and says why the port stayed closed', async () => {

@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +23,7 @@ import {
   consumeOneTimeSequence,
   expandHome,
   readOneTimeSequences,
+  resolveOtsPath,
   takeOneTimeSequence,
 } from '@knock/shared/node';
 import { childScript, compileShared } from './compiled-shared.js';
@@ -67,6 +76,29 @@ describe('takeOneTimeSequence', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
   });
 
+  it('a failed write after the knock: exit 9, says what to do, no temporary file name', async () => {
+    const path = fresh(' 1,2\n 3,4\n');
+    const error = await takeOneTimeSequence(path, async () => {}, {
+      fs: {
+        open: () =>
+          Promise.reject(
+            Object.assign(
+              new Error(`EROFS: read-only file system, open '${dir}/.s.ots.1.ab.tmp'`),
+              {
+                code: 'EROFS',
+              },
+            ),
+          ),
+      },
+    }).catch((e: unknown) => e as KnockError);
+    expect(error).toMatchObject({ code: 'ots.write', exitCode: ExitCode.otsFile });
+    expect((error as KnockError).message).toBe(
+      `knocked, but could not mark the sequence of line 1 used in ${path}: read-only file system`,
+    );
+    expect((error as KnockError).hint).toContain('comment line 1 out with #');
+    expect(readFileSync(path, 'utf8')).toBe(' 1,2\n 3,4\n');
+  });
+
   it('fails with otsExhausted when no sequence is left, and otsFile when the file is missing', async () => {
     const used = fresh('#1\n#2\n');
     await expect(takeOneTimeSequence(used, async () => {})).rejects.toMatchObject({
@@ -78,6 +110,73 @@ describe('takeOneTimeSequence', () => {
     expect(error).toBeInstanceOf(KnockError);
     expect(error).toMatchObject({ code: 'ots.unreadable', exitCode: ExitCode.otsFile });
     expect((error as KnockError).message).toContain(missing);
+  });
+
+  it('refuses a file with a malformed line before anything is sent, naming file:line:col', async () => {
+    const path = fresh(' 1228,abc\n');
+    const sent: Knock[][] = [];
+    const error = await takeOneTimeSequence(path, async (k) => {
+      sent.push(k);
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ots.invalid', exitCode: ExitCode.otsFile });
+    expect((error as KnockError).message).toContain(`${path}:1:7: error:`);
+    expect((error as KnockError).message).not.toContain('no unused sequence');
+    expect(sent).toEqual([]);
+    // Also when a good line comes first: which line is current would be a guess.
+    const mixed = fresh(' 1,2\n 3,x\n 5,6\n 7:icmp\n');
+    const both = await takeOneTimeSequence(mixed, async (k) => {
+      sent.push(k);
+    }).catch((e: unknown) => e as KnockError);
+    expect(both).toMatchObject({ code: 'ots.invalid' });
+    expect((both as KnockError).message).toMatch(/:2:\d+: error:[^]*:4:\d+: error:/);
+    expect(sent).toEqual([]);
+    expect(readFileSync(mixed, 'utf8')).toBe(' 1,2\n 3,x\n 5,6\n 7:icmp\n');
+  });
+
+  it("reads a relative path from the profile file's folder, and names it as written", async () => {
+    const profiles = join(dir, `conf${n++}`);
+    mkdirSync(profiles);
+    writeFileSync(join(profiles, 'vpn.ots'), ' 1,2\n');
+    const relativeTo = join(profiles, 'config.toml');
+    expect(resolveOtsPath('vpn.ots', { relativeTo })).toBe(join(profiles, 'vpn.ots'));
+    expect(resolveOtsPath('~/a.ots', { relativeTo, home: '/h' })).toBe('/h/a.ots');
+    expect(resolveOtsPath('/abs/a.ots', { relativeTo })).toBe('/abs/a.ots');
+    const taken = await takeOneTimeSequence('vpn.ots', async () => {}, { relativeTo });
+    expect(taken.used).toEqual([tcp(1), tcp(2)]);
+    expect(readFileSync(join(profiles, 'vpn.ots'), 'utf8')).toBe('#1,2\n');
+    const used = await takeOneTimeSequence('vpn.ots', async () => {}, { relativeTo }).catch(
+      (e: unknown) => e as KnockError,
+    );
+    expect(used).toMatchObject({ code: 'ots.exhausted' });
+    expect((used as KnockError).message).toBe(
+      `no unused sequence left in the one-time-sequence file vpn.ots (looked at ${join(profiles, 'vpn.ots')})`,
+    );
+    const missing = await takeOneTimeSequence('nope.ots', async () => {}, { relativeTo }).catch(
+      (e: unknown) => e as KnockError,
+    );
+    expect((missing as KnockError).message).toMatch(/^one-time-sequence file nope\.ots does not/);
+    expect((missing as KnockError).hint).toContain("profile file's folder");
+  });
+
+  it('marks a line by changing one byte of the file: Latin-1 comments and a BOM stay', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from([0xef, 0xbb, 0xbf]),
+      Buffer.from('# cl'),
+      Buffer.from([0xe9]),
+      Buffer.from('\n 1,2\n 3\n'),
+    ]);
+    const path = join(dir, `bytes${n++}.ots`);
+    writeFileSync(path, bytes);
+    await takeOneTimeSequence(path, async () => {});
+    const after = readFileSync(path);
+    expect(after).toHaveLength(bytes.length);
+    const changed = [...bytes.keys()].filter((i) => bytes[i] !== after[i]);
+    expect(changed).toEqual([bytes.indexOf('\n 1,2') + 1]);
+    await consumeOneTimeSequence(path, [tcp(3)]);
+    const last = readFileSync(path);
+    expect([...after.keys()].filter((i) => after[i] !== last[i])).toEqual([
+      after.indexOf('\n 3') + 1,
+    ]);
   });
 
   it('gives many concurrent callers in one process distinct sequences, in file order', async () => {
@@ -228,6 +327,33 @@ describe('one-time-sequence files across processes', () => {
     expect(parseOtsFile(readFileSync(path, 'utf8')).entries).toEqual([]);
   }, 60_000);
 
+  it('hands out each sequence once to 10 processes on the file and 10 on a symlink or another spelling', async () => {
+    const count = 120;
+    const sub = join(dir, `multi${n++}`);
+    mkdirSync(join(sub, 'x'), { recursive: true });
+    const path = join(sub, 'b.ots');
+    writeFileSync(path, generateOts({ count, length: 2 }));
+    symlinkSync(path, join(sub, 'link.ots'));
+    const expected = parseOtsFile(readFileSync(path, 'utf8')).entries.map((e) =>
+      formatSequence(e.knocks),
+    );
+    const others = [join(sub, 'link.ots'), `${sub}//b.ots`, `${sub}/x/../b.ots`];
+    const processes = Array.from({ length: 20 }, (_, i) =>
+      run(['take', i < 10 ? path : (others[i % others.length] ?? path), String(count)]),
+    );
+    await Promise.all(processes.map((p) => output(p.child, 'ready')));
+    for (const p of processes) p.child.stdin?.end('go\n');
+    const results = await Promise.all(processes.map((p) => p.done));
+    const all: string[] = [];
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(0);
+      all.push(...(JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '') as string[]));
+    }
+    expect(all.length - new Set(all).size).toBe(0);
+    expect([...all].sort()).toEqual([...expected].sort());
+    expect(parseOtsFile(readFileSync(path, 'utf8')).entries).toEqual([]);
+  }, 120_000);
+
   it('a process killed between write and rename leaves the old file whole, and its lock is taken over', async () => {
     const original = ' 1,2\n 3,4\n';
     const path = fresh(original);
@@ -242,7 +368,7 @@ describe('one-time-sequence files across processes', () => {
     await output(hold.child, 'locked');
     hold.child.kill('SIGKILL');
     await hold.done;
-    expect(readFileSync(`${path}.lock`, 'utf8')).toMatch(/^\d+\n$/);
+    expect(readFileSync(`${path}.lock`, 'utf8')).toMatch(/^\d+\nstarted \d+\n$/);
     const taken = await takeOneTimeSequence(path, async () => {}, { timeoutMs: 5000 });
     expect(taken.used).toEqual([tcp(1), tcp(2)]);
     expect(readFileSync(path, 'utf8')).toBe('#1,2\n 3,4\n');

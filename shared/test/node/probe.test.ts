@@ -59,6 +59,29 @@ describe('waitForOpen', () => {
 });
 
 describe('verifyOpen', () => {
+  // issue 9 item 8: a verify_timeout_ms from a profile file reaches here unchecked by the CLI.
+  it.each([2 ** 31, 99_999_999_999, -1, Number.NaN, Infinity])(
+    'refuses a wait of %s ms that Node timers cannot do',
+    async (timeoutMs) => {
+      await expect(
+        verifyOpen({ addresses: ['127.0.0.1'], port: 9, timeoutMs }),
+      ).rejects.toMatchObject({ code: 'knock.verifyTimeout', exitCode: 2 });
+    },
+  );
+
+  it('once: one attempt, so a refused port is reported at once', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const result = await verifyOpen({
+      addresses: ['127.0.0.1'],
+      port,
+      timeoutMs: 5000,
+      once: true,
+    });
+    expect(result).toEqual({ state: 'closed' });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('reports verifying then open with the address that opened', async () => {
     const closedPort = await freePort();
     const { port } = await listen('127.0.0.1', closedPort);

@@ -43,50 +43,147 @@ describe('parseProfiles', () => {
     expect(parseProfiles('# nothing yet\n').issues).toEqual([]);
   });
 
-  it('keeps smol-toml line and column for syntax errors', () => {
-    const { profiles, issues } = parseProfiles('[hosts."a"]\nport = 22\nport = 23\n', 'c.toml');
+  it('gives the line and column of a TOML syntax error', () => {
+    const { profiles, issues, invalid } = parseProfiles(
+      '[hosts."a"]\nport = 22\nport = 23\n',
+      'c.toml',
+    );
     expect(profiles).toEqual([]);
     expect(issues).toMatchObject([
       { severity: 'error', code: 'profile.toml', file: 'c.toml', line: 3, column: 1 },
     ]);
+    expect(invalid).toMatchObject([{ host: 'a', line: 1 }]);
     expect(issues[0]?.message).toMatch(/^TOML syntax error: /);
     expect(parseProfiles('[hosts."a"\n').issues[0]).toMatchObject({ line: 1 });
   });
 
-  it('names the host table and the key of an unknown key, at its line', () => {
+  it('warns about an unknown key at its line and column, and keeps the profile', () => {
     const { profiles, issues } = parseProfiles(
-      '[hosts."ok"]\nsequence = "1"\n\n[hosts."ssh.example.org"]\nsequence = "1,2"\nprot = 22\n',
+      '[hosts."ok"]\nsequence = "1"\n\n[hosts."ssh.example.org"]\nsequence = "1,2"\n  prot = 22\n',
       'c.toml',
     );
-    expect(profiles.map((p) => p.host)).toEqual(['ok']);
+    expect(profiles.map((p) => p.host)).toEqual(['ok', 'ssh.example.org']);
     expect(issues).toMatchObject([
       {
+        severity: 'warning',
         code: 'profile.unknownKey',
         file: 'c.toml',
         line: 6,
-        message: '[hosts."ssh.example.org"]: unknown key "prot"',
+        column: 3,
+        message: '[hosts."ssh.example.org"]: unknown key "prot" (ignored)',
         hint: 'did you mean port?',
       },
     ]);
   });
 
-  it('says what each bad value should be', () => {
+  it('says what each bad value should be, naming the key, at the value', () => {
     const cases: [string, RegExp, RegExp][] = [
       ['port = 70000', /port must be a port number from 1 to 65535, not 70000/, /port = 22/],
       ['port = "22"', /port must be a port number.*not "22"/, /port = 22/],
+      ['port = 0', /port must be a port number.*not 0/, /port = 22/],
+      ['port = 22.0', /port must be a port number.*not 22\.0/, /port = 22/],
+      ['port = 99999999999999999999', /port must be .* not 99999999999999999999/, /port = 22/],
       ['family = "inet6"', /family must be "any", "ipv4" or "ipv6"/, /family = "any"/],
-      ['delay_ms = -1', /delay_ms must be milliseconds/, /delay_ms = 0/],
-      ['delay_ms = 1.5', /delay_ms must be milliseconds/, /delay_ms = 0/],
+      [
+        'delay_ms = -1',
+        /delay_ms must be a whole number of milliseconds from 0 to 60000/,
+        /delay_ms = /,
+      ],
+      ['delay_ms = 1.5', /delay_ms must be a whole number of milliseconds/, /delay_ms = /],
+      ['delay_ms = 99999999999', /delay_ms must be .* not 99999999999/, /delay_ms = /],
+      ['delay_ms = inf', /delay_ms must be .* not inf/, /delay_ms = /],
+      ['verify_timeout_ms = 0', /verify_timeout_ms must be .* from 1 to 600000, not 0/, /= 5000/],
+      ['verify_timeout_ms = nan', /verify_timeout_ms must be .* not nan/, /= 5000/],
     ];
     for (const [line, message, hint] of cases) {
-      const { profiles, issues } = parseProfiles(`[hosts.h]\nsequence = "1"\n${line}\n`);
+      const { profiles, issues, invalid } = parseProfiles(`[hosts.h]\nsequence = "1"\n${line}\n`);
       expect(profiles, line).toEqual([]);
+      expect(
+        invalid.map((i) => i.host),
+        line,
+      ).toEqual(['h']);
       expect(issues, line).toHaveLength(1);
       expect(issues[0]?.message, line).toMatch(message);
       expect(issues[0]?.message, line).toContain('[hosts."h"]');
       expect(issues[0]?.hint, line).toMatch(hint);
       expect(issues[0]?.line, line).toBe(3);
+      expect(issues[0]?.column, line).toBe(line.indexOf('=') + 3);
     }
+  });
+
+  it('makes a bad profile unusable on its own: the others stay, every problem is listed', () => {
+    const text = [
+      '[hosts.good]',
+      'sequence = "1228"',
+      '',
+      '[hosts.bad]',
+      'sequence = "1228,,70000"',
+      'port = 0',
+      'family = "x"',
+      '',
+      '[hosts.also-good]',
+      'one_time_sequences = "~/x.ots"',
+      '',
+    ].join('\n');
+    const { profiles, issues, invalid } = parseProfiles(text, 'c.toml');
+    expect(profiles.map((p) => p.host)).toEqual(['good', 'also-good']);
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]?.host).toBe('bad');
+    expect(invalid[0]?.issues.map((i) => `${i.line}:${i.column}`)).toEqual([
+      '5:18',
+      '5:19',
+      '6:8',
+      '7:10',
+    ]);
+    expect(issues).toEqual(invalid[0]?.issues);
+  });
+
+  it('keeps the other profiles usable after a TOML syntax error in one table', () => {
+    const text = [
+      '[hosts.good]',
+      'sequence = "1228"',
+      '',
+      '[hosts.bad]',
+      'sequence = "1228',
+      'port = 22',
+      '',
+      '[hosts.other]',
+      'sequence = "7000"',
+      '',
+      '[hosts.good]',
+      'sequence = "1"',
+      '',
+    ].join('\n');
+    const { profiles, issues, invalid } = parseProfiles(text, 'c.toml');
+    expect(profiles.map((p) => p.host)).toEqual(['other']);
+    expect(invalid.map((i) => i.host)).toEqual(['good', 'bad']);
+    expect(issues.map((i) => `${i.line}:${i.code}`)).toEqual([
+      '5:profile.toml',
+      '11:profile.duplicate',
+    ]);
+  });
+
+  it('reads keys named like Object.prototype properties as unknown keys (no crash)', () => {
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      const { profiles, issues } = parseProfiles(
+        `[hosts.h]\nsequence = "1"\n${key} = 1\n\n[hosts.${key}]\nsequence = "2"\n`,
+      );
+      expect(
+        profiles.map((p) => p.host),
+        key,
+      ).toEqual(['h', key]);
+      expect(issues, key).toMatchObject([
+        { severity: 'warning', code: 'profile.unknownKey', line: 3, column: 1 },
+      ]);
+    }
+    const table = parseProfiles('[hosts."h"]\nsequence = "1"\n\n[hosts."h".__proto__]\nx = 1\n');
+    expect(table.profiles.map((p) => p.host)).toEqual(['h']);
+    expect(table.issues).toMatchObject([{ code: 'profile.unknownKey', line: 4 }]);
+    expect(parseProfiles('__proto__ = 1\nconstructor = 2\n[toString]\n').issues).toMatchObject([
+      { code: 'profile.topLevel', line: 1 },
+      { code: 'profile.topLevel', line: 2 },
+      { code: 'profile.topLevel', line: 3 },
+    ]);
   });
 
   it('requires exactly one of sequence and one_time_sequences', () => {
@@ -106,10 +203,16 @@ describe('parseProfiles', () => {
     expect(issues[0]?.message).toMatch(/^\[hosts\."h"\] sequence: /);
   });
 
-  it('rejects other top-level keys and a hosts value that is not a table', () => {
-    expect(parseProfiles('verbose = true\n').issues).toMatchObject([{ code: 'profile.topLevel' }]);
+  it('warns about other top-level keys, rejects a hosts value that is not a table', () => {
+    expect(parseProfiles('verbose = true\n').issues).toMatchObject([
+      { code: 'profile.topLevel', severity: 'warning' },
+    ]);
     expect(parseProfiles('hosts = 3\n').issues).toMatchObject([{ code: 'profile.hosts' }]);
     expect(parseProfiles('[hosts]\nh = 3\n').issues).toMatchObject([{ code: 'profile.notTable' }]);
+    // Dotted keys and inline tables are profiles too.
+    expect(
+      parseProfiles('[hosts]\na.sequence = "1"\nb = { sequence = "2", port = 22 }\n').profiles,
+    ).toMatchObject([{ host: 'a' }, { host: 'b', port: 22 }]);
   });
 
   it('never throws on arbitrary text', () => {

@@ -1,17 +1,9 @@
-import {
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  mkdirSync,
-  chmodSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExitCode, KnockError, type Profile } from '@knock/shared';
-import { findProfile, loadProfiles, profilesPath, saveProfiles } from '@knock/shared/node';
+import { ExitCode, KnockError, invalidProfileError } from '@knock/shared';
+import { findProfile, loadProfiles, profilesPath } from '@knock/shared/node';
 
 const dir = mkdtempSync(join(tmpdir(), 'knock-profiles-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +35,7 @@ describe('loadProfiles', () => {
       '[hosts."ssh.maths.fr"]\nsequence = "1228,1227"\nport = 22\n\n[hosts.lab]\none_time_sequences = "~/k/lab.ots"\n',
     );
     const loaded = await loadProfiles({ env: { KNOCK_CONFIG: path, HOME: '/home/ana' } });
-    expect(loaded).toMatchObject({ path, exists: true, warnings: [] });
+    expect(loaded).toMatchObject({ path, exists: true, warnings: [], invalid: [] });
     expect(loaded.profiles.map((p) => p.host)).toEqual(['ssh.maths.fr', 'lab']);
     expect(loaded.profiles[1]?.oneTimeSequences).toBe('/home/ana/k/lab.ots');
     expect(findProfile(loaded.profiles, 'ssh.maths.fr')?.port).toBe(22);
@@ -56,6 +48,7 @@ describe('loadProfiles', () => {
       profiles: [],
       exists: false,
       warnings: [],
+      invalid: [],
     });
     expect(
       (await loadProfiles({ env: { XDG_CONFIG_HOME: join(dir, 'xdg'), HOME: '/nonexistent' } }))
@@ -63,20 +56,33 @@ describe('loadProfiles', () => {
     ).toBe(join(dir, 'xdg/knock/config.toml'));
   });
 
-  it('fails on a bad file with ExitCode.config, file:line and the hint', async () => {
-    const path = file('[hosts."a"]\nsequence = "1"\nprot = 22\nfamily = "x"\n');
-    const error = await loadProfiles({ path }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(KnockError);
-    expect(error).toMatchObject({
-      code: 'profile.invalid',
-      exitCode: ExitCode.config,
-      hint: 'did you mean port?',
-    });
-    expect((error as KnockError).message).toBe(
-      `${path}:3:8: error: [hosts."a"]: unknown key "prot" (and 1 more problem)`,
-    );
+  it('fails, with ExitCode.config, file:line and the hint, only when nothing can be used', async () => {
     const syntax = await loadProfiles({ path: file('[hosts."a"\n') }).catch((e: unknown) => e);
+    expect(syntax).toBeInstanceOf(KnockError);
+    expect(syntax).toMatchObject({ code: 'profile.invalid', exitCode: ExitCode.config });
     expect((syntax as KnockError).message).toMatch(/:1:\d+: error: TOML syntax error/);
+    await expect(loadProfiles({ path: file('hosts = 3\n') })).rejects.toMatchObject({
+      code: 'profile.invalid',
+    });
+  });
+
+  it('skips a bad profile: the others load, and knocking it names every problem', async () => {
+    const path = file(
+      '[hosts."a"]\nsequence = "1"\nprot = 22\nfamily = "x"\n\n[hosts.b]\nsequence = "2"\n',
+    );
+    const loaded = await loadProfiles({ path });
+    expect(loaded.profiles.map((p) => p.host)).toEqual(['b']);
+    expect(loaded.invalid.map((i) => i.host)).toEqual(['a']);
+    expect(loaded.warnings.map((w) => `${w.line}:${w.column} ${w.message}`)).toEqual([
+      '3:1 [hosts."a"]: unknown key "prot" (ignored)',
+      '4:10 the profile for a is skipped: [hosts."a"]: family must be "any", "ipv4" or "ipv6", not "x"',
+    ]);
+    const error = invalidProfileError(loaded, 'A');
+    expect(error).toMatchObject({ code: 'profile.invalid', exitCode: ExitCode.config });
+    expect(error?.message).toBe(
+      `the profile for a in ${path} cannot be used:\n  ${path}:4:10: error: [hosts."a"]: family must be "any", "ipv4" or "ipv6", not "x"`,
+    );
+    expect(invalidProfileError(loaded, 'b')).toBeUndefined();
   });
 
   it('reports an unreadable file', async () => {
@@ -86,38 +92,5 @@ describe('loadProfiles', () => {
       code: 'profile.unreadable',
       exitCode: ExitCode.config,
     });
-  });
-});
-
-describe('saveProfiles', () => {
-  const profiles: Profile[] = [
-    {
-      host: 'ssh.maths.fr',
-      sequence: [
-        { port: 1228, protocol: 'tcp' },
-        { port: 1227, protocol: 'tcp' },
-      ],
-      port: 22,
-      family: 'any',
-      delayMs: 0,
-    },
-    { host: 'lab', oneTimeSequences: '/home/ana/k/lab.ots', family: 'ipv4', delayMs: 10 },
-  ];
-
-  it('creates the directory, writes 0600, and loads back the same profiles', async () => {
-    const path = join(dir, 'new/knock/config.toml');
-    const env = { HOME: '/home/ana' };
-    await saveProfiles(path, profiles, { env });
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(readFileSync(path, 'utf8')).toContain('one_time_sequences = "~/k/lab.ots"');
-    expect((await loadProfiles({ path, env })).profiles).toEqual(profiles);
-  });
-
-  it('replaces an existing file atomically, keeping its mode', async () => {
-    const path = file('[hosts.old]\nsequence = "1"\n');
-    chmodSync(path, 0o644);
-    await saveProfiles(path, profiles.slice(0, 1));
-    expect(statSync(path).mode & 0o777).toBe(0o644);
-    expect((await loadProfiles({ path })).profiles.map((p) => p.host)).toEqual(['ssh.maths.fr']);
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
   secretFileText,
   type KnockPorts,
 } from '@knock/shared/node';
+import { applyProfileChange } from '@knock/shared/profile-edit';
 import { parseProfiles } from '@knock/shared/profiles';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -132,6 +133,102 @@ describe('the knock service with a rotating profile (TUI, tray)', () => {
       /secret file .* is readable or writable by others/,
     );
     expect(loose.sends).toEqual([]);
+  });
+
+  it("reads a relative secret_file from the profile file's folder (as a relative one-time file)", async () => {
+    const folder = join(dir, 'profiles');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'rel.secret'), secretFileText(parseSecret(SECRET).secret!, 'x'), {
+      mode: 0o600,
+    });
+    const relative = profile({ rotating: { ...rotating(), secretFile: 'rel.secret' } });
+    delete relative.rotating!.secret;
+    const now = 1_765_000_000_000;
+    const ok = ports(now);
+    const outcome = await createKnockService(ok.p).knock(relative, () => undefined, {
+      profileFile: join(folder, 'config.toml'),
+    });
+    expect(outcome.status).toBe('open');
+    expect(ok.sends[0]?.knocks).toEqual(expected(4, Math.floor(now / 30_000)));
+    // Elsewhere it is not found, and the message names the file as written and where it looked.
+    const missing = await createKnockService(ports(now).p).knock(relative, () => undefined, {
+      profileFile: join(dir, 'config.toml'),
+    });
+    expect(missing.status === 'failed' && missing.reason).toContain(
+      `the secret file rel.secret (looked at ${join(dir, 'rel.secret')})`,
+    );
+  });
+});
+
+describe('rotating profiles through the profile editor (TUI, tray, knock import)', () => {
+  const text = [
+    '# work',
+    '[hosts."ssh.example.org"]  # the bastion',
+    'secret_file = "~/k/ssh.secret"   # from knock import',
+    'door = "ssh"',
+    'length = 4',
+    'step = 30',
+    'ports = "10000-65000"',
+    "protocols = 'udp'",
+    'port = 22',
+    '',
+    '[hosts."b.example.org"]',
+    'sequence = "1,2"',
+    '',
+  ].join('\n');
+  const home = '/home/ana';
+  const read = (t: string) => parseProfiles(t, 'c.toml').profiles[0]!;
+
+  it('changes a rotating value where it stands, and keeps comments and the other profiles', () => {
+    const before = read(text);
+    const next = {
+      ...before,
+      rotating: { ...before.rotating!, step: 60, protocols: 'mixed' as const },
+    };
+    const after = applyProfileChange(
+      text,
+      { type: 'put', original: before.host, profile: next, previous: before },
+      { home },
+    );
+    expect(after).toBe(text.replace('step = 30', 'step = 60').replace("'udp'", "'mixed'"));
+  });
+
+  it('protocols back to tcp stays on its line; a secret file under $HOME is written as ~/…', () => {
+    const before = read(text);
+    const next = {
+      ...before,
+      rotating: {
+        ...before.rotating!,
+        protocols: 'tcp' as const,
+        secretFile: `${home}/k/new.secret`,
+      },
+    };
+    const after = applyProfileChange(
+      text,
+      { type: 'put', original: before.host, profile: next, previous: before },
+      { home },
+    );
+    expect(after).toBe(
+      text.replace("'udp'", "'tcp'").replace('"~/k/ssh.secret"', '"~/k/new.secret"'),
+    );
+  });
+
+  it('a fixed profile becomes rotating: the sequence line goes, the rotating keys come after the last key', () => {
+    const before = parseProfiles(text, 'c.toml').profiles[1]!;
+    const next: Profile = { ...before, rotating: rotating() };
+    delete next.sequence;
+    const after = applyProfileChange(
+      text,
+      { type: 'put', original: before.host, profile: next, previous: before },
+      { home },
+    );
+    expect(after).toBe(
+      text.replace(
+        '[hosts."b.example.org"]\nsequence = "1,2"\n',
+        `[hosts."b.example.org"]\nsecret = "${SECRET}"\ndoor = "ssh"\nlength = 4\nstep = 30\nports = "10000-65000"\n`,
+      ),
+    );
+    expect(parseProfiles(after, 'c.toml').profiles[1]).toEqual(next);
   });
 });
 

@@ -59,6 +59,39 @@ describe('sendKnocks', () => {
     ]);
   });
 
+  // issue 9 item 8: a delay from a profile file reaches the sender without the CLI's check.
+  it.each([99_999_999_999, 2 ** 31, -1, 1.5, Number.NaN, Infinity])(
+    'refuses a delay of %s ms before the first packet (no TimeoutOverflowWarning)',
+    async (delayMs) => {
+      const { calls, transport, sleep } = recorder();
+      const error = await sendKnocks({
+        addresses: ['192.0.2.2'],
+        knocks: seq,
+        delayMs,
+        transport,
+        sleep,
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KnockError);
+      expect(error).toMatchObject({ code: 'knock.delay', exitCode: ExitCode.usage });
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it.each([0, 70000, 1.5, Number.NaN])('refuses to knock port %s', async (port) => {
+    const { calls, transport, sleep } = recorder();
+    const error = await sendKnocks({
+      addresses: ['192.0.2.2'],
+      knocks: [
+        { port: 1228, protocol: 'tcp' },
+        { port, protocol: 'udp' },
+      ],
+      transport,
+      sleep,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'knock.port', exitCode: ExitCode.usage });
+    expect(calls).toEqual([]);
+  });
+
   it('pauses after every knock, the last one included, like knockd -d', async () => {
     const { calls, transport, sleep } = recorder();
     await sendKnocks({ addresses: ['192.0.2.2'], knocks: seq, delayMs: 250, transport, sleep });

@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { useTheme } from '../theme.js';
 
 export interface Props {
   host: string;
@@ -6,11 +7,12 @@ export interface Props {
 }
 
 export default function ConfirmDelete({ host, saving }: Props) {
+  const { paint } = useTheme();
   if (saving) return <Text>deleting {host}…</Text>;
   return (
     <Text>
-      Delete the profile for <Text bold>{host}</Text>? <Text color="cyan">y</Text>es /{' '}
-      <Text color="cyan">n</Text>o
+      Delete the profile for <Text bold>{host}</Text>? <Text color={paint('cyan')}>y</Text>es /{' '}
+      <Text color={paint('cyan')}>n</Text>o
     </Text>
   );
 }

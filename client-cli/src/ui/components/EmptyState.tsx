@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { useTheme } from '../theme.js';
 
 export interface Props {
   path: string;
@@ -7,6 +8,7 @@ export interface Props {
 
 /** No profiles yet: say where they live and how to add one. */
 export default function EmptyState({ path, exists }: Props) {
+  const { paint, dim } = useTheme();
   return (
     <Box flexDirection="column">
       <Text bold>No profiles yet.</Text>
@@ -15,12 +17,12 @@ export default function EmptyState({ path, exists }: Props) {
         {exists ? '' : ' (not created yet)'}.
       </Text>
       <Text>
-        Press <Text color="cyan">a</Text> to add one, or write it by hand:
+        Press <Text color={paint('cyan')}>a</Text> to add one, or write it by hand:
       </Text>
       <Box flexDirection="column" marginLeft={2} marginTop={1}>
-        <Text dimColor>[hosts."ssh.example.org"]</Text>
-        <Text dimColor>sequence = "7000,8000,9000"</Text>
-        <Text dimColor>port = 22</Text>
+        <Text dimColor={dim}>[hosts."ssh.example.org"]</Text>
+        <Text dimColor={dim}>sequence = "7000,8000,9000"</Text>
+        <Text dimColor={dim}>port = 22</Text>
       </Box>
     </Box>
   );

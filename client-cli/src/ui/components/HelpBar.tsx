@@ -1,4 +1,5 @@
 import { Text } from 'ink';
+import { useTheme } from '../theme.js';
 import type { Screen } from '../state.js';
 
 export interface Props {
@@ -12,5 +13,6 @@ const HELP: Record<Screen['kind'], string> = {
 };
 
 export default function HelpBar({ screen }: Props) {
-  return <Text dimColor>{HELP[screen]}</Text>;
+  const { dim } = useTheme();
+  return <Text dimColor={dim}>{HELP[screen]}</Text>;
 }

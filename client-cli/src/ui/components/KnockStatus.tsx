@@ -1,6 +1,7 @@
 import { Text } from 'ink';
 import { describeRun } from '../format.js';
 import type { KnockRun } from '../state.js';
+import { useTheme } from '../theme.js';
 
 export interface Props {
   run: KnockRun;
@@ -18,7 +19,9 @@ const COLORS: Record<KnockRun['phase'], string | undefined> = {
 
 /** The live status line of the last knock. */
 export default function KnockStatus({ run }: Props) {
-  const color = COLORS[run.phase];
+  const { paint } = useTheme();
+  const name = COLORS[run.phase];
+  const color = name === undefined ? undefined : paint(name);
   return (
     <Text>
       <Text bold>{run.host}: </Text>

@@ -1,4 +1,5 @@
 import { Box, Text } from 'ink';
+import { useTheme } from '../theme.js';
 
 export interface Props {
   message: string;
@@ -6,9 +7,10 @@ export interface Props {
 
 /** The profile file is invalid: show where and why, and keep the file untouched. */
 export default function LoadError({ message }: Props) {
+  const { paint } = useTheme();
   return (
     <Box flexDirection="column">
-      <Text color="red" bold>
+      <Text color={paint('red')} bold>
         Cannot use the profile file:
       </Text>
       <Box marginLeft={2}>

@@ -1,5 +1,6 @@
 import { FAMILIES, type DraftErrors, type DraftField, type ProfileDraft } from '@knock/shared';
 import { Box, Text } from 'ink';
+import { useTheme } from '../theme.js';
 
 export interface Props {
   adding: boolean;
@@ -22,29 +23,43 @@ const PLACEHOLDERS: Partial<Record<DraftField, string>> = {
   host: 'ssh.example.org',
   sequence: '7000,8000:udp,9000, or paste a knock:// URI',
   oneTimeSequences: 'instead of a sequence: path to a one-time-sequence file',
-  port: 'empty: do not verify',
+  port: 'a port or service (ssh); empty: do not verify',
 };
 
 const LABEL_WIDTH = 16;
 
-/** The add/edit form; each field shows its error inline, under it. */
+/** The add/edit form; each field shows its problems under it, one per line, as they are typed. */
 export default function ProfileForm({ adding, draft, field, errors, saving }: Props) {
+  const { paint, dim } = useTheme();
+  const label = (name: DraftField) => {
+    const focused = name === field;
+    return (
+      <Box width={LABEL_WIDTH} flexShrink={0}>
+        <Text
+          color={focused ? paint('cyan') : undefined}
+          bold={focused && !dim}
+          wrap="truncate-end"
+        >
+          {focused ? '❯ ' : '  '}
+          {LABELS[name]}
+        </Text>
+      </Box>
+    );
+  };
   const row = (name: Exclude<DraftField, 'family'>) => {
     const focused = name === field;
     const value = draft[name];
     return (
       <Box key={name} flexDirection="column">
         <Box>
-          <Box width={LABEL_WIDTH}>
-            <Text color={focused ? 'cyan' : undefined}>
-              {focused ? '❯ ' : '  '}
-              {LABELS[name]}
-            </Text>
-          </Box>
+          {label(name)}
           {value === '' && !focused ? (
-            <Text dimColor>{PLACEHOLDERS[name] ?? ''}</Text>
+            <Text dimColor={dim} wrap="truncate-end">
+              {PLACEHOLDERS[name] ?? ''}
+            </Text>
           ) : (
-            <Text>
+            // The end of a long value (where the cursor is) stays visible.
+            <Text wrap="truncate-start">
               {value}
               {focused ? <Text inverse> </Text> : null}
             </Text>
@@ -57,19 +72,16 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
   const familyFocused = field === 'family';
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
-      <Text bold>{adding ? 'New profile' : `Edit ${draft.host}`}</Text>
+      <Text bold wrap="truncate-end">
+        {adding ? 'New profile' : `Edit ${draft.host}`}
+      </Text>
       {row('host')}
       {row('sequence')}
       {row('oneTimeSequences')}
       {row('port')}
       <Box flexDirection="column">
         <Box>
-          <Box width={LABEL_WIDTH}>
-            <Text color={familyFocused ? 'cyan' : undefined}>
-              {familyFocused ? '❯ ' : '  '}
-              {LABELS.family}
-            </Text>
-          </Box>
+          {label('family')}
           {FAMILIES.map((family) => (
             <Text key={family}>
               {family === draft.family ? (
@@ -77,7 +89,7 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
                   {` ${family} `}
                 </Text>
               ) : (
-                <Text dimColor>{` ${family} `}</Text>
+                <Text dimColor={dim}>{` ${family} `}</Text>
               )}
             </Text>
           ))}
@@ -90,11 +102,17 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
   );
 }
 
+/** Every problem of the field, one per line. */
 function FieldError({ error }: { error: string | undefined }) {
+  const { paint } = useTheme();
   if (error === undefined) return null;
   return (
-    <Box marginLeft={LABEL_WIDTH}>
-      <Text color="red">✗ {error}</Text>
+    <Box marginLeft={LABEL_WIDTH} flexDirection="column">
+      {error.split('\n').map((line, i) => (
+        <Text key={i} color={paint('red')}>
+          ✗ {line}
+        </Text>
+      ))}
     </Box>
   );
 }

@@ -3,10 +3,15 @@ import type { KnockService } from '@knock/shared/node';
 import { useCallback, useRef, type Dispatch } from 'react';
 import type { Action } from '../state.js';
 
-/** Returns `knock(profile)`: runs the service and streams its progress into the state, one knock at a time. */
+/**
+ * Returns `knock(profile)`: runs the service and streams its progress into the state, one
+ * knock at a time. `profileFile` is where the profiles were read from (a relative
+ * one_time_sequences path is read from its folder, as the command line does).
+ */
 export default function useKnock(
   service: KnockService,
   dispatch: Dispatch<Action>,
+  profileFile: string,
 ): (profile: Profile) => void {
   const running = useRef(false);
   return useCallback(
@@ -17,7 +22,9 @@ export default function useKnock(
       running.current = true;
       const host = profile.host;
       service
-        .knock(profile, (event) => dispatch({ type: 'knock-progress', host, event }))
+        .knock(profile, (event) => dispatch({ type: 'knock-progress', host, event }), {
+          profileFile,
+        })
         .then(
           (outcome) => dispatch({ type: 'knock-done', host, outcome }),
           (error: unknown) =>
@@ -31,6 +38,6 @@ export default function useKnock(
           running.current = false;
         });
     },
-    [service, dispatch],
+    [service, dispatch, profileFile],
   );
 }

@@ -3,7 +3,10 @@ import { useEffect, type Dispatch } from 'react';
 import type { ProfileStore } from '@knock/shared/node';
 import type { Action, TuiState } from '../state.js';
 
-/** Loads the profile file when the state asks for it (start, `r`), and writes what the reducer queued. */
+/**
+ * Loads the profile file when the state asks for it (start, `r`), and applies the one change
+ * the reducer queued (the store re-reads the file under its lock and edits only that profile).
+ */
 export default function useProfileStore(
   store: ProfileStore,
   state: TuiState,
@@ -29,8 +32,8 @@ export default function useProfileStore(
   const { saving, path } = state;
   useEffect(() => {
     if (!saving) return;
-    store.save(saving.profiles).then(
-      () => dispatch({ type: 'saved' }),
+    store.update(saving.change).then(
+      (loaded) => dispatch({ type: 'saved', loaded }),
       (error: unknown) =>
         dispatch({
           type: 'save-failed',
