@@ -219,9 +219,22 @@ function importCommand(deps: CliDeps, sub: SubcommandFactory) {
       'add a profile for a rotating door from the knock:// URI that knock-server secret new prints',
     )
     .argument('<uri>', "knock://HOST?door=…&secret=… (quote it: it holds '&')")
-    .option('-c, --config <file>', CONFIG_HELP)
+    .option(
+      '-c, --config <file>',
+      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml); made if missing',
+    )
     .option('--force', 'replace the profile if the host has one')
     .option('--inline', 'keep the secret in the profile file (default: a 0600 file of its own)')
+    .addHelpText(
+      'after',
+      `
+The profile is added to the file through the profile editor: comments, order and the
+other profiles stay as they are.
+
+Examples:
+  knock import 'knock://ssh.example.org?door=ssh&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&port=22'
+  knock import --force -c ./lab.toml 'knock://lab1?door=ssh&secret=…'`,
+    )
     .action(async (uri: string, options: ImportOptions) =>
       (await import('./commands/import.js')).runImport(deps, uri, options),
     );
