@@ -8,13 +8,15 @@
 #
 #   npm run bench                 # full run (several minutes per daemon)
 #   npm run bench -- --quick      # the harness's quick mode (about a minute)
-#   npm run bench -- --only client|flood|latency|million|memory|status|cluster
+#   npm run bench -- --only client|flood|latency|million|memory|status|cluster|rotating
 #     memory: every process of each daemon's tree (RSS, PSS), idle with the seed's
 #             config and at 1,000,000 sources mid-sequence (bench-memory.sh)
 #     status: the flood with 10 clients polling `knock-server status` every 10 ms,
 #             against the same flood without them (drops, CPU per packet)
 #     cluster: three nodes over one redis-server: fan-out latency, a 1,000-grant burst,
 #             the flood alone and as a cluster node (bench-cluster.mjs, bench-cluster-flood.sh)
+#     rotating: a rotating door beside a fixed one: floods to random ports of the range
+#               and to the doors' ports, latency (bench-rotating.sh)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
@@ -52,6 +54,13 @@ if [ "$ONLY" = all ] || [ "$ONLY" = client ]; then
   echo "== knock proxy relay: ssh with ProxyCommand 'knock proxy %h %p' against 'nc %h %p', 3 runs each"
   proxy_size=256; [ ${#QUICK[@]} -gt 0 ] && proxy_size=64
   bash "$ROOT/scripts/bench-proxy.sh" --runs 3 --size "$proxy_size"
+fi
+if [ "$ONLY" = all ] || [ "$ONLY" = rotating ]; then
+  echo "== rotating: a rotating door against a fixed door (flood to random ports of the range, flood to the doors' ports, latency)"
+  rot=(); [ ${#QUICK[@]} -gt 0 ] && rot=(--packets 50000 --runs 5)
+  bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only flood
+  bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only flood --hits
+  bash "$ROOT/scripts/bench-rotating.sh" "${rot[@]}" --only latency
 fi
 bash "$BENCH/netns.sh" down >/dev/null 2>&1 || true
 if [ "$ONLY" = all ] || [ "$ONLY" = status ]; then

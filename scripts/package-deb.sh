@@ -96,10 +96,11 @@ while (queue.length > 0) {
     for (const part of manifest.files ?? [])
       cpSync(join(real, part), join(target, part), { recursive: true, filter: (s) => !skip(s) });
   } else {
-    // Runtime files only: no tests, docs, source maps or type declarations.
+    // Runtime files only: no tests, docs, source maps, TypeScript sources (@scure/base ships
+    // its index.ts beside index.js) or type declarations.
     cpSync(real, target, {
       recursive: true,
-      filter: (s) => !/\/(test|tests|docs|\.github)$/.test(s) && !/\.(md|map|d\.[cm]?ts)$/.test(s),
+      filter: (s) => !/\/(test|tests|docs|\.github)$/.test(s) && !/\.(md|map|[cm]?ts)$/.test(s),
     });
   }
   queue.push(...Object.keys(manifest.dependencies ?? {}));

@@ -14,6 +14,7 @@ export const SUBCOMMAND_NAMES: ReadonlySet<string> = new Set([
   'ui',
   'check-profiles',
   'completion',
+  'import',
 ]);
 
 /**

@@ -5,6 +5,7 @@ import type {
   AddressFamily,
   KnockProgress,
   OtsFileOptions,
+  ProfileChange,
   ProfileCheck,
   SendOptions,
   VerifyOptions,
@@ -77,6 +78,14 @@ export interface CliDeps {
     use: (knocks: Knock[]) => Promise<void>,
     options?: OtsFileOptions,
   ): Promise<{ used: Knock[]; remaining: number }>;
+  /**
+   * `knock import`: adds or replaces one profile through the format-preserving profile
+   * editor (comments, order and the other profiles stay), under the file's lock; `env`
+   * gives the home folder (paths under it are written as ~/…).
+   */
+  updateProfile(path: string, change: ProfileChange, env: NodeJS.ProcessEnv): Promise<void>;
+  /** `knock import`: writes a secret file atomically, mode 0600 (its folder made 0700 if new). */
+  writeSecretFile(path: string, text: string): Promise<void>;
   /** `knock ots generate`: writes a new one-time-sequence file. */
   generateOtsFile(
     file: string,
@@ -105,6 +114,8 @@ export interface CliDeps {
     signals: readonly NodeJS.Signals[],
     handler: (signal: NodeJS.Signals) => void,
   ): () => void;
+  /** The clock rotating profiles use (tests); default: the system's, moved by $KNOCK_CLOCK_OFFSET. */
+  now?: () => number;
 }
 
 export type { KnockProgress };

@@ -80,17 +80,25 @@ export const lockWaitNotice =
 
 /**
  * Knocks through the shared knock flow (@knock/shared's knockHost: the same one the TUI
- * and the tray use), with the CLI's effects. Loaded on demand, with the sockets.
+ * and the tray use), with the CLI's effects. Loaded on demand, with the sockets. A
+ * rotating profile knocks the sequence of this computer's clock ($KNOCK_CLOCK_OFFSET
+ * moves it; tests inject deps.now).
  */
 export async function knock(
   deps: CliDeps,
   request: KnockRequest & { lockNotice?: Out; serialize?: boolean },
 ): Promise<KnockSent> {
-  const { knockHost } = await import('@knock/shared/net');
+  const { knockHost, clientClock } = await import('@knock/shared/net');
   const { lockNotice, serialize, ...rest } = request;
   const ots = rest.profile?.oneTimeSequences;
+  const knockDeps: Parameters<typeof knockHost>[0] = {
+    resolveTargets: (host, family) => deps.resolveTargets(host, family),
+    sendKnocks: (options) => deps.sendKnocks(options),
+    takeOneTimeSequence: (path, use, options) => deps.takeOneTimeSequence(path, use, options),
+    now: deps.now ?? clientClock(deps.env),
+  };
   const send = () =>
-    knockHost(deps, {
+    knockHost(knockDeps, {
       ...rest,
       ...(lockNotice && ots !== undefined ? { onLockWait: lockWaitNotice(lockNotice, ots) } : {}),
     });
@@ -105,6 +113,8 @@ export function closedError(
   addresses: readonly string[],
   result: Exclude<VerifyResult, { state: 'open' }>,
   timeoutMs: number,
+  /** Said instead of the usual hint (a rotating profile: the clocks). */
+  hint?: string,
 ): KnockError {
   const where =
     addresses.length === 1
@@ -116,7 +126,8 @@ export function closedError(
     `knocked ${host}, but ${where} is still closed after ${formatSeconds(timeoutMs)} (${why})`,
     {
       exitCode: ExitCode.closed,
-      hint: 'check the sequence (and the one-time file), or wait longer with --timeout SECONDS',
+      hint:
+        hint ?? 'check the sequence (and the one-time file), or wait longer with --timeout SECONDS',
     },
   );
 }

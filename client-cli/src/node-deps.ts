@@ -60,6 +60,15 @@ export function nodeDeps(): CliDeps {
     findProfile,
     takeOneTimeSequence: async (path, use, options) =>
       (await shared()).takeOneTimeSequence(path, use, options),
+    updateProfile: async (path, change, env) => {
+      await (await shared()).createProfileStore(path, { env }).update(change);
+    },
+    writeSecretFile: async (path, text) => {
+      const { mkdir } = await import('node:fs/promises');
+      const { dirname } = await import('node:path');
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await (await shared()).writeFileAtomic(path, text, { mode: 0o600 });
+    },
     generateOtsFile: async (file, options) => {
       const { force, ...generate } = options;
       const { generateOts } = await import('@knock/shared');

@@ -39,6 +39,7 @@ Examples:
   knock --verify=ssh 192.0.2.2 1228     knock 1228, then wait until port 22 (ssh) is open
   knock ssh user@ssh.maths.fr           knock, wait for port 22, then run ssh
   ssh -o ProxyCommand='knock proxy %h %p' ssh.maths.fr
+  knock import 'knock://ssh.example.org?door=ssh&secret=…'   a rotating door's profile
 
 Every command has its own --help: knock list --help, knock ssh --help, ...
 
@@ -49,6 +50,10 @@ Profiles: TOML at $KNOCK_CONFIG, else $XDG_CONFIG_HOME/knock/config.toml
   port = 22
   family = "any"           # any | ipv4 | ipv6
   delay_ms = 0
+
+A rotating door's profile has secret_file (or secret), door, length, step, ports instead
+of sequence; it knocks the sequence of this computer's clock ($KNOCK_CLOCK_OFFSET=SECONDS
+moves that clock).
 
 Exit codes:
 ${exitCodeHelp()}

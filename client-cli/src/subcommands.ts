@@ -9,6 +9,7 @@ import {
 import type { Knock } from '@knock/shared/core';
 import type { CliDeps, SubcommandFactory } from './deps.js';
 import { checkProfilesCommand } from './commands/check-profiles.js';
+import type { ImportOptions } from './commands/import.js';
 import type { OtsGenerateOptions } from './commands/ots.js';
 import type { CloseOptions } from './commands/close.js';
 import type { ProxyOptions } from './commands/proxy.js';
@@ -250,9 +251,45 @@ function uiCommand(deps: CliDeps, sub: SubcommandFactory) {
     );
 }
 
-/** Adds list, ots, ssh, proxy, close and ui to `program`, in the order `--help` lists them. */
+/** `knock import URI`: a profile from the knock:// URI of knock-server secret new. */
+function importCommand(deps: CliDeps, sub: SubcommandFactory) {
+  return sub('import')
+    .description(
+      'add a profile for a rotating door from the knock:// URI that knock-server secret new prints',
+    )
+    .argument('<uri>', "knock://HOST?door=…&secret=… (quote it: it holds '&')")
+    .option(
+      '-c, --config <file>',
+      'profile file (default: $KNOCK_CONFIG, else ~/.config/knock/config.toml); made if missing',
+    )
+    .option('--force', 'replace the profile if the host has one')
+    .option('--inline', 'keep the secret in the profile file (default: a 0600 file of its own)')
+    .addHelpText(
+      'after',
+      `
+The profile is added to the file through the profile editor: comments, order and the
+other profiles stay as they are.
+
+Examples:
+  knock import 'knock://ssh.example.org?door=ssh&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&port=22'
+  knock import --force -c ./lab.toml 'knock://lab1?door=ssh&secret=…'`,
+    )
+    .action(async (uri: string, options: ImportOptions) =>
+      (await import('./commands/import.js')).runImport(deps, uri, options),
+    );
+}
+
+/** Adds list, ots, ssh, proxy, close, ui, import and check-profiles to `program`, in the order `--help` lists them. */
 export function addSubcommands(program: Command, deps: CliDeps, sub: SubcommandFactory): void {
-  for (const make of [listCommand, otsCommand, sshCommand, proxyCommand, closeCommand, uiCommand])
+  for (const make of [
+    listCommand,
+    otsCommand,
+    sshCommand,
+    proxyCommand,
+    closeCommand,
+    uiCommand,
+    importCommand,
+  ])
     program.addCommand(make(deps, sub));
   program.addCommand(checkProfilesCommand(deps, sub));
 }

@@ -27,6 +27,10 @@ const SAMPLES: Record<string, string> = {
   '--max-port': '3000',
 };
 
+/** A rotating door's knock:// URI (knock import). */
+const IMPORT_URI = (host: string) =>
+  `knock://${host}?door=ssh&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&port=22`;
+
 /** The arguments each command runs with (its required ones). `PORT`: the echo server's. */
 const BASE: Record<string, string[]> = {
   knock: ['h.test'],
@@ -37,6 +41,13 @@ const BASE: Record<string, string[]> = {
   'knock close': ['h.test'],
   'knock ui': [],
   'knock check-profiles': [],
+  'knock import': [IMPORT_URI('new.test')],
+};
+
+/** An option whose point is to make a refused base run: its own base, and the base's exit status. */
+const BASE_FOR: Record<string, { args: string[]; code: number }> = {
+  // h.test has a profile: import refuses to replace it without --force.
+  'knock import --force': { args: [IMPORT_URI('h.test')], code: 2 },
 };
 
 /** Options that only act together with another one: what to add to the base for them. */
@@ -123,6 +134,8 @@ async function observe(args: readonly string[]) {
     captured: f.captured,
     interactive: f.interactive,
     tuiPaths,
+    profileChanges: f.profileChanges,
+    secretFiles: f.secretFiles,
   };
 }
 type Observed = Awaited<ReturnType<typeof observe>>;
@@ -133,7 +146,9 @@ const inert = (o: Observed) =>
     o.loads.length +
     o.generated.length +
     o.interactive.length +
-    o.tuiPaths.length ===
+    o.tuiPaths.length +
+    o.profileChanges.length +
+    o.secretFiles.length ===
   0;
 
 interface Case {
@@ -193,16 +208,17 @@ describe('every option of every knock command, in every position', () => {
   it.each(table.map((c) => [`${c.command} ${c.option.flags}`, c] as const))(
     '%s',
     async (_, { command, path, option, forms }) => {
-      const base = BASE[command];
-      expect(base, `no BASE arguments for ${command}`).toBeDefined();
       const long = option.long ?? '';
+      const own = BASE_FOR[`${command} ${long}`];
+      const base = own?.args ?? BASE[command];
+      expect(base, `no BASE arguments for ${command}`).toBeDefined();
       const needs = NEEDS[`${command} ${long}`] ?? [];
       // Replace the option in the base when it is there (ots generate's required ones).
       const at = (base ?? []).indexOf(long);
       const rest =
         at === -1 ? (base ?? []) : (base ?? []).filter((_, i) => i !== at && i !== at + 1);
       const baseline = await observe([...path, ...needs, ...(base ?? [])]);
-      expect(baseline.code, baseline.stderr).toBe(0);
+      expect(baseline.code, baseline.stderr).toBe(own?.code ?? 0);
 
       // The option right after its command, long form: it must change what happens.
       const canonical = await observe([...path, ...needs, ...(forms[0] ?? []), ...rest]);

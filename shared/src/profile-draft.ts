@@ -1,5 +1,6 @@
 import type { Profile } from './profile.js';
 import { formatSequence, parseSequence } from './sequence.js';
+import { parseKnockUri, type KnockUri } from './rotating-profile.js';
 
 // Profiles as the UIs show and edit them: the TUI's form and the tray's profile window
 // (whose main process validates every draft here: it trusts nothing from a page).
@@ -59,6 +60,8 @@ export const emptyDraft = (): ProfileDraft => ({
 export function describeSequence(profile: Profile): string {
   if (profile.sequence && profile.sequence.length > 0) return formatSequence(profile.sequence);
   if (profile.oneTimeSequences) return `one-time: ${profile.oneTimeSequences}`;
+  if (profile.rotating)
+    return `rotating: door ${profile.rotating.door}, ${profile.rotating.length} knocks every ${profile.rotating.step} s`;
   return '(no sequence)';
 }
 
@@ -95,7 +98,14 @@ export function validateDraft(
   options: DraftOptions = {},
 ): DraftResult {
   const errors: DraftErrors = {};
-  const host = draft.host.trim();
+  // A knock:// URI pasted as the sequence makes a rotating profile (knock-server secret new).
+  let uri: KnockUri | undefined;
+  if (/^knock:\/\//i.test(draft.sequence.trim())) {
+    const parsed = parseKnockUri(draft.sequence);
+    if (parsed.uri) uri = parsed.uri;
+    else errors.sequence = parsed.problem ?? 'not a knock:// URI';
+  }
+  const host = draft.host.trim() || (uri?.host ?? '');
   if (host === '') errors.host = 'required: the host name or address to knock';
   else if (/\s/.test(host)) errors.host = 'a host name has no spaces';
   else if (others.some((p) => p.host.toLowerCase() === host.toLowerCase()))
@@ -104,7 +114,11 @@ export function validateDraft(
   const sequenceText = draft.sequence.trim();
   const otsPath = draft.oneTimeSequences.trim();
   let sequence: Profile['sequence'];
-  if (sequenceText !== '' && otsPath !== '') {
+  if (uri || errors.sequence !== undefined) {
+    if (otsPath !== '') errors.oneTimeSequences = 'a knock:// URI replaces the one-time file';
+  } else if (sequenceText === '' && otsPath === '' && base?.rotating) {
+    // A rotating profile keeps its secret when the form shows no sequence.
+  } else if (sequenceText !== '' && otsPath !== '') {
     errors.oneTimeSequences = 'give a sequence or a one-time-sequence file, not both';
   } else if (sequenceText === '' && otsPath === '') {
     errors.sequence = 'required: ports to knock, e.g. 7000,8000:udp,9000 (or a one-time file)';
@@ -122,7 +136,7 @@ export function validateDraft(
     } else sequence = parsed.knocks;
   }
 
-  let port = parseInteger(draft.port, 1, 65535);
+  let port = parseInteger(draft.port, 1, 65535) ?? uri?.port;
   const portName = draft.port.trim();
   if (port === 'invalid' && /^[A-Za-z][\w.+-]*$/.test(portName)) {
     const named = options.servicePort?.(portName);
@@ -161,8 +175,10 @@ export function validateDraft(
   delete profile.sequence;
   delete profile.oneTimeSequences;
   delete profile.port;
-  if (sequence) profile.sequence = sequence;
-  else profile.oneTimeSequences = otsPath;
+  if (uri || sequence || otsPath !== '') delete profile.rotating;
+  if (uri) profile.rotating = uri.rotating;
+  else if (sequence) profile.sequence = sequence;
+  else if (otsPath !== '') profile.oneTimeSequences = otsPath;
   if (typeof port === 'number') profile.port = port;
   profile.delayMs = typeof delay === 'number' ? delay : 0;
   delete profile.openFor;

@@ -1,6 +1,8 @@
 import { formatIssue, KnockError, type Issue } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { formatSequence, type Knock } from './sequence.js';
+import type { ProfileRotating } from './rotating-profile.js';
+import { rotatingProfileEntries } from './rotating-profile-lines.js';
 
 // The dependency-free half of profiles. parseProfiles (toml-eslint-parser) is exported from
 // @knock/shared/node, so that importing '@knock/shared' stays cheap for the client's start-up.
@@ -38,6 +40,8 @@ export interface Profile {
   closeSequence?: Knock[];
   /** `keep_open`: `knock ssh` / `knock proxy` keep the grant while the session lives. Default false. */
   keepOpen?: boolean;
+  /** Rotating sequences (`secret_file`/`secret`, `door`, …): instead of `sequence`. */
+  rotating?: ProfileRotating;
 }
 
 /** How long to wait for the port after the last knock when neither the profile nor --timeout says. */
@@ -46,6 +50,14 @@ export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
 export const PROFILE_KEYS = [
   'sequence',
   'one_time_sequences',
+  // rotating sequences (ROTATING_PROFILE_KEYS), instead of sequence
+  'secret_file',
+  'secret',
+  'door',
+  'length',
+  'step',
+  'ports',
+  'protocols',
   'port',
   'family',
   'delay_ms',
@@ -84,6 +96,7 @@ export function profileEntries(p: Profile): [ProfileKey, string][] {
   if (p.sequence !== undefined) entries.push(['sequence', tomlString(formatSequence(p.sequence))]);
   if (p.oneTimeSequences !== undefined)
     entries.push(['one_time_sequences', tomlString(p.oneTimeSequences)]);
+  if (p.rotating !== undefined) entries.push(...rotatingProfileEntries(p.rotating, tomlString));
   if (p.port !== undefined) entries.push(['port', String(p.port)]);
   if (p.family !== 'any') entries.push(['family', tomlString(p.family)]);
   if (p.delayMs !== 0) entries.push(['delay_ms', String(p.delayMs)]);

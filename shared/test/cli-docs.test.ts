@@ -31,6 +31,15 @@ describe('roff text', () => {
   it('markdown code spans are bold, escaped pipes plain', () => {
     expect(markdownInline('`a\\|b` or `-c`')).toBe('\\fBa|b\\fR or \\fB\\-c\\fR');
   });
+
+  it('shows a link by its text: a README section as such, a web page with its address', () => {
+    expect(markdownInline('see [Rotating sequences](#rotating-sequences) and `x`')).toBe(
+      'see Rotating sequences in the README and \\fBx\\fR',
+    );
+    expect(markdownInline('[uqr](https://github.com/unjs/uqr)')).toBe(
+      'uqr <https://github.com/unjs/uqr>',
+    );
+  });
 });
 
 describe('README directive tables', () => {

@@ -161,7 +161,8 @@ async function knockCommand(
     intervalMs: 200,
     onEvent,
   });
-  if (result.state !== 'open') throw closedError(host, port, outcome.addresses, result, timeoutMs);
+  if (result.state !== 'open')
+    throw closedError(host, port, outcome.addresses, result, timeoutMs, outcome.hint);
   if (!options.verbose)
     deps.stdout.write(
       `port ${port} is open on ${result.address} (after ${formatSeconds(result.elapsedMs)})\n`,

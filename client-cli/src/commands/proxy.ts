@@ -60,6 +60,7 @@ export async function runProxy(
   const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const knocking = options.sequence !== undefined || profile !== undefined;
   let addresses: string[];
+  let hint: string | undefined;
   if (knocking) {
     const outcome = await knock(deps, {
       host,
@@ -72,6 +73,7 @@ export async function runProxy(
       onEvent,
     });
     addresses = outcome.addresses;
+    hint = outcome.hint;
   } else addresses = await deps.resolveTargets(host, family);
 
   // Nothing knocked: nothing will open, so one attempt (a refused port fails at once).
@@ -89,7 +91,7 @@ export async function runProxy(
     throw result.state === 'open'
       ? new Error('verifyOpen returned no socket')
       : knocking
-        ? closedError(host, port, addresses, result, timeoutMs)
+        ? closedError(host, port, addresses, result, timeoutMs, hint)
         : new KnockError(
             'knock.proxy.connect',
             `cannot connect to ${addresses.length === 1 ? formatEndpoint(addresses[0] ?? host, port) : `port ${port} of ${host} (${addresses.join(', ')})`}: ${result.state === 'closed' ? 'connection refused' : `no answer within ${formatSeconds(timeoutMs)}`}`,

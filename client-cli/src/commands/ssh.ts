@@ -105,7 +105,14 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
     onEvent,
   });
   if (result.state !== 'open')
-    throw closedError(target.hostname, target.port, outcome.addresses, result, timeoutMs);
+    throw closedError(
+      target.hostname,
+      target.port,
+      outcome.addresses,
+      result,
+      timeoutMs,
+      outcome.hint,
+    );
 
   // Dial the address that opened (not a fresh lookup that may pick another one);
   // known_hosts keeps matching the name. ssh takes the first value of an option,

@@ -51,7 +51,7 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
   ]);
   // The real I/O functions load only when something was not injected.
   const shared = deps.store && deps.knocker ? undefined : await import('@knock/shared/node');
-  const dep = <K extends keyof KnockDeps>(name: K): KnockDeps[K] => {
+  const dep = <K extends Exclude<keyof KnockDeps, 'now'>>(name: K): KnockDeps[K] => {
     const fn = deps[name] ?? shared?.[name];
     if (fn === undefined) throw new Error(`knock ui: ${name} is not available`);
     return fn;
@@ -69,6 +69,7 @@ export async function runTui(deps: Partial<TuiDeps> = {}): Promise<number> {
       sendKnocks: dep('sendKnocks'),
       verifyOpen: dep('verifyOpen'),
       takeOneTimeSequence: dep('takeOneTimeSequence'),
+      now: deps.now ?? (shared ?? (await import('@knock/shared/node'))).clientClock(env),
     });
   const readText = deps.readText ?? ((path: string) => readFile(path, 'utf8'));
   // The platform's services file, else the built-in table (as the command line does).

@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import { describeError, type Issue, type Knock } from '@knock/shared';
 import {
   loadedFromParse,
+  type ProfileChange,
   type SendOptions,
   type VerifyOptions,
   type VerifyResult,
@@ -24,6 +25,9 @@ export interface Fake {
   captured: { command: string; args: readonly string[] }[];
   interactive: { command: string; args: readonly string[] }[];
   loads: { path?: string }[];
+  /** knock import: the profile changes asked of the editor, and the secret files written. */
+  profileChanges: { path: string; change: ProfileChange }[];
+  secretFiles: { path: string; text: string }[];
 }
 
 export interface FakeSetup {
@@ -65,6 +69,8 @@ export function fake(setup: FakeSetup = {}): Fake {
     captured: [],
     interactive: [],
     loads: [],
+    profileChanges: [],
+    secretFiles: [],
     deps: undefined as unknown as CliDeps,
   };
   const path = setup.profilePath ?? '/home/u/.config/knock/config.toml';
@@ -148,6 +154,12 @@ export function fake(setup: FakeSetup = {}): Fake {
       if (ots instanceof Error) throw ots;
       await use(ots.next);
       return { used: ots.next, remaining: ots.remaining };
+    },
+    updateProfile: async (file, change) => {
+      f.profileChanges.push({ path: file, change });
+    },
+    writeSecretFile: async (file, text) => {
+      f.secretFiles.push({ path: file, text });
     },
     generateOtsFile: async (file, options) => {
       f.generated.push({ file, options });

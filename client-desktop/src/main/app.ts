@@ -82,7 +82,9 @@ export async function startApp(
     options.servicesFile ?? servicesFile(process.platform, process.env),
     (path) => readFile(path, 'utf8'),
   );
-  const knocker = options.knocker ?? sharedNode.createKnockService(sharedNode);
+  const knocker =
+    options.knocker ??
+    sharedNode.createKnockService({ ...sharedNode, now: sharedNode.clientClock(options.env) });
 
   let tray: Electron.Tray | undefined;
   let shownIcon: string | undefined;

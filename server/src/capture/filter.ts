@@ -29,6 +29,8 @@ export interface FilterDoor {
   target?: string;
   /** The door's name, for messages. */
   name?: string;
+  /** Only knocks over this family (a rotating door's derived sequence); absent: both. */
+  family?: 4 | 6;
 }
 
 export interface LocalAddresses {
@@ -80,6 +82,7 @@ export function buildFilter(
     const label = door.name === undefined ? 'a door' : `door "${door.name}"`;
     let watched = 0;
     for (const family of families) {
+      if (door.family !== undefined && door.family !== family) continue;
       let hosts: readonly string[];
       if (door.target !== undefined) {
         const targetFamily = isIP(door.target);
@@ -113,7 +116,9 @@ export function buildFilter(
         }
       }
     }
-    if (watched === 0) throw noAddress(label, door, options.ipv4Only === true);
+    // A derived sequence of one family may have no address of it: the other family's works.
+    if (watched === 0 && door.family === undefined)
+      throw noAddress(label, door, options.ipv4Only === true);
   }
   const clauses: string[] = [];
   for (const family of families)

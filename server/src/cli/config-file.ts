@@ -10,6 +10,7 @@ import {
   type Issue,
   type KnockdConfig,
 } from '@knock/shared';
+import { loadRotatingSecrets } from '@knock/shared/node';
 
 export interface LoadedConfig {
   config: KnockdConfig;
@@ -53,5 +54,7 @@ export async function loadConfig(
     };
   }
   const parsed = parseConfig(text, path);
-  return { config: parsed.config, issues: [...parsed.issues], text };
+  // Rotating doors' Sequence_Secret_File: read (and checked) here, for check and the daemon alike.
+  const secrets = await loadRotatingSecrets(parsed.config, path);
+  return { config: parsed.config, issues: [...parsed.issues, ...secrets], text };
 }

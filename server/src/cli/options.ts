@@ -24,6 +24,8 @@ export interface ServerOptions {
   logFormat: 'text' | 'json';
   /** `--max-attempts`: cap on knock attempts tracked at once (oldest evicted first). */
   maxAttempts: number;
+  /** `--state-dir`: rotating doors' used sequences (default /var/lib/knock-server). */
+  stateDir?: string;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 1_000_000;

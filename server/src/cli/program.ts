@@ -17,6 +17,7 @@ import {
 import { checkCommand, type CheckDeps } from './check.js';
 import { completionCommand } from './completion.js';
 import { otsCommand, type OtsDeps } from './ots.js';
+import { secretCommand, type SecretDeps } from './secret.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
   MAX_MAX_ATTEMPTS,
@@ -24,7 +25,7 @@ import {
   type ServerOptions,
 } from './options.js';
 
-export interface ProgramDeps extends CheckDeps, OtsDeps {
+export interface ProgramDeps extends CheckDeps, OtsDeps, SecretDeps {
   version: string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -101,6 +102,8 @@ Examples:
   knock-server ots generate --count 50 --length 3 /etc/knockd/ssh.ots
   knock-server status [--watch]          what the running daemon does: doors, knocks, drops
   knock-server metrics                   its Prometheus metrics (also: Metrics_Listen)
+  knock-server secret new ssh --host ssh.example.org --port 22
+                                         a rotating door: secret file, door lines, knock:// URI
 
 Config: ${DEFAULT_CONFIG_FILE} unless -c; any knockd 0.8 config works unchanged.
   In [options], LogFile and PidFile override -g and -p (as in knockd); -i overrides Interface.
@@ -160,6 +163,10 @@ export function createProgram(deps: ProgramDeps): Command {
       wholeNumber('--max-attempts', MAX_MAX_ATTEMPTS),
       DEFAULT_MAX_ATTEMPTS,
     )
+    .option(
+      '--state-dir <dir>',
+      'where rotating doors remember the sequences already used (default /var/lib/knock-server)',
+    )
     .allowExcessArguments(false)
     // `check -c FILE`: options after a subcommand belong to it, not to the daemon.
     .enablePositionalOptions()
@@ -179,11 +186,14 @@ export function createProgram(deps: ProgramDeps): Command {
       if (Array.isArray(opts.interface)) options.interfaces = opts.interface as string[];
       if (typeof opts.pidfile === 'string') options.pidfile = opts.pidfile;
       if (typeof opts.logfile === 'string') options.logfile = opts.logfile;
+      if (typeof opts.stateDir === 'string') options.stateDir = opts.stateDir;
       await deps.runServer(options);
     });
 
   program.addCommand(checkCommand(deps));
   program.addCommand(otsCommand(deps));
+  program.addCommand(secretCommand(deps));
+
   for (const extra of deps.extraCommands ?? []) program.addCommand(extra);
   program.addCommand(completionCommand(program, deps.stdout));
   applySeams(program, deps);

@@ -72,6 +72,7 @@ export function statusDocument(
               },
             }
           : {}),
+        ...(d.rotatingSequences ? { rotatingSequences: { ...d.rotatingSequences } } : {}),
         state: d.state,
         inProgress: d.inProgress,
         knocks: [...(counts?.knocks ?? [])],

@@ -40,6 +40,8 @@ export interface DoorStatus {
   /** The sequence in force; undefined while a one-time door rotates or is used up. */
   sequence?: string;
   oneTimeSequences?: { file: string; remaining?: number };
+  /** Sequence_Secret: the step of the daemon's clock, and how many derived sequences are watched. */
+  rotatingSequences?: { step: number; accepted: number };
   state: 'armed' | 'rotating' | 'disabled';
   inProgress: number;
   /** knocks[n - 1]: knocks that reached stage n. */
@@ -177,8 +179,10 @@ export function renderStatus(s: StatusDocument): string {
   ];
   for (const d of s.doors) {
     const ots = d.oneTimeSequences;
+    const derived = d.rotatingSequences;
     const sequence =
-      (d.sequence ?? '-') +
+      (d.sequence ??
+        (derived ? `secret-derived, step ${derived.step} (${derived.accepted} watched)` : '-')) +
       (ots ? ` (one-time, ${ots.remaining === undefined ? '?' : ots.remaining} left)` : '');
     rows.push([
       d.name,

@@ -13,6 +13,7 @@ import {
   parseSequence,
   TCP_FLAG_BITS,
   TCP_FLAGS,
+  stepAt,
   type Door,
   type Knock,
   type KnockdConfig,
@@ -28,6 +29,8 @@ import {
 import { describeRefusal, type SingleUseStore } from '../cluster/single-use.js';
 import { DaemonStats } from '../metrics/stats.js';
 import type { Logger } from './log.js';
+import { RotatingDoors, type DerivedDoor } from '../rotating/daemon-hooks.js';
+import { MemoryUsedStore, type UsedSequenceStore } from '../rotating/used-store.js';
 import type { HostLookup } from './lookup.js';
 import {
   systemClock,
@@ -64,6 +67,8 @@ export interface DaemonDeps {
    * used on any node is used on all), and doors move on when another node used theirs.
    */
   singleUse?: SingleUseStore;
+  /** Rotating doors: which derived sequences were used (default: in memory only). */
+  usedStore?: UsedSequenceStore;
   /** Detector factory (tests may wrap it). */
   createDetector?: (doors: DetectorDoor[], options: DetectorOptions) => Detector;
   /** Where the counters go (status, metrics); a fresh one when not given. */
@@ -91,6 +96,8 @@ export interface DoorSnapshot {
   sequence: string | undefined;
   /** One_Time_Sequences file, and how many unused sequences it has left. */
   oneTimeSequences?: { file: string; remaining: number | undefined };
+  /** Sequence_Secret: the step of the daemon's clock, and how many derived sequences are watched. */
+  rotatingSequences?: { step: number; accepted: number };
   state: 'armed' | 'rotating' | 'disabled';
   /** Attempts in progress for this door. */
   inProgress: number;
@@ -119,6 +126,8 @@ interface RunningDoor {
   disabled: boolean;
   /** One_Time_Sequences: unused sequences left in the file (as last read). */
   remaining?: number;
+  /** A rotating door: the derived sequences it accepts now (instead of `detector`). */
+  derived?: DerivedDoor[];
 }
 
 let nextDoorId = 1;
@@ -158,6 +167,7 @@ export class Daemon {
   readonly #rotations = new Set<Promise<void>>();
   /** Largest attempt-table capacity since memory was last given back. */
   #capacityPeak = 0;
+  readonly #rotating: RotatingDoors;
   #release: Timer | undefined;
   #stopUsedElsewhere: (() => void) | undefined;
   readonly #stats: DaemonStats;
@@ -169,6 +179,21 @@ export class Daemon {
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.log;
     this.#config = deps.config;
+    this.#rotating = new RotatingDoors({
+      clock: this.#clock,
+      log: deps.log,
+      store: deps.usedStore ?? new MemoryUsedStore(() => this.#clock.now()),
+      ipv4Only: deps.ipv4Only,
+      newId: () => nextDoorId++,
+      replan: () => {
+        if (this.#stopping) return;
+        for (const d of this.#doors)
+          if (d.derived) d.derived = this.#rotating.plan(d.door, d.derived);
+        this.#index();
+        this.#pushDoors();
+        this.#rotating.arm(this.#doors.map((d) => d.door));
+      },
+    });
     this.#stats = deps.stats ?? new DaemonStats(this.#clock.now());
   }
 
@@ -209,9 +234,18 @@ export class Daemon {
       filter: this.#filter,
       doors: this.#doors.map((d) => ({
         name: d.door.name,
-        sequence: d.disabled || d.rotating ? undefined : formatSequence(d.detector.sequence),
+        sequence:
+          d.disabled || d.rotating || d.derived ? undefined : formatSequence(d.detector.sequence),
         ...(d.door.oneTimeSequences !== undefined
           ? { oneTimeSequences: { file: d.door.oneTimeSequences, remaining: d.remaining } }
+          : {}),
+        ...(d.derived && d.door.rotating
+          ? {
+              rotatingSequences: {
+                step: stepAt(now, d.door.rotating.step),
+                accepted: d.derived.length,
+              },
+            }
           : {}),
         state: d.disabled ? 'disabled' : d.rotating ? 'rotating' : 'armed',
         inProgress: perDoor?.get(d.door.name) ?? 0,
@@ -270,6 +304,7 @@ export class Daemon {
       this.#usedElsewhere(scope, id, node),
     );
     this.#log.info('start', `starting up, listening on ${this.interfaces}`);
+    this.#rotating.arm(this.#doors.map((d) => d.door));
     for (const d of this.#doors) if (d.disabled) this.#logExhausted(d.door.name);
   }
 
@@ -355,6 +390,7 @@ export class Daemon {
       this.#local = this.#readAddresses();
       this.#detector?.setLocalAddresses(this.#localList());
       this.#pushDoors();
+      this.#rotating.arm(doors.map((d) => d.door));
       for (const d of doors) if (d.disabled && !d.rotating) this.#logExhausted(d.door.name);
       this.#stats.configLoadedAt = this.#clock.now();
       this.#reloaded(true, `${doors.length} door${doors.length === 1 ? '' : 's'} loaded`);
@@ -407,10 +443,12 @@ export class Daemon {
     this.#timer?.cancel();
     this.#retry?.cancel();
     this.#release?.cancel();
+    this.#rotating.stop();
     this.#source?.close();
     this.#source = undefined;
     await this.#reloading?.catch(() => undefined);
     await Promise.all(this.#rotations);
+    await this.#rotating.flush();
     await this.#deps.actions.runAllPendingNow();
     await this.#deps.actions.close();
     this.#log.info('stop', 'shutting down');
@@ -526,20 +564,36 @@ export class Daemon {
       const counts = stats.door(door);
       const host = lookup?.nameOf(src);
       const who = host === undefined ? src : `${src} (${host})`;
+      // A rotating door's lines name the step of the derived sequence.
+      const derived = this.#rotating.size > 0 ? this.#rotating.find(action.door.id) : undefined;
+      const step = derived === undefined ? '' : ` (step ${derived.step})`;
       switch (action.kind) {
         case 'stage':
           counts.knock(action.stage);
           this.#log.log({
             level: 'info',
             event: 'stage',
-            msg: `${who}: ${door}: Stage ${action.stage}`,
+            msg: `${who}: ${door}: Stage ${action.stage}${step}`,
             src,
             host,
             door,
             stage: action.stage,
+            step: derived?.step,
           });
           break;
         case 'open': {
+          if (derived !== undefined) {
+            const running = this.#byId.get(action.door.id);
+            // Counted as an open only when it opens (not a replay of a used sequence).
+            const startedAt = action.startedAt;
+            if (running && !running.disabled)
+              this.#rotating.open(derived, action.src, action.family, who, () => {
+                counts.opens++;
+                stats.openSeconds.observe(Math.max(0, now - startedAt) / 1000);
+                this.#deps.actions.open(running.door, src, action.family);
+              });
+            break;
+          }
           counts.opens++;
           stats.openSeconds.observe(Math.max(0, now - action.startedAt) / 1000);
           this.#log.log({
@@ -568,11 +622,12 @@ export class Daemon {
           this.#log.log({
             level: 'info',
             event: 'timeout',
-            msg: `${who}: ${door}: sequence timeout (stage ${action.stage})`,
+            msg: `${who}: ${door}: sequence timeout (stage ${action.stage})${step}`,
             src,
             host,
             door,
             stage: action.stage,
+            step: derived?.step,
           });
           break;
         case 'reset':
@@ -580,7 +635,7 @@ export class Daemon {
           // Most packets of a flood end some attempt: build the text only for -D.
           if (this.#log.debugEnabled)
             this.#log.debug(
-              `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset`,
+              `${who}: ${door}: wrong knock after stage ${action.stage}, attempt reset${step}`,
             );
           break;
       }
@@ -740,23 +795,33 @@ export class Daemon {
       // An unchanged door keeps its id, so nothing about it looks new.
       const same = unchanged.get(doorKey(door.name, sequence))?.shift();
       if (same) detector.id = same.detector.id;
-      doors.push({
+      const running: RunningDoor = {
         detector,
         door,
         rotating: false,
         disabled,
         ...(remaining !== undefined ? { remaining } : {}),
-      });
+      };
+      if (door.rotating)
+        running.derived = this.#rotating.plan(
+          door,
+          previous?.find((p) => p.door.name === door.name && p.derived)?.derived,
+        );
+      doors.push(running);
     }
     return doors;
   }
 
   #index(): void {
     this.#byId = new Map(this.#doors.map((d) => [d.detector.id, d]));
+    for (const d of this.#doors) for (const x of d.derived ?? []) this.#byId.set(x.detector.id, d);
+    this.#rotating.index(this.#doors.flatMap((d) => d.derived ?? []));
   }
 
   #activeDetectorDoors(): DetectorDoor[] {
-    return this.#doors.filter((d) => !d.disabled && !d.rotating).map((d) => d.detector);
+    return this.#doors
+      .filter((d) => !d.disabled && !d.rotating)
+      .flatMap((d) => (d.derived ? d.derived.map((x) => x.detector) : [d.detector]));
   }
 
   #pushDoors(): void {
@@ -790,6 +855,8 @@ export class Daemon {
         tcpFlags: d.tcpFlags,
         name: d.name,
         ...(d.target !== undefined ? { target: d.target } : {}),
+        // A rotating door's derived sequence is watched over its own family only.
+        ...this.#rotating.filterFamily(d.id),
       })),
       this.#local,
       { ipv4Only: this.#deps.ipv4Only },

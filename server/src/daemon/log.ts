@@ -24,6 +24,7 @@ export type LogEvent =
   | 'reload'
   | 'reloadFailed'
   | 'otsExhausted'
+  | 'replayRefused'
   | 'capture'
   | 'addresses'
   | 'pidfile'
@@ -42,6 +43,8 @@ export interface LogEntry {
   host?: string;
   door?: string;
   stage?: number;
+  /** A rotating door's step (the derived sequence's). */
+  step?: number;
 }
 
 export type LogFormat = 'text' | 'json';
@@ -90,7 +93,7 @@ export function formatEntry(entry: LogEntry, time: Date, format: LogFormat): str
   return `${jsonLine(entry, time)}\n`;
 }
 
-/** `{time, level, event, src, host, door, stage, msg}`, absent fields left out. */
+/** `{time, level, event, src, host, door, stage, step, msg}`, absent fields left out. */
 export function jsonLine(entry: LogEntry, time: Date): string {
   const record: Record<string, unknown> = {
     time: time.toISOString(),
@@ -101,6 +104,7 @@ export function jsonLine(entry: LogEntry, time: Date): string {
   if (entry.host !== undefined) record.host = entry.host;
   if (entry.door !== undefined) record.door = entry.door;
   if (entry.stage !== undefined) record.stage = entry.stage;
+  if (entry.step !== undefined) record.step = entry.step;
   record.msg = entry.msg;
   return JSON.stringify(record);
 }

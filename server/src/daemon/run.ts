@@ -25,6 +25,7 @@ import {
   type KnockdConfig,
 } from '@knock/shared';
 import { loadConfig } from '../cli/check.js';
+import { clusterUsedStore, openUsedStore } from '../rotating/state.js';
 import type { ServerOptions } from '../cli/options.js';
 import { Daemon } from './daemon.js';
 import { FileSink, Logger, streamSink, type LogSink } from './log.js';
@@ -230,6 +231,9 @@ async function startServer(
     cluster = await ports.openCluster?.(config, log);
     const stats = new DaemonStats(Date.now());
     const actions = await ports.createActions(config, log, stats, cluster);
+    const fileStore = await openUsedStore(options.stateDir, log);
+    // With a cluster, a rotating door's derived sequence opens once across all nodes.
+    const usedStore = cluster ? clusterUsedStore(fileStore, cluster, log) : fileStore;
     daemon = new Daemon({
       stats,
       configPath,
@@ -242,6 +246,7 @@ async function startServer(
       actions,
       ots: ports.ots,
       log,
+      usedStore,
       ...(options.lookup ? { lookup: new HostLookup() } : {}),
       ...(cluster ? { singleUse: cluster, cluster } : {}),
     });

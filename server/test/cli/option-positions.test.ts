@@ -37,7 +37,21 @@ const SAMPLES: Record<string, { text?: string; value: unknown }> = {
   strict: { value: true },
   socket: { text: '/run/k.sock', value: '/run/k.sock' },
   watch: { value: true },
+  file: { text: '/srv/knock/ssh.secret', value: '/srv/knock/ssh.secret' },
+  step: { text: '60', value: 60 },
+  ports: { text: '20000-29999', value: { low: 20000, high: 29999 } },
+  protocols: { text: 'mixed', value: 'mixed' },
+  host: { text: 'ssh.example.org', value: 'ssh.example.org' },
+  qr: { value: false },
+  grace: { text: '12', value: 12 },
 };
+
+/** Where an option of the same name takes another kind of value (secret's --port is one port). */
+const PATH_SAMPLES: Record<string, Record<string, { text?: string; value: unknown }>> = {
+  'secret new': { port: { text: '2222', value: 2222 } },
+  'secret rotate': { port: { text: '2222', value: 2222 } },
+};
+const sampleFor = (path: string, key: string) => PATH_SAMPLES[path]?.[key] ?? SAMPLES[key];
 
 /** Arguments (and required options) each subcommand needs to run. */
 const ARGS: Record<string, string[]> = {
@@ -48,6 +62,8 @@ const ARGS: Record<string, string[]> = {
   'fw flush': ['addr', '192.0.2.7'],
   'ots generate': ['/srv/knock/ssh.ots'],
   'cluster untrust': ['198.51.100.0/24'],
+  'secret new': ['ssh'],
+  'secret rotate': ['ssh'],
 };
 const REQUIRED: Record<string, Record<string, string>> = {
   'ots generate': { count: '5', length: '3' },
@@ -108,7 +124,7 @@ const cases = leaves(template).flatMap((leaf) => {
     .flatMap((option: Option) => {
       const key = option.attributeName();
       const spellings: string[][] = [];
-      const sample = SAMPLES[key];
+      const sample = sampleFor(path, key);
       const text = sample?.text;
       if (text === undefined) {
         if (option.long) spellings.push([option.long]);
@@ -134,9 +150,12 @@ describe('every documented option of every subcommand, in every position', () =>
       'cluster untrust',
       'status',
       'metrics',
+      'secret new',
+      'secret rotate',
     ])
       expect(paths).toContain(expected);
-    for (const c of cases) expect(SAMPLES, `a sample value for --${c.key}`).toHaveProperty(c.key);
+    for (const c of cases)
+      expect(sampleFor(c.path, c.key), `a sample value for ${c.path} --${c.key}`).toBeDefined();
   });
 
   it.each(cases)('$path $tokens', async ({ path, key, tokens }) => {
@@ -145,7 +164,7 @@ describe('every documented option of every subcommand, in every position', () =>
       .filter(([k]) => k !== key)
       .flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]);
     const tail = [...(ARGS[path] ?? []), ...required];
-    const expected = SAMPLES[key]!.value;
+    const expected = sampleFor(path, key)!.value;
     // Right before each word of `knock-server fw setup`, right after the last one (before
     // the arguments), and after everything.
     const positions: string[][] = names.map((_, i) => [

@@ -28,10 +28,16 @@ export function markdownInline(text: string): string {
     .map((part, i) =>
       i % 2 === 1
         ? `\\fB${roffText(part)}\\fR`
-        : roffText(part).replace(/\*\*([^*]+)\*\*/g, '\\fB$1\\fR'),
+        : roffText(markdownLinks(part)).replace(/\*\*([^*]+)\*\*/g, '\\fB$1\\fR'),
     )
     .join('');
 }
+
+/** A link as a page can show it: a README section by its title, a web page with its address. */
+const markdownLinks = (text: string): string =>
+  text.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, target: string) =>
+    target.startsWith('#') ? `${label} in the README` : `${label} <${target}>`,
+  );
 
 /** Lines shown as they are (.nf), each made safe for roff. */
 function verbatim(text: string): string[] {

@@ -24,6 +24,13 @@ import {
   isClusterDirective,
   newClusterParseState,
 } from './cluster-options.js';
+import {
+  applyRotatingDirective,
+  finishRotatingDoor,
+  newRotatingDoor,
+  ROTATING_DIRECTIVES,
+  type RotatingDirective,
+} from './rotating-door.js';
 
 export interface ConfigParse {
   /** Best effort: every line that could be understood is applied, even when there are errors. */
@@ -64,6 +71,7 @@ export const DOOR_DIRECTIVES = [
   'Open_Timeout',
   'Ban',
   'Revoke',
+  ...ROTATING_DIRECTIVES,
 ] as const;
 
 /** Directives knockd 0.8 rejects: a config that uses one needs knock-server. */
@@ -77,6 +85,7 @@ export const EXTENSION_DIRECTIVES = [
   'Ban',
   'Revoke',
   ...CLUSTER_DIRECTIVES,
+  ...ROTATING_DIRECTIVES,
 ] as const;
 
 /** Values run by /bin/sh, where `# …` is the shell's comment: not an inline comment of the file. */
@@ -905,6 +914,17 @@ export function parseConfig(text: string, file?: string): ConfigParse {
         }
         return;
       }
+      default:
+        if ((ROTATING_DIRECTIVES as readonly string[]).includes(name))
+          applyRotatingDirective(
+            door.name,
+            (door.rotating ??= newRotatingDoor()),
+            name as RotatingDirective,
+            value,
+            line,
+            column,
+            error,
+          );
     }
   }
 
@@ -1028,7 +1048,16 @@ export function parseConfig(text: string, file?: string): ConfigParse {
 
   function finishDoor(state: DoorState): void {
     const door = state.door;
-    if (
+    if (door.rotating)
+      finishRotatingDoor(
+        door.name,
+        door.line,
+        door.rotating,
+        state.sequenceLine ?? state.otsLine,
+        error,
+        warning,
+      );
+    else if (
       state.sequenceLine === undefined &&
       state.otsLine === undefined &&
       state.otsFailedLine === undefined
@@ -1147,6 +1176,7 @@ export function extensionsUsed(config: KnockdConfig): string[] {
     if (door.openTimeout !== undefined) used.add('Open_Timeout');
     if (door.ban !== undefined) used.add('Ban');
     if (door.revoke !== undefined) used.add('Revoke');
+    if (door.rotating !== undefined) used.add('Sequence_Secret (rotating sequences)');
   }
   return [...used];
 }

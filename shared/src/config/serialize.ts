@@ -3,6 +3,7 @@ import { ExitCode } from '../exit-codes.js';
 import { formatSequence, MAX_SEQUENCE_LENGTH } from '../sequence.js';
 import { DEFAULT_CMD_TIMEOUT, TCP_FLAGS, type Door, type KnockdConfig } from './types.js';
 import { clusterDirectiveValues } from './cluster-options.js';
+import { rotatingDirectives } from './rotating-door.js';
 
 // What knockd's trim() would strip from a value, and what ends or cuts a line.
 const C_SPACE = /[ \t\n\v\f\r]/;
@@ -29,7 +30,10 @@ function doorLines(door: Door): string[] {
     throw unrepresentable(`door name '${door.name}'`, 'knockd cannot read it back as a door');
   }
   const lines = [`[${door.name}]`];
-  if (door.oneTimeSequences !== undefined) {
+  if (door.rotating !== undefined) {
+    for (const [key, value] of rotatingDirectives(door.rotating))
+      lines.push(directive(key, checkValue(what(key), value, false)));
+  } else if (door.oneTimeSequences !== undefined) {
     if (door.sequence.length > 0) {
       throw unrepresentable(what('the sequence'), 'the door also has One_Time_Sequences');
     }

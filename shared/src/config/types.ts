@@ -1,5 +1,6 @@
 import type { Knock, Protocol } from '../sequence.js';
 import type { ClusterSettings } from './cluster-options.js';
+import type { RotatingDoor } from './rotating-door.js';
 
 /** knockd's six TCP flags, in the order knockd writes its BPF clauses. */
 export const TCP_FLAGS = ['fin', 'syn', 'rst', 'psh', 'ack', 'urg'] as const;
@@ -63,6 +64,8 @@ export interface Door {
   ban?: number;
   /** Extension `Revoke = DOOR,…`: opening this door takes back what those doors gave the knocker. */
   revoke?: string[];
+  /** Extension: a sequence derived from a shared secret and the clock (Sequence_Secret…). */
+  rotating?: RotatingDoor;
 }
 
 /** `[options]`; the cluster directives' fields are in ClusterSettings (cluster-options.ts). */

@@ -9,5 +9,7 @@ export * from './ots-file.js';
 export * from './profiles.js';
 export * from './knock-service.js';
 export * from './profile-store.js';
+export * from './rotating-secret.js';
+export * from './rotating-knock.js';
 export type { EditOptions } from './profile-edit.js';
 export type { ProfilesParse } from './profiles-parse.js';

@@ -8,6 +8,7 @@ import type { takeOneTimeSequence } from './ots-file.js';
 import type { verifyOpen } from './probe.js';
 import type { AddressFamily, resolveTargets } from './resolve.js';
 import type { KnockProgress, sendKnocks } from './sender.js';
+import type { RotatingKnocks } from './rotating-knock.js';
 
 /**
  * What a UI sees of a knock while it runs: the TUI turns these into its live status
@@ -59,17 +60,22 @@ export interface KnockDeps {
   sendKnocks: typeof sendKnocks;
   verifyOpen: typeof verifyOpen;
   takeOneTimeSequence: typeof takeOneTimeSequence;
+  /** The clock rotating profiles derive their sequence from (default Date.now). */
+  now?: () => number;
 }
 
 /** One knock run: what to knock, where, and how; everything but `host` is optional. */
 export interface KnockRequest {
   host: string;
-  /** The knocks to send (a command line's); undefined: the profile's sequence or one-time file. */
+  /**
+   * The knocks to send (a command line's); undefined: the profile's sequence, its rotating
+   * sequence of the current step, or the next of its one-time file.
+   */
   knocks?: readonly Knock[];
   profile?: Profile;
-  /** The profile file, for a relative one_time_sequences path. */
+  /** The profile file, for a relative one_time_sequences or secret_file path. */
   profileFile?: string;
-  /** Every knock UDP (knockd's -u), the profile's too. */
+  /** Every knock UDP (knockd's -u), the profile's too (not a rotating one's: derived as the server expects). */
   allUdp?: boolean;
   /** undefined: the profile's family, else any. */
   family?: AddressFamily;
@@ -87,15 +93,20 @@ export interface KnockSent {
   knocks: Knock[];
   /** Set when a one-time sequence was used: the file (as written) and how many are left. */
   oneTime?: { file: string; remaining: number };
+  /** Set when a rotating sequence was knocked: its step and each family's sequence. */
+  rotating?: RotatingKnocks;
+  /** Rotating profile: what to say if the port stays closed (the clocks, most often). */
+  hint?: string;
 }
 
 /**
  * Resolves the host once, then sends the knocks: the request's, the profile's sequence,
+ * the rotating sequence of the current step (one per address family, from `deps.now`),
  * or the next sequence of its one-time file (marked used only once sent). The one knock
  * flow of the command line, the TUI and the tray; failures are thrown as KnockError.
  */
 export async function knockHost(
-  deps: Pick<KnockDeps, 'resolveTargets' | 'sendKnocks' | 'takeOneTimeSequence'>,
+  deps: Pick<KnockDeps, 'resolveTargets' | 'sendKnocks' | 'takeOneTimeSequence' | 'now'>,
   request: KnockRequest,
 ): Promise<KnockSent> {
   const { profile } = request;
@@ -120,6 +131,47 @@ export async function knockHost(
     await send(knocks);
     return { addresses, knocks };
   }
+  if (request.knocks === undefined && profile?.rotating !== undefined) {
+    // Loaded only for rotating profiles: the derivation, the secret file.
+    const { clockHint, rotatingKnocks } = await import('./rotating-knock.js');
+    const plan = await rotatingKnocks(
+      request.host,
+      profile.rotating,
+      addresses,
+      (deps.now ?? Date.now)(),
+      request.profileFile,
+    );
+    // One sequence per address family, numbered on from one family to the next; the
+    // server expects the derived protocols: -u does not apply.
+    const total = plan.groups.reduce((n, g) => n + g.knocks.length, 0);
+    const onEvent = request.onEvent;
+    let offset = 0;
+    for (const group of plan.groups) {
+      const first = offset;
+      await deps.sendKnocks({
+        addresses: group.addresses,
+        knocks: group.knocks,
+        delayMs,
+        ...(onEvent
+          ? {
+              onEvent: (event: KnockProgress) =>
+                onEvent(
+                  event.type === 'knock'
+                    ? { ...event, index: first + event.index, count: total }
+                    : event,
+                ),
+            }
+          : {}),
+      });
+      offset += group.knocks.length;
+    }
+    return {
+      addresses,
+      knocks: plan.groups.flatMap((g) => g.knocks),
+      rotating: plan,
+      hint: clockHint(profile.rotating, plan),
+    };
+  }
   if (profile?.oneTimeSequences !== undefined) {
     let sent: Knock[] = [];
     const { remaining } = await deps.takeOneTimeSequence(
@@ -137,7 +189,7 @@ export async function knockHost(
   }
   throw new KnockError(
     'knock.profile.noSequence',
-    `the profile for "${request.host}" has neither sequence nor one_time_sequences`,
+    `the profile for "${request.host}" has neither sequence nor one_time_sequences nor a secret`,
     { exitCode: ExitCode.config, hint: 'add sequence = "PORT,PORT" to it' },
   );
 }
@@ -170,7 +222,7 @@ export function createKnockService(deps: KnockDeps): KnockService {
           };
         // With several addresses each gets the whole sequence: show each knock once.
         let shown = 0;
-        const { addresses } = await knockHost(deps, {
+        const { addresses, hint } = await knockHost(deps, {
           host: profile.host,
           profile,
           ...(options.mode === 'close' && profile.closeSequence
@@ -199,7 +251,7 @@ export function createKnockService(deps: KnockDeps): KnockService {
         });
         if (profile.port === undefined || options.mode === 'close')
           return { status: 'sent', addresses };
-        return await verify(deps, profile, profile.port, addresses, onProgress);
+        return await verify(deps, profile, profile.port, addresses, onProgress, false, hint);
       } catch (error) {
         const { text, exitCode } = describeError(error);
         return { status: 'failed', reason: text, exitCode };
@@ -216,6 +268,8 @@ async function verify(
   onProgress: (event: KnockServiceProgress) => void,
   /** Verify only: the grant is there or not; no long wait for it to appear. */
   quick = false,
+  /** Added to the reason when the port stays closed (a rotating profile: the clocks). */
+  hint?: string,
 ): Promise<KnockOutcome> {
   const timeoutMs = quick
     ? Math.min(2000, profile.verifyTimeoutMs ?? 2000)
@@ -230,7 +284,7 @@ async function verify(
     result.state === 'closed'
       ? 'connection refused'
       : 'no answer: the knock may not have matched, or a firewall drops it';
-  const reason = `port ${port} did not open within ${formatSeconds(timeoutMs)} (${why})`;
+  const reason = `port ${port} did not open within ${formatSeconds(timeoutMs)} (${why})${hint === undefined ? '' : `; ${hint}`}`;
   onProgress({ type: 'closed', port, reason });
   return { status: 'closed', port, reason };
 }

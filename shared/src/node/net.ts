@@ -6,3 +6,5 @@ export * from './sender.js';
 export * from './probe.js';
 // The knock flow itself (no I/O of its own): the command line loads it with the sockets.
 export { knockHost, type KnockRequest, type KnockSent } from './knock-service.js';
+// The clients' clock for rotating profiles ($KNOCK_CLOCK_OFFSET).
+export { clientClock } from './client-clock.js';

@@ -53,17 +53,26 @@ function expandTilde(path: string | undefined, home: string | undefined): string
   return path === '~' ? home : path.startsWith('~/') ? `${home}${path.slice(1)}` : path;
 }
 
+/** The profile with each of its paths (one-time file, secret file) changed by `change`. */
+function withPaths(p: Profile, change: (path: string) => string): Profile {
+  let q = p;
+  if (q.oneTimeSequences !== undefined) q = { ...q, oneTimeSequences: change(q.oneTimeSequences) };
+  if (q.rotating?.secretFile !== undefined)
+    q = { ...q, rotating: { ...q.rotating, secretFile: change(q.rotating.secretFile) } };
+  return q;
+}
+
 /** The profile with `~` expanded, so `~/a.ots` and `/home/ana/a.ots` compare equal. */
 function expanded(p: Profile, home: string | undefined): Profile {
-  const ots = expandTilde(p.oneTimeSequences, home);
-  return ots === undefined ? p : { ...p, oneTimeSequences: ots };
+  return withPaths(p, (path) => expandTilde(path, home) ?? path);
 }
 
 /** The profile as it should be written: a path under $HOME as `~/…`. */
 function contracted(p: Profile, home: string | undefined): Profile {
-  const ots = p.oneTimeSequences;
-  if (ots === undefined || home === undefined || !ots.startsWith(`${home}/`)) return p;
-  return { ...p, oneTimeSequences: `~${ots.slice(home.length)}` };
+  if (home === undefined) return p;
+  return withPaths(p, (path) =>
+    path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path,
+  );
 }
 
 const same = (a: Profile, b: Profile, home: string | undefined) =>
@@ -74,6 +83,7 @@ const DEFAULTS: Partial<Record<ProfileKey, string>> = {
   family: '"any"',
   delay_ms: '0',
   keep_open: 'false',
+  protocols: '"tcp"',
 };
 
 interface Splice {

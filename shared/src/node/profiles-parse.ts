@@ -10,6 +10,7 @@ import {
 
 export type { InvalidProfile } from '../profile.js';
 import { parseSequence, type Knock } from '../sequence.js';
+import { isRotatingKey, ROTATING_KEY_RULES, rotatingFromValues } from './rotating-profile-parse.js';
 
 // Pure (no I/O): exported from @knock/shared/node (and '@knock/shared/profiles') only so that
 // the TOML parser loads when profiles are needed, not with every import of '@knock/shared'.
@@ -145,6 +146,8 @@ const KEY_RULES: Readonly<Record<string, Rule>> = Object.freeze(
       expected: 'true or false',
       example: 'keep_open = true',
     },
+    // secret_file, secret, door, length, step, ports, protocols (rotating sequences)
+    ...ROTATING_KEY_RULES,
   }),
 );
 
@@ -415,7 +418,18 @@ function checkHost(
   const entryOf = (key: string) => draft.entries.find((e) => e.key === key);
   const hasSequence = entryOf('sequence') !== undefined;
   const hasOts = entryOf('one_time_sequences') !== undefined;
-  if (hasSequence === hasOts) {
+  const isRotating = draft.entries.some((e) => isRotatingKey(e.key));
+  if (isRotating && (hasSequence || hasOts)) {
+    const key = hasSequence ? 'sequence' : 'one_time_sequences';
+    const entry = entryOf(key);
+    issues.push({
+      severity: 'error',
+      code: 'profile.bothSequences',
+      ...(entry ? at(entry.keyNode) : { line: draft.line, column: draft.column }),
+      message: `${table} has both ${key} and a rotating secret`,
+      hint: 'keep one of them',
+    });
+  } else if (!isRotating && hasSequence === hasOts) {
     const second = entryOf('one_time_sequences');
     issues.push({
       severity: 'error',
@@ -427,6 +441,22 @@ function checkHost(
       hint: hasSequence
         ? 'keep one of them'
         : 'add sequence = "7000,8000,9000" (or one_time_sequences = "PATH")',
+    });
+  }
+
+  // What the rotating keys mean together, once each has a value of its kind.
+  const rotating =
+    isRotating && !issues.some((i) => i.severity === 'error')
+      ? rotatingFromValues(values)
+      : undefined;
+  for (const problem of rotating?.problems ?? []) {
+    const entry = entryOf(problem.key);
+    issues.push({
+      severity: 'error',
+      code: 'profile.rotating',
+      ...(entry ? at(entry.keyNode) : { line: draft.line, column: draft.column }),
+      message: `${table} ${problem.message}`,
+      hint: problem.hint,
     });
   }
 
@@ -471,6 +501,7 @@ function checkHost(
   if (sequence) profile.sequence = sequence;
   const ots = str('one_time_sequences');
   if (ots !== undefined) profile.oneTimeSequences = ots;
+  if (rotating?.rotating) profile.rotating = rotating.rotating;
   const port = int('port');
   if (port !== undefined) profile.port = port;
   const verify = int('verify_timeout_ms');

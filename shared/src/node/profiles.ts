@@ -34,7 +34,7 @@ export interface LoadedProfiles {
   invalid: InvalidProfile[];
 }
 
-/** The loaded form of a profile file's parsed text (`~` expanded in one_time_sequences). */
+/** The loaded form of a profile file's parsed text (`~` expanded in one_time_sequences and secret_file). */
 export function loadedFromParse(
   path: string,
   parsed: ProfilesParse,
@@ -77,11 +77,15 @@ export function loadedFromParse(
     exists: true,
     warnings,
     invalid,
-    profiles: profiles.map((p) =>
-      p.oneTimeSequences === undefined
-        ? p
-        : { ...p, oneTimeSequences: expandHome(p.oneTimeSequences, dir) },
-    ),
+    profiles: profiles.map((p) => {
+      const q =
+        p.oneTimeSequences === undefined
+          ? p
+          : { ...p, oneTimeSequences: expandHome(p.oneTimeSequences, dir) };
+      return q.rotating?.secretFile === undefined
+        ? q
+        : { ...q, rotating: { ...q.rotating, secretFile: expandHome(q.rotating.secretFile, dir) } };
+    }),
   };
 }
 
@@ -108,7 +112,7 @@ export async function readProfileText(path: string): Promise<string | undefined>
  * which nothing can be used, is a KnockError (ExitCode.config) whose message names
  * file:line and whose hint says what to write. A profile with errors is left out (listed
  * in `invalid` and summed up in `warnings`); the others stay usable. `~` in
- * one_time_sequences is expanded.
+ * one_time_sequences and secret_file is expanded.
  */
 export async function loadProfiles(
   options: { path?: string; env?: NodeJS.ProcessEnv } = {},

@@ -244,6 +244,10 @@ const extensions: [string, string][] = [
   ['Firewall', '[options]\nfirewall = nftables\n[d]\nsequence = 1\n'],
   ['Trusted_File', '[options]\ntrusted_file = /etc/knockd.trusted\n[d]\nsequence = 1\n'],
   ['Cluster', '[options]\ncluster = redis://192.0.2.5:6379/0\n[d]\nsequence = 1\n'],
+  [
+    'Sequence_Secret (rotating sequences)',
+    '[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_length = 4\nsequence_step = 30\nsequence_ports = 10000-65000\nsequence_skew = 1\n',
+  ],
   ['Control_Socket', '[options]\ncontrol_socket = /run/knock-server.sock\n[d]\nsequence = 1\n'],
   ['Metrics_Listen', '[options]\nmetrics_listen = 127.0.0.1:9742\n[d]\nsequence = 1\n'],
 ];

@@ -30,7 +30,7 @@ const LABELS: Record<DraftField, string> = {
 
 const PLACEHOLDERS: Partial<Record<DraftField, string>> = {
   host: 'ssh.example.org',
-  sequence: '7000,8000:udp,9000',
+  sequence: '7000,8000:udp,9000, or paste a knock:// URI',
   oneTimeSequences: 'instead of a sequence: path to a one-time-sequence file',
   port: 'a port or service (ssh); empty: do not verify',
   openFor: "the server's Open_Timeout, e.g. 300: the countdown",
