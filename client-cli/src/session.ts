@@ -31,10 +31,18 @@ export const realSessionClock: SessionClock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** When to knock again: at two thirds of the grant, never sooner than every 10 s. */
-export function refreshDelayMs(openForS: number): number {
-  return Math.max(MIN_REFRESH_MS, Math.floor((openForS * 1000 * 2) / 3));
+/**
+ * When to knock again: at two thirds of the grant, never sooner than every 10 s, nor sooner
+ * than `minMs` (a rotating door: a step and a second, so each re-knock falls in a later step
+ * than the knock before it; the same step's sequence opens only once).
+ */
+export function refreshDelayMs(openForS: number, minMs = 0): number {
+  return Math.max(MIN_REFRESH_MS, minMs, Math.floor((openForS * 1000 * 2) / 3));
 }
+
+/** The least time between two knocks of a rotating profile: its step, and a second. */
+export const rotatingMinRefreshMs = (profile: Profile | undefined): number =>
+  profile?.rotating ? (profile.rotating.step + 1) * 1000 : 0;
 
 /** Why keeping stopped. */
 export type SessionEnd = 'ended' | 'signal' | 'slept';
@@ -43,6 +51,8 @@ export interface KeeperOptions {
   host: string;
   /** Seconds the server grants (the profile's open_for). */
   openForS: number;
+  /** The least time between knocks (rotating profiles: see refreshDelayMs). */
+  minRefreshMs?: number;
   clock: SessionClock;
   /** Sends the open knock again; rejects on failure (reported, and tried again later). */
   reknock(): Promise<void>;
@@ -80,7 +90,7 @@ export class SessionKeeper {
 
   constructor(options: KeeperOptions) {
     this.#o = options;
-    this.#refreshMs = refreshDelayMs(options.openForS);
+    this.#refreshMs = refreshDelayMs(options.openForS, options.minRefreshMs);
     this.#tickMs = options.tickMs ?? 1000;
   }
 
@@ -165,6 +175,8 @@ export class SessionKeeper {
 export interface KeepPlan {
   keep: boolean;
   openForS: number;
+  /** The least time between knocks (rotating profiles). */
+  minRefreshMs: number;
   closeSequence?: Knock[];
   /** Notes for stderr (why not kept, what keeping costs). */
   notes: string[];
@@ -182,7 +194,8 @@ export function keepPlan(
   const openForS = profile?.openFor ?? DEFAULT_OPEN_FOR_S;
   const notes: string[] = [];
   const wanted = flag ?? profile?.keepOpen ?? false;
-  const plan: KeepPlan = { keep: false, openForS, notes };
+  const minRefreshMs = rotatingMinRefreshMs(profile);
+  const plan: KeepPlan = { keep: false, openForS, minRefreshMs, notes };
   if (profile?.closeSequence) plan.closeSequence = profile.closeSequence;
   if (!wanted) return plan;
   const perHour = Math.ceil(3_600_000 / refreshDelayMs(openForS));
@@ -201,9 +214,11 @@ export function keepPlan(
     notes.push(
       `knock: ${host}'s profile has no open_for: assuming the server grants ${DEFAULT_OPEN_FOR_S} s (knock-server's default Open_Timeout)`,
     );
-  else if (openForS * 1000 <= MIN_REFRESH_MS)
+  else if (openForS * 1000 <= Math.max(MIN_REFRESH_MS, minRefreshMs))
     notes.push(
-      `knock: open_for = ${openForS} is shorter than the ${MIN_REFRESH_MS / 1000} s between re-knocks: new connections are refused in the gaps`,
+      minRefreshMs > MIN_REFRESH_MS
+        ? `knock: open_for = ${openForS} is not longer than a step of ${host}'s rotating door and a second (${minRefreshMs / 1000} s between re-knocks, each in a later step): new connections are refused in the gaps`
+        : `knock: open_for = ${openForS} is shorter than the ${MIN_REFRESH_MS / 1000} s between re-knocks: new connections are refused in the gaps`,
     );
   plan.keep = true;
   return plan;
@@ -245,6 +260,7 @@ export function startSession(deps: CliDeps, request: SessionRequest): SessionKee
   const keeper = new SessionKeeper({
     host: request.host,
     openForS: plan.openForS,
+    minRefreshMs: plan.minRefreshMs,
     clock: deps.sessionClock ?? realSessionClock,
     warn: deps.stderr,
     verbose: request.verbose,

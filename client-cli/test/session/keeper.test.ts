@@ -32,6 +32,13 @@ describe('refreshDelayMs', () => {
     expect(refreshDelayMs(12)).toBe(10_000);
     expect(refreshDelayMs(3)).toBe(10_000);
   });
+
+  it('for a rotating door, never within one step of the knock before (it would be a replay)', () => {
+    // open_for 20 s and a 30 s step: 2/3 of the grant (13.3 s) would knock the same step's
+    // sequence again, which the server refuses as a replay; a step and a second is later.
+    expect(refreshDelayMs(20, 31_000)).toBe(31_000);
+    expect(refreshDelayMs(300, 31_000)).toBe(200_000);
+  });
 });
 
 describe('SessionKeeper', () => {
@@ -144,6 +151,47 @@ describe('keepPlan', () => {
     const on = keepPlan(ots, true, 'h');
     expect(on.keep).toBe(true);
     expect(on.notes[0]).toMatch(/uses a line of ~\/h\.ots every 200 s/);
+  });
+
+  it('rotating profiles: re-knocks a step and a second apart, and says when open_for is too short for that', async () => {
+    const rotating = {
+      ...profile('h', { openFor: 20 }),
+      keepOpen: true,
+      rotating: {
+        door: 'ssh',
+        secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+        length: 4,
+        step: 30,
+        low: 10000,
+        high: 65000,
+        protocols: 'tcp' as const,
+      },
+    };
+    const short = keepPlan(rotating, undefined, 'h');
+    expect(short).toMatchObject({ keep: true, minRefreshMs: 31_000 });
+    expect(short.notes[0]).toMatch(
+      /not longer than a step of h's rotating door and a second \(31 s/,
+    );
+    const long = keepPlan({ ...rotating, openFor: 300 }, undefined, 'h');
+    expect(long).toMatchObject({ keep: true, minRefreshMs: 31_000, notes: [] });
+    // A keeper built from the plan waits the step out.
+    const clock = new FakeClock();
+    const at: number[] = [];
+    const t0 = clock.now();
+    const keeper = new SessionKeeper({
+      host: 'h',
+      openForS: 20,
+      minRefreshMs: short.minRefreshMs,
+      clock,
+      warn: { write: () => undefined },
+      reknock: async () => {
+        at.push((clock.now() - t0) / 1000);
+      },
+    });
+    keeper.start();
+    await clock.advance(65_000);
+    await keeper.stop();
+    expect(at).toEqual([31, 62]);
   });
 
   it('no open_for: assumes the server default, and says so', () => {
