@@ -4,7 +4,7 @@
  * whole life cycle (start, knocks, timeouts, SIGHUP, capture loss, shutdown) is
  * tested with a fake packet source and a fake clock.
  */
-import { formatIssue, formatSequence, hasErrors, stepAt, type KnockdConfig } from '@knock/shared';
+import { formatIssue, hasErrors, type KnockdConfig } from '@knock/shared';
 import type { KnockEvent } from '@knock/shared';
 import {
   Detector,
@@ -24,6 +24,12 @@ import { DoorSet, type RunningDoor } from './doors.js';
 import { ExpiryTimer } from './expiry.js';
 import { OneTimeRotation } from './one-time.js';
 import {
+  captureCounters,
+  doorSnapshot,
+  type ClusterHealth,
+  type DaemonSnapshot,
+} from './snapshot.js';
+import {
   systemClock,
   type ActionsPort,
   type CapturePort,
@@ -32,6 +38,8 @@ import {
   type LocalAddresses,
   type OtsPort,
 } from './ports.js';
+
+export type { ClusterHealth, DaemonSnapshot, DoorSnapshot } from './snapshot.js';
 
 export interface DaemonDeps {
   configPath: string;
@@ -64,45 +72,6 @@ export interface DaemonDeps {
   stats?: DaemonStats;
   /** With a cluster: its reachability, for snapshot(). */
   cluster?: { health(): ClusterHealth };
-}
-
-/** A cluster node's view of its store, at one moment (`knock-server status`). */
-export interface ClusterHealth {
-  url: string;
-  node: string;
-  reachable: boolean;
-  /** ms since the epoch, while the store is lost */
-  lostSince?: number;
-  /** The fan-out round trip of the last heartbeat (ms). */
-  lagMs?: number;
-  fail: 'open' | 'closed';
-}
-
-/** One door as `knock-server status` shows it. */
-export interface DoorSnapshot {
-  name: string;
-  /** The sequence in force (`1228,1227:udp`), or undefined while a one-time door rotates or is used up. */
-  sequence: string | undefined;
-  /** One_Time_Sequences file, and how many unused sequences it has left. */
-  oneTimeSequences?: { file: string; remaining: number | undefined };
-  /** Sequence_Secret: the step of the daemon's clock, and how many derived sequences are watched. */
-  rotatingSequences?: { step: number; accepted: number };
-  state: 'armed' | 'rotating' | 'disabled';
-  /** Attempts in progress for this door. */
-  inProgress: number;
-}
-
-/** What the daemon can say about itself, at one moment (`knock-server status`). */
-export interface DaemonSnapshot {
-  configPath: string;
-  interfaces: { name: string; capturing: boolean }[];
-  /** The capture failed and is being retried. */
-  captureLost: boolean;
-  filter: string;
-  doors: DoorSnapshot[];
-  attempts: { inProgress: number; capacity: number; max: number; evictions: number };
-  capture: { received: number; kernelDropped: number; interfaceDropped: number } | undefined;
-  cluster?: ClusterHealth;
 }
 
 export class Daemon {
@@ -196,16 +165,6 @@ export class Daemon {
     const perDoor = this.#perDoor?.counts;
     const source = this.#capture.source;
     const failed = new Set(source?.failed ?? []);
-    let capture: DaemonSnapshot['capture'];
-    try {
-      if (source?.counters) capture = source.counters();
-      else if (source) {
-        const s = source.stats();
-        capture = { received: s.received, kernelDropped: s.dropped, interfaceDropped: 0 };
-      }
-    } catch {
-      capture = undefined;
-    }
     return {
       configPath: this.#deps.configPath,
       interfaces: this.#deps.interfaces.map((name) => ({
@@ -214,31 +173,14 @@ export class Daemon {
       })),
       captureLost: this.#capture.lost,
       filter: this.#filter,
-      doors: this.#doors.list.map((d) => ({
-        name: d.door.name,
-        sequence:
-          d.disabled || d.rotating || d.derived ? undefined : formatSequence(d.detector.sequence),
-        ...(d.door.oneTimeSequences !== undefined
-          ? { oneTimeSequences: { file: d.door.oneTimeSequences, remaining: d.remaining } }
-          : {}),
-        ...(d.derived && d.door.rotating
-          ? {
-              rotatingSequences: {
-                step: stepAt(now, d.door.rotating.step),
-                accepted: d.derived.length,
-              },
-            }
-          : {}),
-        state: d.disabled ? 'disabled' : d.rotating ? 'rotating' : 'armed',
-        inProgress: perDoor?.get(d.door.name) ?? 0,
-      })),
+      doors: this.#doors.list.map((d) => doorSnapshot(d, now, perDoor)),
       attempts: {
         inProgress: detector?.size ?? 0,
         capacity: detector?.capacity ?? 0,
         max: this.#deps.maxAttempts,
         evictions: detector?.evictions ?? 0,
       },
-      capture,
+      capture: captureCounters(source),
       ...(this.#deps.cluster ? { cluster: this.#deps.cluster.health() } : {}),
     };
   }
