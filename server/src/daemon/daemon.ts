@@ -1,10 +1,17 @@
 /**
  * The daemon core: config → doors → BPF → packets → detector → log lines, commands,
- * grants, one-time-sequence rotation. Every effect comes in through ports.ts, so the
- * whole life cycle (start, knocks, timeouts, SIGHUP, capture loss, shutdown) is
- * tested with a fake packet source and a fake clock.
+ * grants. Every effect comes in through ports.ts, so the whole life cycle (start,
+ * knocks, timeouts, SIGHUP, capture loss, shutdown) is tested with a fake packet
+ * source and a fake clock.
+ *
+ * Its parts live next to it: the door set (doors.ts), one-time-sequence rotation
+ * (one-time.ts), rotating doors (../rotating/daemon-hooks.ts), the capture supervisor
+ * (capture-supervisor.ts), the expiry timer (expiry.ts), SIGHUP's reports
+ * (reload-report.ts), `status` (snapshot.ts) and `-D` lines (describe-packet.ts).
+ * What stays here (about 500 lines) is the life cycle that ties them together and the
+ * per-knock path (#onEvent, #handle), kept in one class on purpose: it is the hot path.
  */
-import { formatIssue, hasErrors, type KnockdConfig } from '@knock/shared';
+import type { KnockdConfig } from '@knock/shared';
 import type { KnockEvent } from '@knock/shared';
 import {
   Detector,
@@ -23,6 +30,7 @@ import { describePacket } from './describe-packet.js';
 import { DoorSet, type RunningDoor } from './doors.js';
 import { ExpiryTimer } from './expiry.js';
 import { OneTimeRotation } from './one-time.js';
+import { noteRestartOnly, reportIssues } from './reload-report.js';
 import {
   captureCounters,
   doorSnapshot,
@@ -249,23 +257,9 @@ export class Daemon {
         this.#reloaded(false, `cannot re-read the config: ${(error as Error).message}`);
         return;
       }
-      for (const issue of loaded.issues)
-        this.#log.log({
-          level: issue.severity === 'error' ? 'error' : 'info',
-          event: 'reloadFailed',
-          msg: formatIssue(issue).replace(/\n\s*/g, ' '),
-        });
-      if (hasErrors(loaded.issues)) {
-        this.#log.error(
-          'reloadFailed',
-          `${this.#deps.configPath} has errors: keeping the running configuration`,
-        );
-        const first = loaded.issues.find((issue) => issue.severity === 'error');
-        const errors = loaded.issues.filter((issue) => issue.severity === 'error').length;
-        this.#reloaded(
-          false,
-          `${errors} error${errors === 1 ? '' : 's'} in the config${first ? ` (first: ${formatIssue(first).split('\n')[0]})` : ''}; the previous configuration keeps running`,
-        );
+      const refused = reportIssues(loaded, this.#deps.configPath, this.#log);
+      if (refused !== undefined) {
+        this.#reloaded(false, refused);
         return;
       }
       let doors: RunningDoor[];
@@ -280,15 +274,7 @@ export class Daemon {
         return;
       }
       if (this.#stopping) return;
-      const old = this.#config.options;
-      const next = loaded.config.options;
-      if ((next.interface ?? '') !== (old.interface ?? ''))
-        this.#log.info(
-          'reload',
-          'Interface changed: it takes effect at the next start (as in knockd)',
-        );
-      if (clusterKey(next) !== clusterKey(old))
-        this.#log.info('reload', 'Cluster settings changed: they take effect at the next start');
+      noteRestartOnly(this.#config.options, loaded.config.options, this.#log);
       this.#config = loaded.config;
       this.#doors.replace(doors);
       this.#rotating.index(this.#doors.derived());
@@ -544,6 +530,3 @@ export class Daemon {
     }
   }
 }
-
-const clusterKey = (o: KnockdConfig['options']): string =>
-  [o.cluster, o.clusterName, o.clusterNode, o.clusterPasswordFile, o.clusterFail].join('\0');
