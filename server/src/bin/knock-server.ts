@@ -1,5 +1,5 @@
 /**
- * The `knock-server` entry point: binds the real ports, runs the command line, and
+ * The `knock-server` entry point: binds the real dependencies, runs the command line, and
  * turns every outcome into an exit code. Errors print one or two lines, never a stack.
  */
 import { CommanderError } from 'commander';
@@ -9,7 +9,7 @@ import { metricsCommand, statusCommand } from '../cli/status.js';
 import { fwCommand, installServiceCommand } from '../firewall/index.js';
 import { clusterCommand, clusterFirewallForCli } from '../cluster/index.js';
 import { runServer } from '../daemon/run.js';
-import { serverVersion, systemPorts } from '../daemon/system.js';
+import { serverVersion, systemDeps } from '../daemon/system.js';
 
 const stdout = (text: string) => void process.stdout.write(text);
 const stderr = (text: string) => void process.stderr.write(text);
@@ -39,7 +39,7 @@ const program = createProgram({
         selfArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
         signals: process,
       },
-      await systemPorts(),
+      await systemDeps(),
     ),
   extraCommands: [
     fwCommand({

@@ -8,7 +8,7 @@ import { readdir, readFile as fsReadFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { KnockError, type Issue, type KnockdConfig } from '@knock/shared';
 import { checkClusterFiles } from '../cluster/connect.js';
-import { needsFirewall } from '../daemon/actions-port.js';
+import { needsFirewall } from '../daemon/daemon-actions.js';
 import { detectFirewall, onPath } from '../firewall/create.js';
 import { loadTrusted, type Lookup } from '../firewall/load-trusted.js';
 

@@ -9,14 +9,14 @@ import { lstatSync, unlinkSync } from 'node:fs';
 import type { KnockdConfig } from '@knock/shared';
 import type { Daemon } from '../daemon/daemon.js';
 import type { Logger } from '../daemon/log.js';
-import type { ActionsPort } from '../daemon/ports.js';
+import type { ActionsDeps } from '../daemon/deps.js';
 import { createMetrics, type Metrics } from '../metrics/registry.js';
 import { DEFAULT_CONTROL_SOCKET, type StatusDocument } from './protocol.js';
 import { startControlServer, type ControlServer } from './server.js';
 
 export interface OperationsDeps {
   daemon: Daemon;
-  actions: ActionsPort;
+  actions: ActionsDeps;
   log: Logger;
   config: KnockdConfig;
   version: string;

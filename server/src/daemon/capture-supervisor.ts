@@ -7,10 +7,10 @@
 import { KnockError, type KnockEvent } from '@knock/shared';
 import { NO_PACKETS_FILTER } from '../capture/filter.js';
 import type { Logger } from './log.js';
-import type { CapturePort, Clock, ReopenableSource, Timer } from './ports.js';
+import type { CaptureDeps, Clock, ReopenableSource, Timer } from './deps.js';
 
 export interface SupervisorDeps {
-  capture: CapturePort;
+  capture: CaptureDeps;
   interfaces: string[];
   clock: Clock;
   log: Logger;

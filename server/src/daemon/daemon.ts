@@ -1,6 +1,6 @@
 /**
  * The daemon core: config → doors → BPF → packets → detector → log lines, commands,
- * grants. Every effect comes in through ports.ts, so the whole life cycle (start,
+ * grants. Every effect comes in through deps.ts, so the whole life cycle (start,
  * knocks, timeouts, SIGHUP, capture loss, shutdown) is tested with a fake packet
  * source and a fake clock.
  *
@@ -39,13 +39,13 @@ import {
 } from './snapshot.js';
 import {
   systemClock,
-  type ActionsPort,
-  type CapturePort,
+  type ActionsDeps,
+  type CaptureDeps,
   type Clock,
   type ConfigLoad,
   type LocalAddresses,
-  type OtsPort,
-} from './ports.js';
+  type OtsFileDeps,
+} from './deps.js';
 
 export type { ClusterHealth, DaemonSnapshot, DoorSnapshot } from './snapshot.js';
 
@@ -58,9 +58,9 @@ export interface DaemonDeps {
   interfaces: string[];
   ipv4Only: boolean;
   maxAttempts: number;
-  capture: CapturePort;
-  actions: ActionsPort;
-  ots: OtsPort;
+  capture: CaptureDeps;
+  actions: ActionsDeps;
+  ots: OtsFileDeps;
   log: Logger;
   /** -l: names for log lines (never for commands). */
   lookup?: HostLookup;

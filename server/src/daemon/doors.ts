@@ -13,7 +13,7 @@ import {
 } from '@knock/shared';
 import type { DetectorDoor } from '../detect/detector.js';
 import type { DerivedDoor } from '../rotating/daemon-hooks.js';
-import type { OtsPort } from './ports.js';
+import type { OtsFileDeps } from './deps.js';
 
 /** One door as the daemon runs it: its config, and its current sequence. */
 export interface RunningDoor {
@@ -30,7 +30,7 @@ export interface RunningDoor {
 }
 
 export interface BuildDeps {
-  ots: OtsPort;
+  ots: OtsFileDeps;
   /** Plans a rotating door's derived sequences (given the previous plan of that door). */
   plan: (door: Door, previous: DerivedDoor[] | undefined) => DerivedDoor[];
 }
@@ -145,7 +145,7 @@ export class DoorSet {
   }
 }
 
-function readOts(ots: OtsPort, door: Door, path: string): ReturnType<OtsPort['read']> {
+function readOts(ots: OtsFileDeps, door: Door, path: string): ReturnType<OtsFileDeps['read']> {
   return ots.read(path).catch((error: unknown) => {
     throw new KnockError(
       'server.ots',

@@ -5,7 +5,7 @@
  */
 import type { Detector, DetectorAction } from '../detect/detector.js';
 import type { Logger } from './log.js';
-import type { CapturePort, Clock, Timer } from './ports.js';
+import type { CaptureDeps, Clock, Timer } from './deps.js';
 
 /** Attempts expired per timer turn; the timer comes back at once for the rest. */
 const EXPIRE_BATCH = 2_000;
@@ -23,7 +23,7 @@ const RELEASE_DELAY_MS = 2000;
 export interface ExpiryDeps {
   clock: Clock;
   log: Logger;
-  capture: Pick<CapturePort, 'releaseMemory'>;
+  capture: Pick<CaptureDeps, 'releaseMemory'>;
   detector: () => Detector | undefined;
   stopping: () => boolean;
   /** Logs and acts on what the detector said. */

@@ -8,12 +8,12 @@ import { formatSequence, parseSequence, sameSequence, type Knock } from '@knock/
 import { describeRefusal, type SingleUseStore } from '../cluster/single-use.js';
 import type { DoorSet, RunningDoor } from './doors.js';
 import type { Logger } from './log.js';
-import type { ActionsPort, OtsPort } from './ports.js';
+import type { ActionsDeps, OtsFileDeps } from './deps.js';
 
 export interface OneTimeDeps {
   doors: DoorSet;
-  ots: OtsPort;
-  actions: ActionsPort;
+  ots: OtsFileDeps;
+  actions: ActionsDeps;
   log: Logger;
   singleUse: SingleUseStore | undefined;
   stopping: () => boolean;

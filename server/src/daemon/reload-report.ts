@@ -4,7 +4,7 @@
  */
 import { formatIssue, hasErrors, type KnockdConfig } from '@knock/shared';
 import type { Logger } from './log.js';
-import type { ConfigLoad } from './ports.js';
+import type { ConfigLoad } from './deps.js';
 
 /**
  * Logs every issue of the re-read config; with errors, also that the running one stays,

@@ -31,7 +31,7 @@ import { Daemon } from './daemon.js';
 import { FileSink, Logger, streamSink, type LogSink } from './log.js';
 import { HostLookup } from './lookup.js';
 import { checkPidfile, removePidfile, writePidfile } from './pidfile.js';
-import type { ActionsPort, CapturePort, OtsPort } from './ports.js';
+import type { ActionsDeps, CaptureDeps, OtsFileDeps } from './deps.js';
 import type { ClusterNode } from '../cluster/node.js';
 import { SyslogSink } from './syslog.js';
 import { DaemonStats } from '../metrics/stats.js';
@@ -41,7 +41,7 @@ export const DAEMON_CHILD_ENV = 'KNOCK_SERVER_DAEMON_CHILD';
 /** The pipe on which the background copy tells the foreground one how its start went. */
 const STATUS_FD = 3;
 
-export interface ProcessPort {
+export interface ProcessDeps {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
@@ -55,22 +55,22 @@ export interface ProcessPort {
 }
 
 /** The real implementations, bound in bin/knock-server.ts. */
-export interface ServerPorts {
-  capture: CapturePort;
-  ots: OtsPort;
+export interface ServerDeps {
+  capture: CaptureDeps;
+  ots: OtsFileDeps;
   defaultInterface: () => Promise<string>;
   createActions: (
     config: KnockdConfig,
     log: Logger,
     stats: DaemonStats,
     cluster?: ClusterNode,
-  ) => Promise<ActionsPort>;
+  ) => Promise<ActionsDeps>;
   /** Connects to the cluster the config names (Cluster =), or undefined; throws when it cannot. */
   openCluster?: (config: KnockdConfig, log: Logger) => Promise<ClusterNode | undefined>;
   /** The control socket and metrics endpoint (control/operations.ts); none in unit tests. */
   startOperations?: (deps: {
     daemon: Daemon;
-    actions: ActionsPort;
+    actions: ActionsDeps;
     log: Logger;
     config: KnockdConfig;
   }) => Promise<{ close(): Promise<void> }>;
@@ -105,7 +105,7 @@ export async function resolveSettings(
 }
 
 /** Loads the config for startup: errors are printed, one per line, and stop the start. */
-async function loadForStart(path: string, proc: ProcessPort): Promise<KnockdConfig> {
+async function loadForStart(path: string, proc: ProcessDeps): Promise<KnockdConfig> {
   const loaded = await loadConfig(path);
   for (const issue of loaded.issues) proc.stderr(`${formatIssue(issue)}\n`);
   if (hasErrors(loaded.issues)) {
@@ -124,13 +124,13 @@ async function loadForStart(path: string, proc: ProcessPort): Promise<KnockdConf
 
 export async function runServer(
   options: ServerOptions,
-  proc: ProcessPort,
-  ports: ServerPorts,
+  proc: ProcessDeps,
+  deps: ServerDeps,
 ): Promise<void> {
   const child = options.daemon && proc.env[DAEMON_CHILD_ENV] === '1';
-  if (!child) return startServer(options, proc, ports);
+  if (!child) return startServer(options, proc, deps);
   try {
-    await startServer(options, proc, ports, () => reportToParent('ready\n'));
+    await startServer(options, proc, deps, () => reportToParent('ready\n'));
   } catch (error) {
     const { text, exitCode } = describeError(error);
     reportToParent(`error ${exitCode}\n${text}`);
@@ -149,13 +149,13 @@ function reportToParent(text: string): void {
 
 async function startServer(
   options: ServerOptions,
-  proc: ProcessPort,
-  ports: ServerPorts,
+  proc: ProcessDeps,
+  deps: ServerDeps,
   ready?: () => void,
 ): Promise<void> {
   const configPath = resolve(options.config);
   const config = await loadForStart(configPath, proc);
-  const settings = await resolveSettings(options, config, ports.defaultInterface);
+  const settings = await resolveSettings(options, config, deps.defaultInterface);
   if (options.daemon && !ready) {
     await daemonize(proc, settings.pidFile);
     return;
@@ -173,7 +173,7 @@ async function startServer(
     sinks.push(
       (syslog = new SyslogSink({
         warn: (text) => proc.stderr(`knock-server: ${text}\n`),
-        ...(ports.syslogSocket ? { socket: ports.syslogSocket } : {}),
+        ...(deps.syslogSocket ? { socket: deps.syslogSocket } : {}),
       })),
     );
   if (settings.logFile) {
@@ -228,9 +228,9 @@ async function startServer(
   proc.signals.on('SIGINT', stop);
 
   try {
-    cluster = await ports.openCluster?.(config, log);
+    cluster = await deps.openCluster?.(config, log);
     const stats = new DaemonStats(Date.now());
-    const actions = await ports.createActions(config, log, stats, cluster);
+    const actions = await deps.createActions(config, log, stats, cluster);
     const fileStore = await openUsedStore(options.stateDir, log);
     // With a cluster, a rotating door's derived sequence opens once across all nodes.
     const usedStore = cluster ? clusterUsedStore(fileStore, cluster, log) : fileStore;
@@ -242,9 +242,9 @@ async function startServer(
       interfaces: settings.interfaces,
       ipv4Only: options.onlyIpv4,
       maxAttempts: options.maxAttempts,
-      capture: ports.capture,
+      capture: deps.capture,
       actions,
-      ots: ports.ots,
+      ots: deps.ots,
       log,
       usedStore,
       ...(options.lookup ? { lookup: new HostLookup() } : {}),
@@ -254,7 +254,7 @@ async function startServer(
       await daemon.start();
       cluster?.startTimers();
       if (settings.pidFile) writePidfile(settings.pidFile);
-      operations = await ports.startOperations?.({ daemon, actions, log, config });
+      operations = await deps.startOperations?.({ daemon, actions, log, config });
     } catch (error) {
       // Why, before the "shutting down" that stop() logs.
       logStartFailure(log, error);
@@ -296,7 +296,7 @@ function logStartFailure(log: Logger, error: unknown): void {
  * /dev/null and DAEMON_CHILD_ENV set, and waits until that copy has opened the capture
  * and written the pidfile (or failed: its error is reported here, with its exit code).
  */
-async function daemonize(proc: ProcessPort, pidFile: string | undefined): Promise<void> {
+async function daemonize(proc: ProcessDeps, pidFile: string | undefined): Promise<void> {
   if (pidFile) checkPidfile(pidFile);
   const [command, ...args] = proc.selfArgv;
   if (command === undefined)

@@ -4,7 +4,7 @@
  */
 import { formatSequence, stepAt } from '@knock/shared';
 import type { RunningDoor } from './doors.js';
-import type { ReopenableSource } from './ports.js';
+import type { ReopenableSource } from './deps.js';
 
 /** A cluster node's view of its store, at one moment (`knock-server status`). */
 export interface ClusterHealth {

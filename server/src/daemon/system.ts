@@ -1,5 +1,5 @@
 /**
- * The real implementations of the daemon's ports: libpcap capture, the interface
+ * The real implementations of the daemon's injected dependencies (deps.ts): libpcap capture, the interface
  * watcher, the command runner process, the firewall backends, one-time-sequence files.
  * Only bin/knock-server.ts calls this.
  */
@@ -13,9 +13,9 @@ import { buildFilter } from '../capture/filter.js';
 import { defaultInterface, localAddresses, watchAddresses } from '../capture/interfaces.js';
 import { createFirewall, detectFirewall, loadTrusted } from '../firewall/index.js';
 import { attachCluster, openClusterForDaemon } from '../cluster/daemon.js';
-import { DaemonActions } from './actions-port.js';
+import { DaemonActions } from './daemon-actions.js';
 import { warmUpPacketPath } from './warm-up.js';
-import type { ServerPorts } from './run.js';
+import type { ServerDeps } from './run.js';
 
 /** The version in server/package.json (../../ from src/daemon and from dist/daemon alike). */
 export function serverVersion(): string {
@@ -70,7 +70,7 @@ function tuneHeap(): void {
  * `KNOCK_SERVER_SYSLOG_SOCKET` names another syslog socket than /dev/log (a container
  * whose syslog listens elsewhere; the tests' own listener).
  */
-export function systemPorts(env: NodeJS.ProcessEnv = process.env): Promise<ServerPorts> {
+export function systemDeps(env: NodeJS.ProcessEnv = process.env): Promise<ServerDeps> {
   const syslogSocket = env.KNOCK_SERVER_SYSLOG_SOCKET;
   return Promise.resolve({
     ...(syslogSocket ? { syslogSocket } : {}),

@@ -5,7 +5,7 @@
  */
 import { formatSequence, type Door } from '@knock/shared';
 import type { Logger } from '../daemon/log.js';
-import type { Clock, Timer } from '../daemon/ports.js';
+import type { Clock, Timer } from '../daemon/deps.js';
 import { describeDerived, nextPlanChange, planRotatingDoor, type DerivedDoor } from './planner.js';
 import type { UsedSequenceStore } from './used-store.js';
 

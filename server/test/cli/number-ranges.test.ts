@@ -7,7 +7,7 @@ import { CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnockError, parseConfig } from '@knock/shared';
 import { createProgram } from '../../src/cli/program.js';
-import { MAX_TIMER_MS, systemClock } from '../../src/daemon/ports.js';
+import { MAX_TIMER_MS, systemClock } from '../../src/daemon/deps.js';
 import { fwCommand } from '../../src/firewall/cli.js';
 
 async function run(args: string[]) {

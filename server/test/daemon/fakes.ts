@@ -3,14 +3,14 @@ import { parseConfig, type Door, type Knock, parseSequence } from '@knock/shared
 import type { KnockEvent, PacketSource } from '../../src/capture/packet-source.js';
 import { Logger, formatEntry, type LogEntry, type LogFormat } from '../../src/daemon/log.js';
 import type {
-  ActionsPort,
-  CapturePort,
+  ActionsDeps,
+  CaptureDeps,
   Clock,
   FilterDoor,
   LocalAddresses,
-  OtsPort,
+  OtsFileDeps,
   Timer,
-} from '../../src/daemon/ports.js';
+} from '../../src/daemon/deps.js';
 
 export class FakeClock implements Clock {
   time = Date.UTC(2006, 2, 15, 8, 41, 0);
@@ -112,7 +112,7 @@ export function fakeFilter(
     .join(' ; ');
 }
 
-export class FakeCapture implements CapturePort {
+export class FakeCapture implements CaptureDeps {
   sources: FakeSource[] = [];
   local: { v4: string[]; v6: string[] } = { v4: ['192.0.2.2'], v6: ['2001:db8::2'] };
   /** Errors the next open() calls throw, in order. */
@@ -150,7 +150,7 @@ export class FakeCapture implements CapturePort {
   }
 }
 
-export class FakeActions implements ActionsPort {
+export class FakeActions implements ActionsDeps {
   opened: { door: string; src: string; family: 4 | 6; command?: string }[] = [];
   pendingRunCount = 0;
   closed = false;
@@ -176,7 +176,7 @@ export class FakeActions implements ActionsPort {
 }
 
 /** One-time-sequence files held in memory: path → lines (used lines start with #). */
-export class FakeOts implements OtsPort {
+export class FakeOts implements OtsFileDeps {
   files = new Map<string, string[]>();
   consumed: string[] = [];
   delayMs = 0;

@@ -8,8 +8,8 @@ import { defaultServerOptions, type ServerOptions } from '../../src/cli/options.
 import {
   resolveSettings,
   runServer,
-  type ProcessPort,
-  type ServerPorts,
+  type ProcessDeps,
+  type ServerDeps,
 } from '../../src/daemon/run.js';
 import { FakeActions, FakeCapture, FakeClock, FakeOts, knock } from './fakes.js';
 
@@ -89,16 +89,16 @@ function harness(configText: string) {
   const signals = new EventEmitter();
   const out: string[] = [];
   const err: string[] = [];
-  const proc: ProcessPort = {
+  const proc: ProcessDeps = {
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
     env: {},
     selfArgv: [],
-    signals: signals as unknown as ProcessPort['signals'],
+    signals: signals as unknown as ProcessDeps['signals'],
   };
   const capture = new FakeCapture();
   const actions = new FakeActions();
-  const ports: ServerPorts = {
+  const ports: ServerDeps = {
     capture,
     ots: new FakeOts(),
     defaultInterface: () => Promise.resolve('vs0'),

@@ -1,6 +1,8 @@
 /**
  * The effects the daemon core uses, as small interfaces: run.ts binds the real
  * capture, command runner, firewall and one-time-sequence files; tests bind fakes.
+ * (Injected dependencies are "deps" here, never "ports": in a port-knocking tool a
+ * port is a TCP or UDP port.)
  */
 import type { Door, Issue, Knock, KnockdConfig } from '@knock/shared';
 import type { FilterDoor, LocalAddresses } from '../capture/filter.js';
@@ -17,7 +19,7 @@ export type ReopenableSource = PacketSource & {
   readonly failed?: readonly string[];
 };
 
-export interface CapturePort {
+export interface CaptureDeps {
   buildFilter(doors: FilterDoor[], local: LocalAddresses, options: { ipv4Only: boolean }): string;
   /** Opens the capture; throws a KnockError (ExitCode.capture) naming the interface when it cannot. */
   open(options: { interfaces: string[]; filter: string }): Promise<ReopenableSource>;
@@ -32,7 +34,7 @@ export interface CapturePort {
 }
 
 /** What happens when a door opens, besides logging: commands, built-in grants and bans. */
-export interface ActionsPort {
+export interface ActionsDeps {
   /** OPEN SESAME for `src`: start command (stop command after Cmd_Timeout), Open_Ports, Ban. */
   open(door: Door, src: string, family: 4 | 6): void;
   /** At shutdown: every pending stop command runs now, so nothing stays open by accident. */
@@ -51,7 +53,7 @@ export interface OtsRead {
   issues: Issue[];
 }
 
-export interface OtsPort {
+export interface OtsFileDeps {
   read(path: string): Promise<OtsRead>;
   /** Marks `knocks` used (atomically) and returns the next unused sequence, if any. */
   consume(path: string, knocks: readonly Knock[]): Promise<{ next?: Knock[]; remaining: number }>;

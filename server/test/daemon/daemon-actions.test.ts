@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError } from '@knock/shared';
 import type { CommandResult, CommandRunner } from '../../src/actions/command-runner.js';
-import { DaemonActions } from '../../src/daemon/actions-port.js';
+import { DaemonActions } from '../../src/daemon/daemon-actions.js';
 import type { Firewall, FirewallSpec } from '../../src/firewall/index.js';
 import { MemoryLog, config } from './fakes.js';
 

@@ -1,5 +1,5 @@
 /**
- * The daemon's ActionsPort over the real pieces: door commands through DoorActions
+ * The daemon's ActionsDeps over the real pieces: door commands through DoorActions
  * and the long-lived command runner, built-in grants and bans (Open_Ports, Ban)
  * through the firewall backend. Everything here logs through the daemon's Logger.
  */
@@ -24,10 +24,10 @@ import {
 import type { Firewall, FirewallKind, FirewallSpec } from '../firewall/index.js';
 import type { DaemonStats } from '../metrics/stats.js';
 import type { Logger, LogEvent } from './log.js';
-import type { ActionsPort } from './ports.js';
+import type { ActionsDeps } from './deps.js';
 import { revokeFor } from './revoke.js';
 
-export interface ActionsPortDeps {
+export interface DaemonActionsDeps {
   runner: CommandRunner;
   log: Logger;
   /** Builds the backend (createFirewall); not called when no door needs one. */
@@ -58,8 +58,8 @@ export const needsFirewall = (config: KnockdConfig): boolean =>
   // A cluster node applies the others' grants and bans even if its own doors only run commands.
   config.options.cluster !== undefined;
 
-export class DaemonActions implements ActionsPort {
-  readonly #deps: ActionsPortDeps;
+export class DaemonActions implements ActionsDeps {
+  readonly #deps: DaemonActionsDeps;
   readonly #doors: DoorActions;
   #firewall: Firewall | undefined;
   /** The trusted list last set up (kept when a reload finds the file broken). */
@@ -67,7 +67,7 @@ export class DaemonActions implements ActionsPort {
   /** The config running now (Revoke looks the named doors up in it). */
   #config: KnockdConfig | undefined;
 
-  constructor(deps: ActionsPortDeps) {
+  constructor(deps: DaemonActionsDeps) {
     this.#deps = deps;
     const log = deps.log;
     this.#doors = new DoorActions({
