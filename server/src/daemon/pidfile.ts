@@ -7,22 +7,12 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { ExitCode, KnockError } from '@knock/shared';
-import { namingTarget } from '@knock/shared/node';
+import { namingTarget, processAlive } from '@knock/shared/node';
 
 export interface PidfileDeps {
   /** Is a process with this pid alive? (default: `kill(pid, 0)`). */
   alive?: (pid: number) => boolean;
   pid?: number;
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else: alive all the same.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The pid a pidfile names, or undefined when it is missing or holds no pid. */
