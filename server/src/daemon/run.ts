@@ -147,22 +147,14 @@ function reportToParent(text: string): void {
   }
 }
 
-async function startServer(
+/** Logging: file (knockd's format or JSON), stdout for -v/-D, syslog. */
+function openLog(
   options: ServerOptions,
+  config: KnockdConfig,
+  settings: Pick<Resolved, 'logFile'>,
   proc: ProcessDeps,
   deps: ServerDeps,
-  ready?: () => void,
-): Promise<void> {
-  const configPath = resolve(options.config);
-  const config = await loadForStart(configPath, proc);
-  const settings = await resolveSettings(options, config, deps.defaultInterface);
-  if (options.daemon && !ready) {
-    await daemonize(proc, settings.pidFile);
-    return;
-  }
-  if (settings.pidFile) checkPidfile(settings.pidFile);
-
-  // Logging: file (knockd's format or JSON), stdout for -v/-D, syslog.
+): Logger {
   let syslog: SyslogSink | undefined;
   const warn = (text: string) => {
     proc.stderr(`knock-server: ${text}\n`);
@@ -183,7 +175,25 @@ async function startServer(
   }
   if (options.verbose || options.debug)
     sinks.push(streamSink(proc.stdout, { format: options.logFormat, verbose: options.verbose }));
-  const log = new Logger({ sinks, debug: options.debug });
+  return new Logger({ sinks, debug: options.debug });
+}
+
+async function startServer(
+  options: ServerOptions,
+  proc: ProcessDeps,
+  deps: ServerDeps,
+  ready?: () => void,
+): Promise<void> {
+  const configPath = resolve(options.config);
+  const config = await loadForStart(configPath, proc);
+  const settings = await resolveSettings(options, config, deps.defaultInterface);
+  if (options.daemon && !ready) {
+    await daemonize(proc, settings.pidFile);
+    return;
+  }
+  if (settings.pidFile) checkPidfile(settings.pidFile);
+
+  const log = openLog(options, config, settings, proc, deps);
 
   // Signals are ours from here on: a SIGHUP during the start (the default action would
   // kill us) is kept for after it; a SIGTERM during the start stops right after it.
