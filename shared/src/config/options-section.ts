@@ -30,34 +30,9 @@ export function applyOption(
       if (nonEmpty(ctx, name, value, line, column, '/var/run/knockd.pid'))
         ctx.options.pidFile = value;
       return;
-    case 'Interface': {
-      if (!nonEmpty(ctx, name, value, line, column, 'eth0')) return;
-      let offset = 0;
-      let ok = true;
-      for (const part of value.split(',')) {
-        const partColumn = column + offset + leadingSpace(part);
-        offset += part.length + 1;
-        const nameText = cTrim(part);
-        if (nameText === '' || /[\s/]/.test(nameText) || nameText.length > 15) {
-          ok = false;
-          ctx.error(
-            'config.interface.invalid',
-            line,
-            partColumn,
-            nameText === ''
-              ? 'empty interface name in the list'
-              : `"${nameText}" is not an interface name`,
-            'write an interface name such as eth0 (several: eth0,wlan0)',
-          );
-        }
-      }
-      if (ok)
-        ctx.options.interface = value
-          .split(',')
-          .map((p) => cTrim(p))
-          .join(',');
+    case 'Interface':
+      interfaces(ctx, value, line, column);
       return;
-    }
     case 'Firewall': {
       const kind = value.toLowerCase();
       if (kind === 'nftables' || kind === 'iptables' || kind === 'none') {
@@ -133,4 +108,33 @@ export function metricsListenProblem(value: string): string | undefined {
   if (!loopback && flag === undefined)
     return `${v4 ?? match[1]} is not a loopback address: anyone on the network could read the metrics (write "${address} public" if that is what you want)`;
   return undefined;
+}
+
+/** Interface = eth0[,wlan0…] (several interfaces: an extension). */
+function interfaces(ctx: ParseContext, value: string, line: number, column: number): void {
+  if (!nonEmpty(ctx, 'Interface', value, line, column, 'eth0')) return;
+  let offset = 0;
+  let ok = true;
+  for (const part of value.split(',')) {
+    const partColumn = column + offset + leadingSpace(part);
+    offset += part.length + 1;
+    const nameText = cTrim(part);
+    if (nameText === '' || /[\s/]/.test(nameText) || nameText.length > 15) {
+      ok = false;
+      ctx.error(
+        'config.interface.invalid',
+        line,
+        partColumn,
+        nameText === ''
+          ? 'empty interface name in the list'
+          : `"${nameText}" is not an interface name`,
+        'write an interface name such as eth0 (several: eth0,wlan0)',
+      );
+    }
+  }
+  if (ok)
+    ctx.options.interface = value
+      .split(',')
+      .map((p) => cTrim(p))
+      .join(',');
 }
