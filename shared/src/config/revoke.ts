@@ -2,6 +2,7 @@
 // what the named doors gave the knocker (their built-in grants now, their pending stop
 // command now instead of after Cmd_Timeout). Parsed here, beside parse.ts, which only hooks
 // in: one call per Revoke line, one call once every door is known.
+import { closest } from '../did-you-mean.js';
 import type { Door } from './types.js';
 
 /** One name of a Revoke list, where it was written (for "unknown door" at the right column). */
@@ -69,35 +70,12 @@ export function parseRevokeValue(
   return refs;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(above + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
-}
-
 /** The door name closest to `name` (case differences count least), if close enough to be a typo. */
 export function closestDoor(name: string, doors: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const caseOnly = doors.find((d) => d.toLowerCase() === lower);
   if (caseOnly !== undefined) return caseOnly;
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of doors) {
-    const d = editDistance(lower, candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return closest(name, doors, (text) => text.toLowerCase());
 }
 
 /**

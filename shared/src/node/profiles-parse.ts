@@ -1,4 +1,5 @@
 import { parseTOML, ParseError, type AST } from 'toml-eslint-parser';
+import { closest } from '../did-you-mean.js';
 import { errorText, type Issue } from '../errors.js';
 import {
   PROFILE_KEYS,
@@ -154,33 +155,9 @@ const KEY_RULES: Readonly<Record<string, Rule>> = Object.freeze(
 const ruleFor = (key: string): Rule | undefined =>
   Object.hasOwn(KEY_RULES, key) ? KEY_RULES[key] : undefined;
 
-function closest(key: string): string | undefined {
-  const distance = (a: string, b: string): number => {
-    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      const current = [i];
-      for (let j = 1; j <= b.length; j++) {
-        current[j] = Math.min(
-          (previous[j] ?? 0) + 1,
-          (current[j - 1] ?? 0) + 1,
-          (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-        );
-      }
-      previous = current;
-    }
-    return previous[b.length] ?? 0;
-  };
+function closestKey(key: string): string | undefined {
   if (key.length > 40) return undefined;
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of PROFILE_KEYS) {
-    const d = distance(key.toLowerCase(), candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  return closest(key, PROFILE_KEYS, (text) => text.toLowerCase());
 }
 
 const keyName = (k: AST.TOMLBare | AST.TOMLQuoted): string =>
@@ -376,7 +353,7 @@ function checkHost(
     });
 
   const unknown = (node: { loc: AST.SourceLocation }, key: string) => {
-    const guess = closest(key);
+    const guess = closestKey(key);
     issues.push({
       severity: 'warning',
       code: 'profile.unknownKey',
