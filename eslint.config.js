@@ -29,7 +29,7 @@ const ioModules = [
 const msg = {
   io: 'pure code: take this effect as injected deps (DESIGN.md: a pure core with thin shells)',
   sharedNode: 'pure code may not use @knock/shared/node (Node I/O)',
-  cap: 'only server/src/capture/cap-source.ts imports cap',
+  cap: 'only server/src/capture/cap-module.ts imports cap',
   electron: 'only client-desktop/src/main/main.ts (and the preload) load electron',
   server: 'clients and shared never import the server',
   clients: 'the server and shared never import a client',
@@ -100,10 +100,10 @@ export const areas = {
       ],
     }),
   ),
-  capSource: area(['server/src/capture/cap-source.ts'], [], join(noElectron, clientImports)),
+  capModule: area(['server/src/capture/cap-module.ts'], [], join(noElectron, clientImports)),
   server: area(
     ['server/src/**/*.ts'],
-    ['server/src/detect/**', 'server/src/capture/cap-source.ts'],
+    ['server/src/detect/**', 'server/src/capture/cap-module.ts'],
     join(noCap, noElectron, clientImports),
   ),
   cli: area(['client-cli/src/**/*.{ts,tsx}'], [], join(noCap, noElectron, serverImports)),

@@ -59,10 +59,12 @@ const never: [string, string, string][] = [
   // the server never imports a client
   ['server/src/daemon/x.ts', '@knock/client-cli', 'never import a client'],
   ['server/src/cli/x.ts', '../../../client-cli/src/program.js', 'never import a client'],
-  // only capture/cap-source.ts imports cap
-  ['server/src/capture/decode-x.ts', 'cap', 'only server/src/capture/cap-source.ts'],
-  ['server/src/daemon/x.ts', 'cap', 'only server/src/capture/cap-source.ts'],
-  ['client-cli/src/x.ts', 'cap', 'only server/src/capture/cap-source.ts'],
+  // only capture/cap-module.ts imports cap
+  ['server/src/capture/decode-x.ts', 'cap', 'only server/src/capture/cap-module.ts'],
+  ['server/src/capture/cap-source.ts', 'cap', 'only server/src/capture/cap-module.ts'],
+  ['server/src/capture/capture-errors.ts', 'cap', 'only server/src/capture/cap-module.ts'],
+  ['server/src/daemon/x.ts', 'cap', 'only server/src/capture/cap-module.ts'],
+  ['client-cli/src/x.ts', 'cap', 'only server/src/capture/cap-module.ts'],
   // only main/main.ts (and the preload) load electron
   [
     'client-desktop/src/main/tray-controller.ts',
@@ -81,7 +83,7 @@ const never: [string, string, string][] = [
 
 // [file, import it may use]
 const allowed: [string, string, boolean?][] = [
-  ['server/src/capture/cap-source.ts', 'cap'],
+  ['server/src/capture/cap-module.ts', 'cap'],
   ['client-desktop/src/main/main.ts', 'electron'],
   ['client-desktop/src/preload/preload.cts', 'electron'],
   ['client-desktop/src/main/tray-controller.ts', 'electron', true],
@@ -101,6 +103,11 @@ describe('dependency rules (eslint no-restricted-imports)', () => {
 
   it.each(allowed)('%s may import %s', async (file, specifier, typeOnly) => {
     expect(await importErrors(file, specifier, typeOnly)).toEqual([]);
+  });
+
+  it('refuses cap to a type-only import outside cap-module.ts too', async () => {
+    const errors = await importErrors('server/src/capture/cap-source.ts', 'cap', true);
+    expect(errors.join('\n')).toContain('only server/src/capture/cap-module.ts');
   });
 });
 

@@ -1,4 +1,4 @@
-// The parts of `cap` 0.2.1 (CommonJS, untyped) that cap-source.ts uses, as patched by
+// The parts of `cap` 0.2.1 (CommonJS, untyped) that cap-module.ts uses, as patched by
 // patches/cap+0.2.1.patch. Members marked "patch" exist only in the patched build.
 declare module 'cap' {
   import type { EventEmitter } from 'node:events';
