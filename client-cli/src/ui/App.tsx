@@ -88,7 +88,7 @@ export default function App({
         {screen.kind === 'help' ? <HelpScreen /> : null}
         {state.filtering || state.filter !== '' ? (
           <Text>
-            <Text color={paint('cyan')}>/</Text> {state.filter}
+            <Text {...paint('cyan')}>/</Text> {state.filter}
             {state.filtering ? '▌' : ''}
             {state.filtering ? '' : '  (Esc clears)'}
           </Text>
@@ -118,9 +118,7 @@ export default function App({
       ) : null}
       {state.run && screen.kind === 'list' ? <KnockStatus run={state.run} /> : null}
       {state.notice ? (
-        <Text color={paint(state.notice.tone === 'error' ? 'red' : 'green')}>
-          {state.notice.text}
-        </Text>
+        <Text {...paint(state.notice.tone === 'error' ? 'red' : 'green')}>{state.notice.text}</Text>
       ) : null}
       <HelpBar screen={screen.kind} />
     </Box>

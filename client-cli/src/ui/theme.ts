@@ -1,3 +1,4 @@
+import type { TextProps } from 'ink';
 import { createContext, useContext } from 'react';
 
 /**
@@ -10,10 +11,16 @@ export interface Theme {
 
 export const ThemeContext = createContext<Theme>({ color: true });
 
-/** `paint('red')` is 'red' with colours on, undefined with NO_COLOR; `dim` likewise. */
-export function useTheme(): { paint: (name: string) => string | undefined; dim: boolean } {
+/** A colour as Text props: spread it, `<Text {...paint('red')}>`. */
+export type Paint = Pick<TextProps, 'color'>;
+
+/**
+ * `paint('red')` is `{ color: 'red' }` with colours on, no colour at all with NO_COLOR;
+ * `dim` is whether to dim.
+ */
+export function useTheme(): { paint: (name: string) => Paint; dim: boolean } {
   const { color } = useContext(ThemeContext);
-  return { paint: (name) => (color ? name : undefined), dim: color };
+  return { paint: (name) => (color ? { color: name } : {}), dim: color };
 }
 
 /** Colours are wanted unless NO_COLOR is set to anything but the empty string. */

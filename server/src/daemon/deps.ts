@@ -48,15 +48,19 @@ export interface ActionsDeps {
 }
 
 export interface OtsRead {
-  current?: Knock[];
+  /** The next unused sequence; undefined (as readOneTimeSequences says it) when none is left. */
+  current?: Knock[] | undefined;
   remaining: number;
   issues: Issue[];
 }
 
 export interface OtsFileDeps {
   read(path: string): Promise<OtsRead>;
-  /** Marks `knocks` used (atomically) and returns the next unused sequence, if any. */
-  consume(path: string, knocks: readonly Knock[]): Promise<{ next?: Knock[]; remaining: number }>;
+  /** Marks `knocks` used (atomically) and returns the next unused sequence (undefined: none). */
+  consume(
+    path: string,
+    knocks: readonly Knock[],
+  ): Promise<{ next?: Knock[] | undefined; remaining: number }>;
 }
 
 export interface ConfigLoad {

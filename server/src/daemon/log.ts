@@ -39,12 +39,15 @@ export interface LogEntry {
   /** The complete knockd text, e.g. `192.0.2.1: ssh: Stage 1`. */
   msg: string;
   src?: string;
-  /** Reverse-DNS name of `src`, when -l found one in time (already part of `msg`). */
-  host?: string;
+  /**
+   * Reverse-DNS name of `src`, when -l found one in time (already part of `msg`); the
+   * daemon passes the lookup's answer as it is, undefined when there is none.
+   */
+  host?: string | undefined;
   door?: string;
   stage?: number;
-  /** A rotating door's step (the derived sequence's). */
-  step?: number;
+  /** A rotating door's step (the derived sequence's); undefined for a fixed door. */
+  step?: number | undefined;
 }
 
 export type LogFormat = 'text' | 'json';

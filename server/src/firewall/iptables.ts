@@ -52,9 +52,9 @@ function iptablesFailure(tool: string, args: readonly string[], result: ExecResu
     `${showArgv(tool, args)} failed: ${result.stderr.trim()}`,
     {
       exitCode: ExitCode.firewall,
-      hint: /Permission denied|not permitted/i.test(result.stderr)
-        ? 'run as root, or with CAP_NET_ADMIN (the systemd unit grants it)'
-        : undefined,
+      ...(/Permission denied|not permitted/i.test(result.stderr)
+        ? { hint: 'run as root, or with CAP_NET_ADMIN (the systemd unit grants it)' }
+        : {}),
     },
   );
 }

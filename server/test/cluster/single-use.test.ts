@@ -45,7 +45,7 @@ class StepStore implements FeatureUsedStore<number> {
 class Cluster implements SingleUseStore {
   claims: SingleUseClaim[] = [];
   answer: SingleUseVerdict = { accept: true, how: 'claimed' };
-  listener?: (scope: string, id: string, node: string) => void;
+  listener: ((scope: string, id: string, node: string) => void) | undefined;
   claim(c: SingleUseClaim): Promise<SingleUseVerdict> {
     this.claims.push(c);
     return Promise.resolve(this.answer);

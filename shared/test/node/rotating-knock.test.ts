@@ -117,10 +117,8 @@ describe('the knock service with a rotating profile (TUI, tray)', () => {
     const file = join(dir, 'ok.secret');
     writeFileSync(file, secretFileText(parseSecret(SECRET).secret!, 'x'), { mode: 0o600 });
     chmodSync(file, 0o600);
-    const fromFile = profile({
-      rotating: { ...rotating({ secretFile: file }), secret: undefined },
-    });
-    delete fromFile.rotating!.secret;
+    const { secret: _inline, ...secretInFile } = rotating({ secretFile: file });
+    const fromFile = profile({ rotating: secretInFile });
     const now = 1_765_000_000_000;
     const ok = deps(now);
     expect((await createKnockService(ok.p).knock(fromFile, () => undefined)).status).toBe('open');

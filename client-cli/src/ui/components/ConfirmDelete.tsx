@@ -11,8 +11,8 @@ export default function ConfirmDelete({ host, saving }: Props) {
   if (saving) return <Text>deleting {host}…</Text>;
   return (
     <Text>
-      Delete the profile for <Text bold>{host}</Text>? <Text color={paint('cyan')}>y</Text>es /{' '}
-      <Text color={paint('cyan')}>n</Text>o
+      Delete the profile for <Text bold>{host}</Text>? <Text {...paint('cyan')}>y</Text>es /{' '}
+      <Text {...paint('cyan')}>n</Text>o
     </Text>
   );
 }

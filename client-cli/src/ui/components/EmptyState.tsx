@@ -17,7 +17,7 @@ export default function EmptyState({ path, exists }: Props) {
         {exists ? '' : ' (not created yet)'}.
       </Text>
       <Text>
-        Press <Text color={paint('cyan')}>a</Text> to add one, or write it by hand:
+        Press <Text {...paint('cyan')}>a</Text> to add one, or write it by hand:
       </Text>
       <Box flexDirection="column" marginLeft={2} marginTop={1}>
         <Text dimColor={dim}>[hosts."ssh.example.org"]</Text>

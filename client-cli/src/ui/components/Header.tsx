@@ -9,7 +9,7 @@ export default function Header({ path }: Props) {
   const { paint, dim } = useTheme();
   return (
     <Box>
-      <Text bold color={paint('cyan')}>
+      <Text bold {...paint('cyan')}>
         knock
       </Text>
       <Text dimColor={dim} wrap="truncate-middle">

@@ -28,7 +28,7 @@ export default function HelpScreen() {
       {KEY_HELP.map(([keys, what]) => (
         <Box key={keys}>
           <Box width={12} flexShrink={0}>
-            <Text color={paint('cyan')}>{keys}</Text>
+            <Text {...paint('cyan')}>{keys}</Text>
           </Box>
           <Text wrap="wrap">{what}</Text>
         </Box>

@@ -21,11 +21,10 @@ const COLORS: Record<KnockRun['phase'], string | undefined> = {
 export default function KnockStatus({ run }: Props) {
   const { paint } = useTheme();
   const name = COLORS[run.phase];
-  const color = name === undefined ? undefined : paint(name);
   return (
     <Text>
       <Text bold>{run.host}: </Text>
-      {color ? <Text color={color}>{describeRun(run)}</Text> : <Text>{describeRun(run)}</Text>}
+      <Text {...(name === undefined ? {} : paint(name))}>{describeRun(run)}</Text>
     </Text>
   );
 }

@@ -10,7 +10,7 @@ export default function LoadError({ message }: Props) {
   const { paint } = useTheme();
   return (
     <Box flexDirection="column">
-      <Text color={paint('red')} bold>
+      <Text {...paint('red')} bold>
         Cannot use the profile file:
       </Text>
       <Box marginLeft={2}>

@@ -46,11 +46,7 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
     const focused = name === field;
     return (
       <Box width={LABEL_WIDTH} flexShrink={0}>
-        <Text
-          color={focused ? paint('cyan') : undefined}
-          bold={focused && !dim}
-          wrap="truncate-end"
-        >
+        <Text {...(focused ? paint('cyan') : {})} bold={focused && !dim} wrap="truncate-end">
           {focused ? '❯ ' : '  '}
           {LABELS[name]}
         </Text>
@@ -140,7 +136,7 @@ function FieldError({ error }: { error: string | undefined }) {
   return (
     <Box marginLeft={LABEL_WIDTH} flexDirection="column">
       {error.split('\n').map((line, i) => (
-        <Text key={i} color={paint('red')}>
+        <Text key={i} {...paint('red')}>
           ✗ {line}
         </Text>
       ))}

@@ -1,5 +1,5 @@
 import { describeSequence, type InvalidProfile, type Profile } from '@knock/shared';
-import { Box, Text, useStdout } from 'ink';
+import { Box, Text, useStdout, type TextProps } from 'ink';
 import { countdown } from '../state.js';
 import { useTheme } from '../theme.js';
 
@@ -53,7 +53,7 @@ export default function ProfileList({
   const cell = (
     w: number,
     text: string,
-    props: { bold?: boolean; color?: string | undefined; dimColor?: boolean } = {},
+    props: Pick<TextProps, 'bold' | 'color' | 'dimColor'> = {},
   ) => (
     <Box width={w} flexShrink={0} paddingRight={1}>
       <Text wrap="truncate-end" {...props}>
@@ -80,31 +80,35 @@ export default function ProfileList({
         const open = left(profile.host);
         return (
           <Box key={profile.host}>
-            <Text color={paint('cyan')}>{active ? '❯ ' : '  '}</Text>
+            <Text {...paint('cyan')}>{active ? '❯ ' : '  '}</Text>
             {cell(width.host, profile.host, { bold: active })}
-            {cell(width.sequence, sequenceText(profile, remaining), {
-              color: remaining === 0 ? paint('red') : undefined,
-            })}
+            {cell(
+              width.sequence,
+              sequenceText(profile, remaining),
+              remaining === 0 ? paint('red') : {},
+            )}
             {cell(PORT_WIDTH, profile.port === undefined ? '—' : String(profile.port))}
             {cell(FAMILY_WIDTH, profile.family)}
             {!anyOpen
               ? null
               : open === undefined
                 ? cell(OPEN_WIDTH, '')
-                : cell(OPEN_WIDTH, `${countdown(open)} left`, {
-                    color: paint(open <= 60 ? 'yellow' : 'green'),
-                  })}
+                : cell(
+                    OPEN_WIDTH,
+                    `${countdown(open)} left`,
+                    paint(open <= 60 ? 'yellow' : 'green'),
+                  )}
           </Box>
         );
       })}
       {invalid.map((broken) => (
         <Box key={`invalid:${broken.host}`}>
           <Box width={2} flexShrink={0}>
-            <Text color={paint('red')}>✗</Text>
+            <Text {...paint('red')}>✗</Text>
           </Box>
           {cell(width.host, broken.host)}
           <Box flexShrink={1}>
-            <Text color={paint('red')} wrap="truncate-end">
+            <Text {...paint('red')} wrap="truncate-end">
               line {broken.line}: {broken.issues[0]?.message ?? 'invalid'}
             </Text>
           </Box>
