@@ -31,5 +31,3 @@ export type {
   FirewallStatus,
   PortSpec,
 } from './types.js';
-export { fwCommand, formatEntries, showRemaining, DEFAULT_PROTECTED, type FwDeps } from './cli.js';
-export { installServiceCommand, renderUnit, type ServiceDeps } from './service.js';

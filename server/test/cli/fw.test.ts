@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '@knock/shared';
-import { formatEntries, showRemaining } from '../../src/firewall/cli.js';
+import { formatEntries, showRemaining } from '../../src/cli/fw.js';
 import type { Exec, ExecResult } from '../../src/firewall/types.js';
 import { runFw } from './run-fw.js';
 

@@ -16,10 +16,9 @@ import {
   parseConfig,
   type KnockdConfig,
 } from '@knock/shared';
-import { leafOptions } from '../cli/leaf-options.js';
-import { requireHost, requireNetwork } from './address.js';
-import { createFirewall, detectFirewall } from './create.js';
-import { loadTrusted, type Lookup } from './load-trusted.js';
+import { requireHost, requireNetwork } from '../firewall/address.js';
+import { createFirewall, detectFirewall } from '../firewall/create.js';
+import { loadTrusted, type Lookup } from '../firewall/load-trusted.js';
 import type {
   Exec,
   Firewall,
@@ -27,8 +26,9 @@ import type {
   FirewallKind,
   FirewallSpec,
   PortSpec,
-} from './types.js';
-import { checkSeconds, parsePortSpec } from './validate.js';
+} from '../firewall/types.js';
+import { checkSeconds, parsePortSpec } from '../firewall/validate.js';
+import { leafOptions } from './leaf-options.js';
 
 export interface FwDeps {
   stdout?: (text: string) => void;
