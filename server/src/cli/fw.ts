@@ -2,8 +2,9 @@
  * `knock-server fw …`: the seed deployment's init-script actions (setup, accept, trust,
  * drop, flush addr|filter|banned) plus status, list, unban and teardown, on the built-in
  * backends. A config that ran `/etc/rc.d/init.d/knockd accept %IP%` can run
- * `knock-server fw accept %IP%` instead. This module is the commander program and its
- * I/O; what it prints is server/src/firewall/format.ts, the firewall is server/src/firewall/.
+ * `knock-server fw accept %IP%` instead. This module is the commander program (options,
+ * actions, help); what an action works with (config, backend, ports, Trusted_File) is
+ * fw-context.ts; what it prints is firewall/format.ts.
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
