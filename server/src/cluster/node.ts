@@ -126,12 +126,6 @@ export interface NodeStatus {
   junk?: string;
 }
 
-/** This node's grants (by grant id) and bans (by address), as reconciliation sees them. */
-interface Held {
-  grants: Map<string, FirewallEntry>;
-  bans: Map<string, FirewallEntry>;
-}
-
 const SNAPSHOT_DEADLINE_MS = 5000;
 const CLI_DEADLINE_MS = 3000;
 const seconds = (ms: number) => Math.max(1, Math.round(ms / 1000));
@@ -640,68 +634,18 @@ export class ClusterNode implements SingleUseStore {
     await this.settled();
     const snap = await this.snapshot();
     // 1. What this node holds, by grant id and by banned address.
-    const held: Held = { grants: new Map(), bans: new Map() };
+    const localGrants = new Map<string, FirewallEntry>();
+    const localBans = new Map<string, FirewallEntry>();
     for (const e of await local.list()) {
-      if (e.kind === 'grant' && e.port) held.grants.set(grantId(e.address, e.port), e);
-      else if (e.kind === 'ban') held.bans.set(e.address, e);
+      if (e.kind === 'grant' && e.port) localGrants.set(grantId(e.address, e.port), e);
+      else if (e.kind === 'ban') localBans.set(e.address, e);
     }
-    const dropped = await this.#dropRevoked(local, snap, held);
-    const republished = await this.#republish(snap, held);
-    const applied = await this.#applyStore(local, snap, held);
-
-    // What this node remembers about entries: only those still held here or in the store.
-    const live = new Set([
-      ...[...snap.grants.keys()].map((id) => `grant:${id}`),
-      ...[...snap.bans.keys()].map((id) => `ban:${id}`),
-      ...[...held.grants.keys()].map((id) => `grant:${id}`),
-      ...[...held.bans.keys()].map((id) => `ban:${id}`),
-    ]);
-    for (const key of [...this.#known.keys()]) if (!live.has(key)) this.#known.delete(key);
-
-    const trustChanges = await this.#syncTrust(local, snap);
-    if (dropped + republished + applied + trustChanges > 0)
-      this.#log.info(
-        `cluster: reconciled with ${this.store.url}: ${applied} applied here, ${republished} re-published, ${dropped} revoked here, ${trustChanges} trust change(s)`,
-      );
-  }
-
-  /** 2. Drops what the cluster revoked after this node learnt of it; how many addresses. */
-  async #dropRevoked(local: Firewall, snap: ClusterSnapshot, held: Held): Promise<number> {
-    let dropped = 0;
-    const revokedAddresses = new Set<string>();
-    const unban: string[] = [];
-    for (const [id] of held.grants) {
-      const gone = snap.gones.get(`grant:${id}`);
-      if (gone === undefined || snap.grants.has(id)) continue;
-      if ((this.#known.get(`grant:${id}`)?.at ?? 0) <= gone)
-        revokedAddresses.add(parseGrantId(id)!.address);
-    }
-    for (const [address] of held.bans) {
-      const gone = snap.gones.get(`ban:${address}`);
-      if (gone === undefined || snap.bans.has(address)) continue;
-      if ((this.#known.get(`ban:${address}`)?.at ?? 0) <= gone) unban.push(address);
-    }
-    for (const address of revokedAddresses) {
-      await this.#after(() => local.revoke(address));
-      for (const id of [...held.grants.keys()])
-        if (id.startsWith(`${address}|`)) held.grants.delete(id);
-      this.#forget('grant', address);
-      dropped += 1;
-    }
-    for (const address of unban) {
-      await this.#after(() => local.unban(address));
-      held.bans.delete(address);
-      this.#forget('ban', address);
-      dropped += 1;
-    }
-    return dropped;
-  }
-
-  /** 3. Re-publishes what this node holds and the store lacks (or holds for less time). */
-  async #republish(snap: ClusterSnapshot, held: Held): Promise<number> {
+    const dropped = await this.#dropRevoked(local, snap, localGrants, localBans);
     let republished = 0;
+
+    // 3. Re-publish what we hold and the store lacks (or holds for less time).
     const puts: Promise<unknown>[] = [];
-    for (const [id, e] of held.grants) {
+    for (const [id, e] of localGrants) {
       const theirs = snap.grants.get(id);
       const mine = e.remaining === undefined ? 0 : e.remaining * 1000;
       if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000))) continue;
@@ -719,7 +663,7 @@ export class ClusterNode implements SingleUseStore {
         this.#put('grant', id, entry, mine, 'republish').then((n) => (republished += Number(n))),
       );
     }
-    for (const [address, e] of held.bans) {
+    for (const [address, e] of localBans) {
       const theirs = snap.bans.get(address);
       const mine = e.remaining === undefined ? 0 : e.remaining * 1000;
       if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000))) continue;
@@ -736,16 +680,73 @@ export class ClusterNode implements SingleUseStore {
       );
     }
     await Promise.all(puts);
-    return republished;
+
+    const applied = await this.#applyStore(local, snap, localGrants, localBans);
+    // What this node remembers about entries: only those still held here or in the store.
+    const live = new Set([
+      ...[...snap.grants.keys()].map((id) => `grant:${id}`),
+      ...[...snap.bans.keys()].map((id) => `ban:${id}`),
+      ...[...localGrants.keys()].map((id) => `grant:${id}`),
+      ...[...localBans.keys()].map((id) => `ban:${id}`),
+    ]);
+    for (const key of [...this.#known.keys()]) if (!live.has(key)) this.#known.delete(key);
+
+    const trustChanges = await this.#syncTrust(local, snap);
+    if (dropped + republished + applied + trustChanges > 0)
+      this.#log.info(
+        `cluster: reconciled with ${this.store.url}: ${applied} applied here, ${republished} re-published, ${dropped} revoked here, ${trustChanges} trust change(s)`,
+      );
+  }
+
+  /** 2. Drops what the cluster revoked after this node learnt of it; how many addresses. */
+  async #dropRevoked(
+    local: Firewall,
+    snap: ClusterSnapshot,
+    localGrants: Map<string, FirewallEntry>,
+    localBans: Map<string, FirewallEntry>,
+  ): Promise<number> {
+    let dropped = 0;
+    const revokedAddresses = new Set<string>();
+    const unban: string[] = [];
+    for (const [id] of localGrants) {
+      const gone = snap.gones.get(`grant:${id}`);
+      if (gone === undefined || snap.grants.has(id)) continue;
+      if ((this.#known.get(`grant:${id}`)?.at ?? 0) <= gone)
+        revokedAddresses.add(parseGrantId(id)!.address);
+    }
+    for (const [address] of localBans) {
+      const gone = snap.gones.get(`ban:${address}`);
+      if (gone === undefined || snap.bans.has(address)) continue;
+      if ((this.#known.get(`ban:${address}`)?.at ?? 0) <= gone) unban.push(address);
+    }
+    for (const address of revokedAddresses) {
+      await this.#after(() => local.revoke(address));
+      for (const id of [...localGrants.keys()])
+        if (id.startsWith(`${address}|`)) localGrants.delete(id);
+      this.#forget('grant', address);
+      dropped += 1;
+    }
+    for (const address of unban) {
+      await this.#after(() => local.unban(address));
+      localBans.delete(address);
+      this.#forget('ban', address);
+      dropped += 1;
+    }
+    return dropped;
   }
 
   /** 4. Applies what the store has and this node lacks, with the time it has left. */
-  async #applyStore(local: Firewall, snap: ClusterSnapshot, held: Held): Promise<number> {
+  async #applyStore(
+    local: Firewall,
+    snap: ClusterSnapshot,
+    localGrants: Map<string, FirewallEntry>,
+    localBans: Map<string, FirewallEntry>,
+  ): Promise<number> {
     let applied = 0;
     const work: Promise<unknown>[] = [];
     for (const [id, { entry, ttl }] of snap.grants) {
       this.#remember(`grant:${id}`, entry);
-      if (!needsApplying(held.grants.get(id), ttl)) continue;
+      if (!needsApplying(localGrants.get(id), ttl)) continue;
       applied += 1;
       const ports = [{ protocol: entry.protocol, port: entry.port }];
       work.push(
@@ -754,7 +755,7 @@ export class ClusterNode implements SingleUseStore {
     }
     for (const [address, { entry, ttl }] of snap.bans) {
       this.#remember(`ban:${address}`, entry);
-      if (!needsApplying(held.bans.get(address), ttl)) continue;
+      if (!needsApplying(localBans.get(address), ttl)) continue;
       applied += 1;
       work.push(this.#together(() => local.ban(address, ttl === -1 ? 0 : seconds(ttl))));
     }
