@@ -103,6 +103,11 @@ export const areas = {
     }),
   ),
   capSource: area(['server/src/capture/cap-source.ts'], [], join(noElectron, clientImports)),
+  server: area(
+    ['server/src/**/*.ts'],
+    ['server/src/detect/**', 'server/src/capture/cap-source.ts', 'server/src/firewall/**'],
+    join(noCap, noElectron, clientImports),
+  ),
   // The built-in firewall: below the daemon, the door actions, the cluster and `fw` (cli/).
   firewall: area(
     ['server/src/firewall/**/*.ts'],
@@ -115,11 +120,6 @@ export const areas = {
         },
       ],
     }),
-  ),
-  server: area(
-    ['server/src/**/*.ts'],
-    ['server/src/detect/**', 'server/src/capture/cap-source.ts', 'server/src/firewall/**'],
-    join(noCap, noElectron, clientImports),
   ),
   cli: area(['client-cli/src/**/*.{ts,tsx}'], [], join(noCap, noElectron, serverImports)),
   desktopMain: area(
