@@ -35,6 +35,8 @@ const msg = {
   clients: 'the server and shared never import a client',
   detector: 'the detector is pure: it takes events and returns actions, it knows no I/O layer',
   renderer: 'the profile window runs in the page: no Node, no electron, talk through the preload',
+  firewall:
+    'the firewall is what the daemon, actions, cluster and cli use: it imports none of them',
 };
 
 const serverImports = {
@@ -103,8 +105,21 @@ export const areas = {
   capModule: area(['server/src/capture/cap-module.ts'], [], join(noElectron, clientImports)),
   server: area(
     ['server/src/**/*.ts'],
-    ['server/src/detect/**', 'server/src/capture/cap-module.ts'],
+    ['server/src/detect/**', 'server/src/capture/cap-module.ts', 'server/src/firewall/**'],
     join(noCap, noElectron, clientImports),
+  ),
+  // The built-in firewall: below the daemon, the door actions, the cluster and `fw` (cli/).
+  firewall: area(
+    ['server/src/firewall/**/*.ts'],
+    [],
+    join(noCap, noElectron, clientImports, {
+      patterns: [
+        {
+          group: ['**/cli/**', '**/daemon/**', '**/actions/**', '**/cluster/**', '**/bin/**'],
+          message: msg.firewall,
+        },
+      ],
+    }),
   ),
   cli: area(['client-cli/src/**/*.{ts,tsx}'], [], join(noCap, noElectron, serverImports)),
   desktopMain: area(

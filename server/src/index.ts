@@ -1,4 +1,6 @@
 export * from './firewall/index.js';
+export { fwCommand, DEFAULT_PROTECTED, type FwDeps } from './cli/fw.js';
+export { installServiceCommand, renderUnit, type ServiceDeps } from './cli/install-service.js';
 export { createProgram, type ProgramDeps } from './cli/program.js';
 export type { ServerOptions } from './cli/options.js';
 export { Daemon, type DaemonDeps } from './daemon/daemon.js';

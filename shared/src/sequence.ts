@@ -35,6 +35,30 @@ const describeSpace = (space: string): string => {
   return space === '\u00a0' ? 'a no-break space (U+00A0)' : `a Unicode space (U+${code})`;
 };
 
+/** Reports one issue about a sequence, at `column` (0-based) within its value. */
+type Report = (
+  severity: Issue['severity'],
+  code: string,
+  column: number,
+  message: string,
+  hint?: string,
+) => void;
+
+const reporter =
+  (at: Location, issues: Issue[]): Report =>
+  (severity, code, column, message, hint) => {
+    const found: Issue = {
+      severity,
+      code,
+      message,
+      line: at.line,
+      column: at.line > 0 ? at.column + column : 0,
+    };
+    if (at.file !== undefined) found.file = at.file;
+    if (hint !== undefined) found.hint = hint;
+    issues.push(found);
+  };
+
 /**
  * Parses knockd's `Sequence` syntax `port[:tcp|udp][,port[:proto]]…`.
  *
@@ -47,24 +71,7 @@ const describeSpace = (space: string): string => {
 export function parseSequence(value: string, at: Location = { line: 0, column: 1 }): SequenceParse {
   const knocks: Knock[] = [];
   const issues: Issue[] = [];
-  const issue = (
-    severity: Issue['severity'],
-    code: string,
-    column: number,
-    message: string,
-    hint?: string,
-  ) => {
-    const found: Issue = {
-      severity,
-      code,
-      message,
-      line: at.line,
-      column: at.line > 0 ? at.column + column : 0,
-    };
-    if (at.file !== undefined) found.file = at.file;
-    if (hint !== undefined) found.hint = hint;
-    issues.push(found);
-  };
+  const issue = reporter(at, issues);
 
   if (cTrim(value) === '') {
     issue(
@@ -82,117 +89,8 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
   for (const element of elements) {
     const column = offset + leadingSpace(element);
     offset += element.length + 1;
-    // knockd trims C blanks only: a no-break space (U+00A0) or any other Unicode space stays.
-    const trimmed = cTrim(element);
-    if (trimmed === '') {
-      issue(
-        'error',
-        'sequence.emptyElement',
-        column,
-        'empty element in the sequence (a doubled or trailing comma): knockd reads it as port 0',
-        'remove the extra comma',
-      );
-      continue;
-    }
-    const [rawPort = '', rawProtocol, ...rest] = trimmed.split(':');
-    const portText = cTrim(rawPort);
-    let port: number | undefined;
-    if (/^\d+$/.test(portText)) {
-      port = Number(portText);
-      if (port < 1 || port > 65535) {
-        issue(
-          'error',
-          'sequence.portRange',
-          column,
-          `port ${portText} is out of range`,
-          'ports go from 1 to 65535',
-        );
-        port = undefined;
-      }
-    } else if (/^-\d+$/.test(portText)) {
-      issue(
-        'error',
-        'sequence.portNegative',
-        column,
-        `port ${portText} is negative: knockd wraps it to ${(65536 + (Number(portText) % 65536)) % 65536}`,
-        'write a port from 1 to 65535',
-      );
-    } else if (UNICODE_SPACE.test(portText)) {
-      const space = UNICODE_SPACE.exec(portText)?.[0] ?? ' ';
-      issue(
-        'error',
-        'sequence.unicodeSpace',
-        column + portText.indexOf(space),
-        `"${portText}" contains ${describeSpace(space)}, which knockd does not treat as a blank: it reads port ${/^\d+/.exec(portText)?.[0] ?? '0'}`,
-        'replace it with an ordinary space (or remove it)',
-      );
-    } else if (
-      /^\d+[ \t\v\f\r]*#/.test(portText) ||
-      /^\d+[ \t\v\f\r]+[^ \t\v\f\r]/.test(portText)
-    ) {
-      issue(
-        'error',
-        'sequence.trailingText',
-        column,
-        `unexpected text after port in "${trimmed}"`,
-        'knockd.conf has no inline comments: put the comment on its own line, starting with #',
-      );
-    } else if (/^[A-Za-z][\w-]*$/.test(portText)) {
-      issue(
-        'error',
-        'sequence.serviceName',
-        column,
-        `"${portText}" is not a port number: knockd reads it as port 0`,
-        'write the port number (e.g. 22 for ssh)',
-      );
-    } else {
-      issue(
-        'error',
-        'sequence.notNumeric',
-        column,
-        `"${portText}" is not a port number`,
-        'write a port from 1 to 65535, optionally followed by :tcp or :udp',
-      );
-    }
-
-    let protocol: Protocol = 'tcp';
-    if (rawProtocol !== undefined) {
-      const p = cTrim(rawProtocol).toLowerCase();
-      if (p === 'tcp' || p === 'udp') {
-        protocol = p;
-      } else if (
-        /^(tcp|udp)[ \t\v\f\r]*#/.test(p) ||
-        /^(tcp|udp)[ \t\v\f\r]+[^ \t\v\f\r]/.test(p)
-      ) {
-        issue(
-          'error',
-          'sequence.trailingText',
-          column,
-          `unexpected text after protocol in "${trimmed}"`,
-          'knockd.conf has no inline comments: put the comment on its own line, starting with #',
-        );
-        port = undefined;
-      } else {
-        issue(
-          'error',
-          'sequence.protocol',
-          column,
-          `unknown protocol "${cTrim(rawProtocol)}" in "${trimmed}"`,
-          'use :tcp or :udp (or nothing, which means tcp)',
-        );
-        port = undefined;
-      }
-    }
-    if (rest.length > 0) {
-      issue(
-        'warning',
-        'sequence.extraField',
-        column,
-        `"${trimmed}" has a third field ":${rest.join(':')}" that knockd ignores`,
-        `write ${cTrim(rawPort)}:${protocol}`,
-      );
-    }
-    if (port !== undefined) knocks.push({ port, protocol });
+    const knock = parseElement(element, column, issue);
+    if (knock !== undefined) knocks.push(knock);
   }
   if (elements.length > MAX_SEQUENCE_LENGTH) {
     issue(
@@ -204,6 +102,127 @@ export function parseSequence(value: string, at: Location = { line: 0, column: 1
     );
   }
   return { knocks, issues };
+}
+
+/** One `port[:proto]` element starting at `column`; undefined when it is wrong (reported). */
+function parseElement(element: string, column: number, issue: Report): Knock | undefined {
+  // knockd trims C blanks only: a no-break space (U+00A0) or any other Unicode space stays.
+  const trimmed = cTrim(element);
+  if (trimmed === '') {
+    issue(
+      'error',
+      'sequence.emptyElement',
+      column,
+      'empty element in the sequence (a doubled or trailing comma): knockd reads it as port 0',
+      'remove the extra comma',
+    );
+    return undefined;
+  }
+  const [rawPort = '', rawProtocol, ...rest] = trimmed.split(':');
+  const port = elementPort(cTrim(rawPort), trimmed, column, issue);
+  const protocol = elementProtocol(rawProtocol, trimmed, column, issue);
+  if (rest.length > 0) {
+    issue(
+      'warning',
+      'sequence.extraField',
+      column,
+      `"${trimmed}" has a third field ":${rest.join(':')}" that knockd ignores`,
+      `write ${cTrim(rawPort)}:${protocol ?? 'tcp'}`,
+    );
+  }
+  return port !== undefined && protocol !== undefined ? { port, protocol } : undefined;
+}
+
+/** The port of an element, or undefined with what knockd would make of it (reported). */
+function elementPort(
+  portText: string,
+  trimmed: string,
+  column: number,
+  issue: Report,
+): number | undefined {
+  if (/^\d+$/.test(portText)) {
+    const port = Number(portText);
+    if (port >= 1 && port <= 65535) return port;
+    issue(
+      'error',
+      'sequence.portRange',
+      column,
+      `port ${portText} is out of range`,
+      'ports go from 1 to 65535',
+    );
+  } else if (/^-\d+$/.test(portText)) {
+    issue(
+      'error',
+      'sequence.portNegative',
+      column,
+      `port ${portText} is negative: knockd wraps it to ${(65536 + (Number(portText) % 65536)) % 65536}`,
+      'write a port from 1 to 65535',
+    );
+  } else if (UNICODE_SPACE.test(portText)) {
+    const space = UNICODE_SPACE.exec(portText)?.[0] ?? ' ';
+    issue(
+      'error',
+      'sequence.unicodeSpace',
+      column + portText.indexOf(space),
+      `"${portText}" contains ${describeSpace(space)}, which knockd does not treat as a blank: it reads port ${/^\d+/.exec(portText)?.[0] ?? '0'}`,
+      'replace it with an ordinary space (or remove it)',
+    );
+  } else if (/^\d+[ \t\v\f\r]*#/.test(portText) || /^\d+[ \t\v\f\r]+[^ \t\v\f\r]/.test(portText)) {
+    issue(
+      'error',
+      'sequence.trailingText',
+      column,
+      `unexpected text after port in "${trimmed}"`,
+      'knockd.conf has no inline comments: put the comment on its own line, starting with #',
+    );
+  } else if (/^[A-Za-z][\w-]*$/.test(portText)) {
+    issue(
+      'error',
+      'sequence.serviceName',
+      column,
+      `"${portText}" is not a port number: knockd reads it as port 0`,
+      'write the port number (e.g. 22 for ssh)',
+    );
+  } else {
+    issue(
+      'error',
+      'sequence.notNumeric',
+      column,
+      `"${portText}" is not a port number`,
+      'write a port from 1 to 65535, optionally followed by :tcp or :udp',
+    );
+  }
+  return undefined;
+}
+
+/** The protocol after the colon (tcp without one); undefined when it is neither tcp nor udp (reported). */
+function elementProtocol(
+  rawProtocol: string | undefined,
+  trimmed: string,
+  column: number,
+  issue: Report,
+): Protocol | undefined {
+  if (rawProtocol === undefined) return 'tcp';
+  const p = cTrim(rawProtocol).toLowerCase();
+  if (p === 'tcp' || p === 'udp') return p;
+  if (/^(tcp|udp)[ \t\v\f\r]*#/.test(p) || /^(tcp|udp)[ \t\v\f\r]+[^ \t\v\f\r]/.test(p)) {
+    issue(
+      'error',
+      'sequence.trailingText',
+      column,
+      `unexpected text after protocol in "${trimmed}"`,
+      'knockd.conf has no inline comments: put the comment on its own line, starting with #',
+    );
+  } else {
+    issue(
+      'error',
+      'sequence.protocol',
+      column,
+      `unknown protocol "${cTrim(rawProtocol)}" in "${trimmed}"`,
+      'use :tcp or :udp (or nothing, which means tcp)',
+    );
+  }
+  return undefined;
 }
 
 /** The canonical text of a sequence: `1228,1227,7000:udp` (tcp is knockd's default, so it is left out). */

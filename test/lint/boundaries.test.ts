@@ -40,6 +40,13 @@ const never: [string, string, string][] = [
   ['server/src/detect/x.ts', 'node:child_process', 'pure code'],
   ['server/src/detect/x.ts', '@knock/shared/node', 'pure code'],
   ['server/src/detect/x.ts', 'cap', 'cap'],
+  // the firewall is below the daemon, actions, cluster and the command line that use it
+  ['server/src/firewall/x.ts', '../cli/leaf-options.js', 'the firewall is what'],
+  ['server/src/firewall/x.ts', '../daemon/daemon.js', 'the firewall is what'],
+  ['server/src/firewall/x.ts', '../actions/door-actions.js', 'the firewall is what'],
+  ['server/src/firewall/x.ts', '../cluster/index.js', 'the firewall is what'],
+  ['server/src/firewall/x.ts', 'cap', 'imports cap'],
+  ['server/src/firewall/x.ts', '@knock/client-cli', 'never import a client'],
   // shared's pure part: no node I/O, never the server or a client
   ['shared/src/x.ts', 'node:fs', 'pure code'],
   ['shared/src/config/x.ts', 'fs', 'pure code'],
@@ -91,6 +98,9 @@ const allowed: [string, string, boolean?][] = [
   ['server/src/detect/x.ts', './int-table.js'],
   ['shared/src/node/x.ts', 'node:fs'],
   ['server/src/daemon/x.ts', '../capture/decode.js'],
+  ['server/src/cli/x.ts', '../firewall/create.js'],
+  ['server/src/firewall/x.ts', './types.js'],
+  ['server/src/firewall/x.ts', 'node:child_process'],
   ['client-cli/src/x.ts', '@knock/shared/node'],
   ['client-desktop/src/renderer/x.ts', '@knock/shared'],
 ];

@@ -1,11 +1,10 @@
+/**
+ * The TUI's state and its reducer: the profile list, the filter, messages and the file's
+ * loading and saving. The profile form is state-form.ts, a knock run state-run.ts.
+ */
 import {
-  CHOICE_FIELDS,
-  DRAFT_FIELDS,
-  FAMILIES,
-  KEEP_OPEN_CHOICES,
   draftFromProfile,
   emptyDraft,
-  validateDraft,
   type DraftErrors,
   type DraftField,
   type InvalidProfile,
@@ -20,6 +19,8 @@ import type {
   ProfileChange,
   StoredProfiles,
 } from '@knock/shared/node';
+import { cycleChoice, editText, focusField, freshForm, submitForm } from './state-form.js';
+import { finish, grantsAfter, newRun, progress, updateRun } from './state-run.js';
 
 /** The live status of the last knock: one step per knock, then the verification. */
 export type RunMode = 'knock' | 'verify' | 'close';
@@ -185,21 +186,8 @@ const clamp = (n: number, length: number): number => Math.max(0, Math.min(n, len
 
 export function reducer(state: TuiState, action: Action): TuiState {
   switch (action.type) {
-    case 'loaded': {
-      const { loadError: _, ...rest } = state;
-      const host = selectedProfile(state)?.host;
-      const kept = host === undefined ? -1 : action.profiles.findIndex((p) => p.host === host);
-      return {
-        ...rest,
-        status: 'ready',
-        path: action.path,
-        exists: action.exists,
-        profiles: action.profiles,
-        invalid: action.invalid ?? [],
-        otherProblems: others(action.warnings),
-        selected: kept >= 0 ? kept : clamp(state.selected, action.profiles.length),
-      };
-    }
+    case 'loaded':
+      return loaded(state, action);
     case 'load-failed':
       return {
         ...state,
@@ -255,19 +243,8 @@ export function reducer(state: TuiState, action: Action): TuiState {
       if (!profile) return state;
       return { ...withoutNotice(state), screen: { kind: 'confirm-delete', host: profile.host } };
     }
-    case 'confirm': {
-      const screen = state.screen;
-      if (screen.kind !== 'confirm-delete' || state.saving) return state;
-      const previous = state.profiles.find((p) => p.host === screen.host);
-      return {
-        ...state,
-        saving: {
-          change: { type: 'delete', host: screen.host, ...(previous ? { previous } : {}) },
-          done: `deleted ${screen.host}`,
-          select: undefined,
-        },
-      };
-    }
+    case 'confirm':
+      return confirmDelete(state);
     case 'cancel':
       if (state.saving) return state;
       return { ...withoutNotice(state), screen: { kind: 'list' } };
@@ -276,74 +253,13 @@ export function reducer(state: TuiState, action: Action): TuiState {
     case 'form-erase':
       return editText(state, (text) => text.slice(0, -1));
     case 'form-focus':
-      return updateForm(state, (form) => {
-        const i = DRAFT_FIELDS.indexOf(form.field) + action.by;
-        const field = DRAFT_FIELDS[(i + DRAFT_FIELDS.length) % DRAFT_FIELDS.length] ?? 'host';
-        return { ...form, field };
-      });
+      return focusField(state, action.by);
     case 'form-cycle':
-      return updateForm(state, (form) => {
-        if (form.field === 'keepOpen') {
-          const k = KEEP_OPEN_CHOICES.indexOf(form.draft.keepOpen) + action.by;
-          const keepOpen =
-            KEEP_OPEN_CHOICES[(k + KEEP_OPEN_CHOICES.length) % KEEP_OPEN_CHOICES.length] ?? 'no';
-          return edited(state, form, { ...form.draft, keepOpen });
-        }
-        if (form.field !== 'family') return form;
-        const i = FAMILIES.indexOf(form.draft.family) + action.by;
-        const family = FAMILIES[(i + FAMILIES.length) % FAMILIES.length] ?? 'any';
-        return edited(state, form, { ...form.draft, family });
-      });
-    case 'form-submit': {
-      const screen = state.screen;
-      if (screen.kind !== 'form' || state.saving) return state;
-      const { base, result } = check(state, screen.draft, screen.original);
-      if (!result.ok) {
-        const first = DRAFT_FIELDS.find((f) => result.errors[f] !== undefined) ?? screen.field;
-        return {
-          ...state,
-          screen: { ...screen, errors: result.errors, field: first, submitted: true },
-        };
-      }
-      return {
-        ...state,
-        screen: { ...screen, errors: {}, submitted: true },
-        saving: {
-          change: {
-            type: 'put',
-            original: base ? base.host : null,
-            profile: result.profile,
-            ...(base ? { previous: base } : {}),
-          },
-          done: `saved ${result.profile.host} to ${state.path}`,
-          select: result.profile.host,
-        },
-      };
-    }
-    case 'saved': {
-      const saving = state.saving;
-      if (!saving) return state;
-      const { saving: _, ...rest } = state;
-      // The file as it is now: with what other programs added meanwhile.
-      const profiles = action.loaded?.profiles ?? state.profiles;
-      const index =
-        saving.select === undefined
-          ? state.selected
-          : profiles.findIndex((p) => p.host === saving.select);
-      return notice(
-        {
-          ...rest,
-          profiles,
-          invalid: action.loaded?.invalid ?? state.invalid,
-          otherProblems: action.loaded ? others(action.loaded.warnings) : state.otherProblems,
-          exists: true,
-          selected: clamp(index, profiles.length),
-          screen: { kind: 'list' },
-        },
-        'info',
-        saving.done,
-      );
-    }
+      return cycleChoice(state, action.by);
+    case 'form-submit':
+      return submitForm(state);
+    case 'saved':
+      return saved(state, action.loaded);
     case 'save-failed': {
       // The form (or the confirmation) stays open, so nothing typed is lost.
       const { saving: _, ...rest } = state;
@@ -351,23 +267,7 @@ export function reducer(state: TuiState, action: Action): TuiState {
     }
     case 'knock-start':
       if (isKnocking(state)) return notice(state, 'info', `still knocking ${state.run?.host}…`);
-      return {
-        ...withoutNotice(state),
-        run: {
-          host: action.profile.host,
-          mode: action.mode ?? 'knock',
-          knocks:
-            action.mode === 'verify'
-              ? []
-              : action.mode === 'close'
-                ? [...(action.profile.closeSequence ?? [])]
-                : action.profile.sequence
-                  ? [...action.profile.sequence]
-                  : [],
-          sent: 0,
-          phase: 'resolving',
-        },
-      };
+      return { ...withoutNotice(state), run: newRun(action.profile, action.mode) };
     case 'knock-progress':
       return updateRun(state, action.host, (run) => progress(run, action.event));
     case 'knock-done': {
@@ -402,95 +302,66 @@ export function reducer(state: TuiState, action: Action): TuiState {
   }
 }
 
-/**
- * The countdowns after a run: a knock that opened (or was sent) starts the host's
- * open_for; a close ends it; a verify that found the port closed ends it too.
- */
-function grantsAfter(
-  state: TuiState,
-  run: KnockRun,
-  outcome: KnockOutcome,
-  at: number,
-): TuiState['grants'] {
-  const { [run.host]: _, ...others } = state.grants;
-  const profile = state.profiles.find((p) => p.host === run.host);
-  const opened = outcome.status === 'open' || outcome.status === 'sent';
-  if (run.mode === 'knock' && opened && profile?.openFor !== undefined)
-    return {
-      ...others,
-      [run.host]: { until: at + profile.openFor * 1000, openFor: profile.openFor },
-    };
-  if (run.mode === 'close' && outcome.status === 'sent') return others;
-  if (run.mode === 'verify' && outcome.status === 'closed') return others;
-  return state.grants;
+function loaded(state: TuiState, action: Extract<Action, { type: 'loaded' }>): TuiState {
+  const { loadError: _, ...rest } = state;
+  const host = selectedProfile(state)?.host;
+  const kept = host === undefined ? -1 : action.profiles.findIndex((p) => p.host === host);
+  return {
+    ...rest,
+    status: 'ready',
+    path: action.path,
+    exists: action.exists,
+    profiles: action.profiles,
+    invalid: action.invalid ?? [],
+    otherProblems: others(action.warnings),
+    selected: kept >= 0 ? kept : clamp(state.selected, action.profiles.length),
+  };
+}
+
+/** `y` on the delete question: the deletion waits for the store effect. */
+function confirmDelete(state: TuiState): TuiState {
+  const screen = state.screen;
+  if (screen.kind !== 'confirm-delete' || state.saving) return state;
+  const previous = state.profiles.find((p) => p.host === screen.host);
+  return {
+    ...state,
+    saving: {
+      change: { type: 'delete', host: screen.host, ...(previous ? { previous } : {}) },
+      done: `deleted ${screen.host}`,
+      select: undefined,
+    },
+  };
+}
+
+/** The store wrote the change: back to the list, on the profile saved. */
+function saved(state: TuiState, stored: StoredProfiles | undefined): TuiState {
+  const saving = state.saving;
+  if (!saving) return state;
+  const { saving: _, ...rest } = state;
+  // The file as it is now: with what other programs added meanwhile.
+  const profiles = stored?.profiles ?? state.profiles;
+  const index =
+    saving.select === undefined
+      ? state.selected
+      : profiles.findIndex((p) => p.host === saving.select);
+  return notice(
+    {
+      ...rest,
+      profiles,
+      invalid: stored?.invalid ?? state.invalid,
+      otherProblems: stored ? others(stored.warnings) : state.otherProblems,
+      exists: true,
+      selected: clamp(index, profiles.length),
+      screen: { kind: 'list' },
+    },
+    'info',
+    saving.done,
+  );
 }
 
 /** Problems that are not the one-line summary of an unusable profile. */
 const others = (warnings: readonly Issue[] | undefined): number =>
   (warnings ?? []).filter((w) => w.code !== 'profile.unusable').length;
-
-/** The draft checked as the CLI will read it back (with the other profiles, for a duplicate host). */
-function check(state: TuiState, draft: ProfileDraft, original: string | null) {
-  const base = state.profiles.find((p) => p.host === original);
-  const others = state.profiles.filter((p) => p !== base);
-  const result = validateDraft(
-    draft,
-    others,
-    base,
-    state.servicePort ? { servicePort: state.servicePort } : {},
-  );
-  return { base, result };
-}
-
-/**
- * The form after the user changed a field: checked as they type. A field shows its
- * problems once typed into (every field after Enter); a fixed problem goes at once.
- */
-function edited(state: TuiState, form: FormScreen, draft: ProfileDraft): FormScreen {
-  const touched = form.touched.includes(form.field) ? form.touched : [...form.touched, form.field];
-  const { result } = check(state, draft, form.original);
-  const all: DraftErrors = result.ok ? {} : result.errors;
-  const errors: DraftErrors = {};
-  for (const field of DRAFT_FIELDS) {
-    const error = all[field];
-    if (error !== undefined && (form.submitted || touched.includes(field))) errors[field] = error;
-  }
-  return { ...form, draft, touched, errors };
-}
-
-function progress(run: KnockRun, event: KnockServiceProgress): KnockRun {
-  switch (event.type) {
-    case 'resolved':
-      return { ...run, phase: 'knocking', detail: event.addresses.join(', ') };
-    case 'sent': {
-      const knocks = [...run.knocks];
-      knocks[event.index] = event.knock;
-      return { ...run, phase: 'knocking', knocks, sent: Math.max(run.sent, event.index + 1) };
-    }
-    case 'unreachable':
-      // Shown only if nothing better comes (the other addresses usually answer).
-      return { ...run, detail: `${event.address}: ${event.reason}` };
-    case 'verifying':
-      return { ...run, phase: 'verifying', port: event.port };
-    case 'open':
-      return { ...run, phase: 'open', port: event.port, detail: event.address };
-    case 'closed':
-      return { ...run, phase: 'closed', port: event.port, detail: event.reason };
-  }
-}
-
-function finish(run: KnockRun, outcome: KnockOutcome): KnockRun {
-  switch (outcome.status) {
-    case 'open':
-      return { ...run, phase: 'open', port: outcome.port, detail: outcome.address };
-    case 'closed':
-      return { ...run, phase: 'closed', port: outcome.port, detail: outcome.reason };
-    case 'sent':
-      return { ...run, phase: 'sent', detail: outcome.addresses.join(', ') };
-    case 'failed':
-      return { ...run, phase: 'failed', detail: outcome.reason };
-  }
-}
 
 // A bad file must not be overwritten by a save from the TUI: that would lose what the user wrote.
 const canEdit = (state: TuiState): boolean => state.status === 'ready' && !state.saving;
@@ -511,37 +382,4 @@ function notice(state: TuiState, tone: 'info' | 'error', text: string): TuiState
 function withoutNotice(state: TuiState): TuiState {
   const { notice: _, ...rest } = state;
   return rest;
-}
-
-type FormScreen = Extract<Screen, { kind: 'form' }>;
-
-/** A form as it opens: on the host field, nothing touched, no errors yet. */
-const freshForm = (original: string | null, draft: ProfileDraft): FormScreen => ({
-  kind: 'form',
-  original,
-  draft,
-  field: 'host',
-  errors: {},
-  touched: [],
-  submitted: false,
-});
-
-/** Changes the text of the focused field (family is a choice, typed text leaves it alone). */
-function editText(state: TuiState, change: (text: string) => string): TuiState {
-  return updateForm(state, (form) =>
-    CHOICE_FIELDS.includes(form.field)
-      ? form
-      : edited(state, form, { ...form.draft, [form.field]: change(form.draft[form.field]) }),
-  );
-}
-
-function updateForm(state: TuiState, change: (form: FormScreen) => FormScreen): TuiState {
-  if (state.screen.kind !== 'form' || state.saving) return state;
-  const next = change(state.screen);
-  return next === state.screen ? state : { ...state, screen: next };
-}
-
-function updateRun(state: TuiState, host: string, change: (run: KnockRun) => KnockRun): TuiState {
-  if (!state.run || state.run.host !== host) return state;
-  return { ...state, run: change(state.run) };
 }

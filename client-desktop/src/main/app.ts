@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { toElectronMenu } from './electron-menu.js';
 import { registerProfileIpc, type IpcEventLike } from './profile-ipc.js';
 import type { TrayIconState } from './menu-template.js';
-import { TrayController, type Clock } from './tray-controller.js';
+import { TrayController, type Clock, type TrayDeps } from './tray-controller.js';
 
 /** The Electron APIs the app uses; main.ts passes the real ones, tests the mock. */
 export type ElectronApi = Pick<
@@ -131,20 +131,7 @@ export async function startApp(
       tray?.setContextMenu(
         Menu.buildFromTemplate(toElectronMenu(items, (action) => void controller.handle(action))),
       ),
-    notify: (title, body, action) => {
-      if (!Notification.isSupported()) return;
-      // The button shows where the platform has them (macOS); a click works everywhere.
-      const note = new Notification(
-        action
-          ? { title, body, actions: [{ type: 'button', text: action.label }] }
-          : { title, body },
-      );
-      if (action) {
-        note.on('click', action.run);
-        note.on('action', action.run);
-      }
-      note.show();
-    },
+    notify: (title, body, action) => notify(Notification, title, body, action),
     setTooltip: (text) => tray?.setToolTip(text),
     setIcon: (state) => {
       // The icon follows the panel: a dark door on a light panel, a light one on a dark panel.
@@ -185,6 +172,23 @@ export async function startApp(
   });
   app.on('will-quit', stopWatching);
   return { controller, profileWindow: () => window };
+}
+
+/** A desktop notification (TrayDeps.notify), when the platform has them. */
+function notify(
+  Notification: ElectronApi['Notification'],
+  ...[title, body, action]: Parameters<TrayDeps['notify']>
+): void {
+  if (!Notification.isSupported()) return;
+  // The button shows where the platform has them (macOS); a click works everywhere.
+  const note = new Notification(
+    action ? { title, body, actions: [{ type: 'button', text: action.label }] } : { title, body },
+  );
+  if (action) {
+    note.on('click', action.run);
+    note.on('action', action.run);
+  }
+  note.show();
 }
 
 /** The profile file the CLI reads: $KNOCK_CONFIG, else the XDG config path. */

@@ -64,6 +64,35 @@ export function parseDraft(value: unknown): ProfileDraft | undefined {
 const parseHost = (value: unknown): string | undefined =>
   typeof value === 'string' && value.length > 0 && value.length <= MAX_FIELD ? value : undefined;
 
+/** The arguments of check and save: a draft and the host it was opened for (null: a new profile). */
+function draftArgs(channel: string, raw: unknown[]) {
+  const draft = parseDraft(raw[0]);
+  if (!draft) throw new IpcRejected(channel, 'not a profile draft');
+  const original = raw[1] === null ? null : parseHost(raw[1]);
+  if (original === undefined) throw new IpcRejected(channel, 'bad original host');
+  if (raw.length > 2) throw new IpcRejected(channel, 'unexpected arguments');
+  return { draft, original };
+}
+
+/** The draft checked with the file's other profiles (a duplicate host is an error). */
+function validateAgainst(
+  profiles: Profile[],
+  draft: ProfileDraft,
+  original: string | null,
+  servicePort: ProfileIpcOptions['servicePort'],
+) {
+  const base = profiles.find((p) => p.host === original);
+  return {
+    base,
+    result: validateDraft(
+      draft,
+      profiles.filter((p) => p !== base),
+      base,
+      servicePort ? { servicePort } : {},
+    ),
+  };
+}
+
 /**
  * Serves the profile window: load, check, save, remove. Every message is
  * checked twice: it must come from our own window (isTrusted), and its payload
@@ -122,27 +151,8 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
     return { ok: true, view: await view(), saved };
   };
 
-  const args = (channel: string, raw: unknown[]) => {
-    const draft = parseDraft(raw[0]);
-    if (!draft) throw new IpcRejected(channel, 'not a profile draft');
-    const original = raw[1] === null ? null : parseHost(raw[1]);
-    if (original === undefined) throw new IpcRejected(channel, 'bad original host');
-    if (raw.length > 2) throw new IpcRejected(channel, 'unexpected arguments');
-    return { draft, original };
-  };
-
-  const validate = (profiles: Profile[], draft: ProfileDraft, original: string | null) => {
-    const base = profiles.find((p) => p.host === original);
-    return {
-      base,
-      result: validateDraft(
-        draft,
-        profiles.filter((p) => p !== base),
-        base,
-        servicePort ? { servicePort } : {},
-      ),
-    };
-  };
+  const validate = (profiles: Profile[], draft: ProfileDraft, original: string | null) =>
+    validateAgainst(profiles, draft, original, servicePort);
 
   ipcMain.handle(
     IpcChannels.load,
@@ -155,7 +165,7 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
   ipcMain.handle(
     IpcChannels.check,
     guard(IpcChannels.check, async (raw): Promise<DraftErrors> => {
-      const { draft, original } = args(IpcChannels.check, raw);
+      const { draft, original } = draftArgs(IpcChannels.check, raw);
       const profiles = await loadForWrite();
       const { result } = validate(Array.isArray(profiles) ? profiles : [], draft, original);
       return result.ok ? {} : result.errors;
@@ -165,7 +175,7 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
   ipcMain.handle(
     IpcChannels.save,
     guard(IpcChannels.save, async (raw): Promise<SaveResult> => {
-      const { draft, original } = args(IpcChannels.save, raw);
+      const { draft, original } = draftArgs(IpcChannels.save, raw);
       const profiles = await loadForWrite();
       if (!Array.isArray(profiles)) return { ok: false, error: profiles.error };
       if (original !== null && !profiles.some((p) => p.host === original))

@@ -1,6 +1,6 @@
 /**
  * Reading a knockd.conf: the one place knock-server turns a config path into a parsed
- * config (the daemon at start and reload, check, install-service).
+ * config (the daemon at start and reload, check, install-service, fw).
  */
 import { readFile } from 'node:fs/promises';
 import {
@@ -21,13 +21,22 @@ export interface LoadedConfig {
   readError?: unknown;
 }
 
+export interface LoadOptions {
+  /**
+   * Read the rotating doors' Sequence_Secret_File (default true). `fw` passes false: it
+   * uses the ports, the Trusted_File and the backend, never a door's sequence.
+   */
+  secrets?: boolean;
+}
+
 /**
  * Reads and parses a config: the one config loader of knock-server (the daemon at start
- * and reload, check, install-service). An unreadable file is one issue, not a throw.
+ * and reload, check, install-service, fw). An unreadable file is one issue, not a throw.
  */
 export async function loadConfig(
   path: string,
   read: (path: string) => Promise<string> = (p) => readFile(p, 'utf8'),
+  options: LoadOptions = {},
 ): Promise<LoadedConfig> {
   let text: string;
   try {
@@ -54,6 +63,7 @@ export async function loadConfig(
     };
   }
   const parsed = parseConfig(text, path);
+  if (options.secrets === false) return { config: parsed.config, issues: parsed.issues, text };
   // Rotating doors' Sequence_Secret_File: read (and checked) here, for check and the daemon alike.
   const secrets = await loadRotatingSecrets(parsed.config, path);
   return { config: parsed.config, issues: [...parsed.issues, ...secrets], text };

@@ -1,5 +1,6 @@
 // Several knock-server nodes as one system, through Redis (issue 13).
-export { ClusterNode, ClusterFirewall, type ClusterSnapshot, type NodeStatus } from './node.js';
+export { ClusterNode, type ClusterSnapshot, type NodeStatus } from './node.js';
+export { ClusterFirewall } from './cluster-firewall.js';
 export { ClusterStore, StoreUnavailable, MIN_REDIS_VERSION, KNOCK_DEADLINE_MS } from './store.js';
 export {
   LocalSingleUseStore,

@@ -15,6 +15,12 @@
  *      store restarted empty), unless a later revocation is recorded;
  *   4. apply the store's entries the local sets lack (or hold for less time), with the
  *      time they have left.
+ *
+ * (Over 400 lines: one class, since every part reads and writes the same state: what this
+ * node knows of each entry and when (the order of revocations), its clock offset to the
+ * store, the trusted set, the publications in flight. Around it: the Firewall wrapper in
+ * cluster-firewall.ts, the wire format in model.ts, the Lua scripts in scripts.ts, the
+ * connection in store.ts.)
  */
 import { createHash } from 'node:crypto';
 import { ExitCode, KnockError, type ClusterFailMode } from '@knock/shared';
@@ -23,10 +29,8 @@ import type {
   Firewall,
   FirewallEntry,
   FirewallSpec,
-  FirewallStatus,
   PortSpec,
 } from '../firewall/types.js';
-import { requireHost, requireNetwork } from '../firewall/address.js';
 import {
   decodeBan,
   decodeEvent,
@@ -54,6 +58,7 @@ import {
   UNTRUST,
 } from './scripts.js';
 import type { SingleUseClaim, SingleUseStore, SingleUseVerdict } from './single-use.js';
+import { ClusterFirewall } from './cluster-firewall.js';
 import { StoreUnavailable, type ClusterStore } from './store.js';
 import type { ClusterHealth } from '../daemon/daemon.js';
 
@@ -628,44 +633,15 @@ export class ClusterNode implements SingleUseStore {
     await this.#recordOfflineClaims();
     await this.settled();
     const snap = await this.snapshot();
-    const entries = await local.list();
-    let dropped = 0;
-    let republished = 0;
-    let applied = 0;
-
-    // 2. Drop what the cluster revoked after we learnt of it.
-    const revokedAddresses = new Set<string>();
-    const unban: string[] = [];
+    // 1. What this node holds, by grant id and by banned address.
     const localGrants = new Map<string, FirewallEntry>();
     const localBans = new Map<string, FirewallEntry>();
-    for (const e of entries) {
+    for (const e of await local.list()) {
       if (e.kind === 'grant' && e.port) localGrants.set(grantId(e.address, e.port), e);
       else if (e.kind === 'ban') localBans.set(e.address, e);
     }
-    for (const [id] of localGrants) {
-      const gone = snap.gones.get(`grant:${id}`);
-      if (gone === undefined || snap.grants.has(id)) continue;
-      if ((this.#known.get(`grant:${id}`)?.at ?? 0) <= gone)
-        revokedAddresses.add(parseGrantId(id)!.address);
-    }
-    for (const [address] of localBans) {
-      const gone = snap.gones.get(`ban:${address}`);
-      if (gone === undefined || snap.bans.has(address)) continue;
-      if ((this.#known.get(`ban:${address}`)?.at ?? 0) <= gone) unban.push(address);
-    }
-    for (const address of revokedAddresses) {
-      await this.#after(() => local.revoke(address));
-      for (const id of [...localGrants.keys()])
-        if (id.startsWith(`${address}|`)) localGrants.delete(id);
-      this.#forget('grant', address);
-      dropped += 1;
-    }
-    for (const address of unban) {
-      await this.#after(() => local.unban(address));
-      localBans.delete(address);
-      this.#forget('ban', address);
-      dropped += 1;
-    }
+    const dropped = await this.#dropRevoked(local, snap, localGrants, localBans);
+    let republished = 0;
 
     // 3. Re-publish what we hold and the store lacks (or holds for less time).
     const puts: Promise<unknown>[] = [];
@@ -705,7 +681,68 @@ export class ClusterNode implements SingleUseStore {
     }
     await Promise.all(puts);
 
-    // 4. Apply what the store has and we lack, with the time it has left.
+    const applied = await this.#applyStore(local, snap, localGrants, localBans);
+    // What this node remembers about entries: only those still held here or in the store.
+    const live = new Set([
+      ...[...snap.grants.keys()].map((id) => `grant:${id}`),
+      ...[...snap.bans.keys()].map((id) => `ban:${id}`),
+      ...[...localGrants.keys()].map((id) => `grant:${id}`),
+      ...[...localBans.keys()].map((id) => `ban:${id}`),
+    ]);
+    for (const key of [...this.#known.keys()]) if (!live.has(key)) this.#known.delete(key);
+
+    const trustChanges = await this.#syncTrust(local, snap);
+    if (dropped + republished + applied + trustChanges > 0)
+      this.#log.info(
+        `cluster: reconciled with ${this.store.url}: ${applied} applied here, ${republished} re-published, ${dropped} revoked here, ${trustChanges} trust change(s)`,
+      );
+  }
+
+  /** 2. Drops what the cluster revoked after this node learnt of it; how many addresses. */
+  async #dropRevoked(
+    local: Firewall,
+    snap: ClusterSnapshot,
+    localGrants: Map<string, FirewallEntry>,
+    localBans: Map<string, FirewallEntry>,
+  ): Promise<number> {
+    let dropped = 0;
+    const revokedAddresses = new Set<string>();
+    const unban: string[] = [];
+    for (const [id] of localGrants) {
+      const gone = snap.gones.get(`grant:${id}`);
+      if (gone === undefined || snap.grants.has(id)) continue;
+      if ((this.#known.get(`grant:${id}`)?.at ?? 0) <= gone)
+        revokedAddresses.add(parseGrantId(id)!.address);
+    }
+    for (const [address] of localBans) {
+      const gone = snap.gones.get(`ban:${address}`);
+      if (gone === undefined || snap.bans.has(address)) continue;
+      if ((this.#known.get(`ban:${address}`)?.at ?? 0) <= gone) unban.push(address);
+    }
+    for (const address of revokedAddresses) {
+      await this.#after(() => local.revoke(address));
+      for (const id of [...localGrants.keys()])
+        if (id.startsWith(`${address}|`)) localGrants.delete(id);
+      this.#forget('grant', address);
+      dropped += 1;
+    }
+    for (const address of unban) {
+      await this.#after(() => local.unban(address));
+      localBans.delete(address);
+      this.#forget('ban', address);
+      dropped += 1;
+    }
+    return dropped;
+  }
+
+  /** 4. Applies what the store has and this node lacks, with the time it has left. */
+  async #applyStore(
+    local: Firewall,
+    snap: ClusterSnapshot,
+    localGrants: Map<string, FirewallEntry>,
+    localBans: Map<string, FirewallEntry>,
+  ): Promise<number> {
+    let applied = 0;
     const work: Promise<unknown>[] = [];
     for (const [id, { entry, ttl }] of snap.grants) {
       this.#remember(`grant:${id}`, entry);
@@ -728,28 +765,18 @@ export class ClusterNode implements SingleUseStore {
       this.#log.error(
         `cluster: ${failed.length} grant(s) or ban(s) from the cluster could not be applied here: ${String((failed[0] as PromiseRejectedResult).reason)}`,
       );
+    return applied;
+  }
 
-    // What this node remembers about entries: only those still held here or in the store.
-    const live = new Set([
-      ...[...snap.grants.keys()].map((id) => `grant:${id}`),
-      ...[...snap.bans.keys()].map((id) => `ban:${id}`),
-      ...[...localGrants.keys()].map((id) => `grant:${id}`),
-      ...[...localBans.keys()].map((id) => `ban:${id}`),
-    ]);
-    for (const key of [...this.#known.keys()]) if (!live.has(key)) this.#known.delete(key);
-
-    // Trust: add what is new; what the cluster dropped goes with a new setup.
+  /** Trust: adds what is new; what the cluster dropped goes with a new setup. How many changed. */
+  async #syncTrust(local: Firewall, snap: ClusterSnapshot): Promise<number> {
     const stale = [...this.#trusts].filter((t) => !snap.trusts.has(t));
     const fresh = [...snap.trusts.keys()].filter((t) => !this.#trusts.has(t));
     for (const t of stale) this.#trusts.delete(t);
     for (const t of fresh) this.#trusts.add(t);
     if (stale.length > 0) await this.#resetup();
     else for (const t of fresh) await local.trust(t);
-
-    if (dropped + republished + applied + stale.length + fresh.length > 0)
-      this.#log.info(
-        `cluster: reconciled with ${this.store.url}: ${applied} applied here, ${republished} re-published, ${dropped} revoked here, ${fresh.length + stale.length} trust change(s)`,
-      );
+    return stale.length + fresh.length;
   }
 
   // --- single-use ----------------------------------------------------------------------
@@ -948,134 +975,5 @@ export class ClusterNode implements SingleUseStore {
           here: false,
         });
     return out;
-  }
-}
-
-/**
- * The Firewall the daemon and `fw` use on a cluster node: each change is made on this
- * node's kernel sets first, then published (the daemon: in the background).
- */
-export class ClusterFirewall implements Firewall {
-  readonly kind;
-  readonly #local: Firewall;
-  readonly #node: ClusterNode;
-  #setUp = false;
-
-  constructor(local: Firewall, node: ClusterNode) {
-    this.#local = local;
-    this.#node = node;
-    this.kind = local.kind;
-  }
-
-  async setup(spec: FirewallSpec): Promise<void> {
-    await this.#node.setup(spec);
-    if (!this.#setUp && this.#node.background) {
-      this.#setUp = true;
-      // The first setup of a daemon's life: catch up with the cluster (not awaited: a slow
-      // store must not delay the start; a missing store is retried at reconnection).
-      void this.#node.reconcile();
-    }
-  }
-
-  async grant(
-    address: string,
-    ports: PortSpec[],
-    secs: number,
-    origin?: EntryOrigin,
-  ): Promise<void> {
-    // The daemon publishes in the background, at once: the other nodes apply it while this
-    // one runs nft (fan-out does not wait for the local change).
-    const address_ = requireHost(address).address;
-    if (this.#node.background) {
-      void this.#node.publishGrant(address_, ports, secs, origin);
-      // One event-loop turn, so the client writes the command to Redis before spawning nft
-      // (a spawn blocks the loop for milliseconds on a busy machine).
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await this.#local.grant(address, ports, secs, origin);
-    if (!this.#node.background) await this.#node.publishGrant(address_, ports, secs, origin);
-  }
-
-  async ban(address: string, secs: number, origin?: EntryOrigin): Promise<void> {
-    const address_ = requireHost(address).address;
-    if (this.#node.background) {
-      void this.#node.publishBan(address_, secs, origin);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await this.#local.ban(address, secs, origin);
-    if (!this.#node.background) await this.#node.publishBan(address_, secs, origin);
-  }
-
-  async trust(addressOrCidr: string): Promise<void> {
-    await this.#local.trust(addressOrCidr);
-    await this.#node.publishTrust(requireNetwork(addressOrCidr).cidr);
-  }
-
-  async revoke(address: string): Promise<void> {
-    await this.#removal(
-      () => this.#local.revoke(address),
-      () => this.#node.publishRevoke('grant', requireHost(address).address),
-    );
-  }
-
-  async unban(address: string): Promise<void> {
-    await this.#removal(
-      () => this.#local.unban(address),
-      () => this.#node.publishRevoke('ban', requireHost(address).address),
-    );
-  }
-
-  async flushGrants(): Promise<void> {
-    await this.#removal(
-      () => this.#local.flushGrants(),
-      () => this.#node.publishFlush('grant'),
-    );
-  }
-
-  async flushBans(): Promise<void> {
-    await this.#removal(
-      () => this.#local.flushBans(),
-      () => this.#node.publishFlush('ban'),
-    );
-  }
-
-  /**
-   * A removal from the command line goes to the cluster first: if the store cannot take
-   * it, nothing changes here either (a local-only removal would come back at this node's
-   * next reconciliation). The daemon never removes.
-   */
-  async #removal(local: () => Promise<void>, cluster: () => Promise<void>): Promise<void> {
-    if (this.#node.background) {
-      await local();
-      await cluster();
-    } else {
-      await cluster();
-      await local();
-    }
-  }
-
-  async list(): Promise<FirewallEntry[]> {
-    const entries = await this.#local.list();
-    try {
-      return await this.#node.annotate(entries);
-    } catch (error) {
-      if (!(error instanceof StoreUnavailable)) throw error;
-      this.#node.warn(
-        `cluster: cannot read the cluster's entries (${error.message}): this node's only`,
-      );
-      return entries;
-    }
-  }
-
-  async status(): Promise<FirewallStatus> {
-    const status = await this.#local.status();
-    return {
-      ...status,
-      detail: `${status.detail}; cluster ${this.#node.store.url} as node ${this.#node.name} (${this.#node.store.reachable ? 'reachable' : 'unreachable'})`,
-    };
-  }
-
-  teardown(): Promise<void> {
-    return this.#local.teardown();
   }
 }

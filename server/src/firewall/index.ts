@@ -19,6 +19,7 @@ export {
 export { parsePortSpec } from './validate.js';
 export { systemExec } from './exec.js';
 export { nftSetupText, NFT_TABLE, LOG_PREFIX } from './nft-text.js';
+export { describeSetup, formatEntries, formatStatus, showPort, showRemaining } from './format.js';
 export type {
   Exec,
   ExecResult,
@@ -31,5 +32,3 @@ export type {
   FirewallStatus,
   PortSpec,
 } from './types.js';
-export { fwCommand, formatEntries, showRemaining, DEFAULT_PROTECTED, type FwDeps } from './cli.js';
-export { installServiceCommand, renderUnit, type ServiceDeps } from './service.js';

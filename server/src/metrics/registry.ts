@@ -24,6 +24,23 @@ export interface Metrics {
 
 type Prom = typeof PromClient;
 
+/** How a group of metrics is declared: each reads the daemon's state at scrape time. */
+interface Define {
+  counter: (name: string, help: string, read: () => number) => PromClient.Counter<string>;
+  gauge: (name: string, help: string, read: () => number) => PromClient.Gauge<string>;
+  /** A labelled metric (per door, interface, …): `fill` sets every series at each scrape. */
+  perDoor: (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (set: (labels: Record<string, string>, value: number) => void) => void,
+    type?: 'counter' | 'gauge',
+  ) => void;
+  /** The status document of this scrape. */
+  doc: () => StatusDocument;
+  stats: DaemonStats;
+}
+
 let loading: Promise<Prom> | undefined;
 const loadProm = (): Promise<Prom> =>
   (loading ??= import('prom-client').then((mod) => mod.default as unknown as Prom));
@@ -91,6 +108,26 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
       });
   };
 
+  const define: Define = { counter, gauge, perDoor, doc, stats };
+  // In this order in the exposition (prom-client lists metrics as they are registered).
+  processMetrics(define);
+  captureMetrics(define);
+  doorMetrics(define);
+  firewallMetrics(define);
+  commandMetrics(define);
+  reloadMetrics(define);
+  attemptAndLogMetrics(define);
+
+  registry.registerMetric(openSecondsHistogram(prom, stats));
+
+  return {
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+  };
+}
+
+/** The process: when it started, its version, its memory. */
+function processMetrics({ gauge, perDoor, doc }: Define): void {
   gauge('knock_server_start_time_seconds', 'When the daemon started (Unix time).', () =>
     Math.floor(doc().startedAt / 1000),
   );
@@ -106,7 +143,10 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     'Resident memory of the daemon process.',
     () => doc().memory.rss,
   );
+}
 
+/** Capture: packets seen and dropped, each interface, the cluster link. */
+function captureMetrics({ counter, perDoor, doc, stats }: Define): void {
   counter(
     'knock_server_packets_total',
     'Packets the capture filter let through to the knock detector.',
@@ -146,7 +186,10 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     },
     'gauge',
   );
+}
 
+/** Each door: knocks by stage, opens, timeouts, wrong knocks, its state. */
+function doorMetrics({ perDoor, doc, stats }: Define): void {
   perDoor(
     'knock_server_knocks_total',
     'Knocks that took a source to this stage of this door.',
@@ -193,7 +236,10 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     },
     'gauge',
   );
+}
 
+/** The built-in firewall: grants and bans made, refused, active. */
+function firewallMetrics({ counter, gauge, stats }: Define): void {
   counter(
     'knock_server_grants_total',
     'Built-in firewall grants made (Open_Ports).',
@@ -211,7 +257,10 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
   gauge('knock_server_bans_active', 'Bans made by this daemon that have not expired.', () =>
     stats.activeBans(Date.now()),
   );
+}
 
+/** Door commands: run, failed, killed, stop commands pending. */
+function commandMetrics({ counter, gauge, doc, stats }: Define): void {
   counter('knock_server_commands_run_total', 'Door commands started.', () => stats.commandsRun);
   counter(
     'knock_server_commands_failed_total',
@@ -228,7 +277,10 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     'Stop commands waiting for their Cmd_Timeout.',
     () => doc().pendingStops.count,
   );
+}
 
+/** Reloads (SIGHUP) and the running config. */
+function reloadMetrics({ gauge, perDoor, stats }: Define): void {
   perDoor(
     'knock_server_reloads_total',
     'Config reloads (SIGHUP), by result.',
@@ -248,7 +300,10 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     'When the running config was read (Unix time).',
     () => Math.floor(stats.configLoadedAt / 1000),
   );
+}
 
+/** The attempt table, and the log destinations. */
+function attemptAndLogMetrics({ counter, gauge, perDoor, doc }: Define): void {
   gauge(
     'knock_server_attempts_in_progress',
     'Knock attempts in progress (attempt table size).',
@@ -278,15 +333,7 @@ export async function createMetrics(input: MetricsInput): Promise<Metrics> {
     },
     'gauge',
   );
-
-  registry.registerMetric(openSecondsHistogram(prom, stats));
-
-  return {
-    contentType: registry.contentType,
-    text: () => registry.metrics(),
-  };
 }
-
 /**
  * First knock to OPEN SESAME, in seconds. The observations are counted in
  * stats.openSeconds as they happen (without prom-client); this histogram only

@@ -74,6 +74,33 @@ describe('loadConfig (the one config loader)', () => {
   });
 });
 
+describe('loadConfig and rotating doors', () => {
+  const ROTATING =
+    '[ssh]\n  Sequence_Secret_File = /nonexistent/knock-test/ssh.secret\n  Open_Ports = 22/tcp\n';
+
+  it('reads each Sequence_Secret_File: a missing one is an error at its line', async () => {
+    const loaded = await loadConfig('/etc/k.conf', files({ '/etc/k.conf': ROTATING }));
+    expect(loaded.issues).toMatchObject([
+      {
+        severity: 'error',
+        code: 'config.rotating.secretFile',
+        message:
+          "door 'ssh': Sequence_Secret_File: the secret file /nonexistent/knock-test/ssh.secret does not exist",
+        line: 2,
+      },
+    ]);
+  });
+
+  it('with secrets: false (fw) it parses only, and reads no secret file', async () => {
+    const loaded = await loadConfig('/etc/k.conf', files({ '/etc/k.conf': ROTATING }), {
+      secrets: false,
+    });
+    expect(loaded.issues).toEqual([]);
+    expect(loaded.config.doors[0]?.openPorts).toEqual([{ port: 22, protocol: 'tcp' }]);
+    expect(loaded.config.doors[0]?.rotating?.secret).toBeUndefined();
+  });
+});
+
 describe('checkOneTimeFiles', () => {
   const config = async (text: string) =>
     (await loadConfig('/etc/k.conf', files({ '/etc/k.conf': text }))).config;

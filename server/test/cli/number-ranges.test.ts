@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { KnockError, parseConfig } from '@knock/shared';
 import { createProgram } from '../../src/cli/program.js';
 import { MAX_TIMER_MS, systemClock } from '../../src/daemon/deps.js';
-import { fwCommand } from '../../src/firewall/cli.js';
+import { fwCommand } from '../../src/cli/fw.js';
 
 async function run(args: string[]) {
   const out: string[] = [];

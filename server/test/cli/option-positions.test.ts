@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError } from '@knock/shared';
 import { createProgram, leaves } from '../../src/cli/program.js';
 import { leafOptions } from '../../src/cli/leaf-options.js';
-import { fwCommand } from '../../src/firewall/cli.js';
-import { installServiceCommand } from '../../src/firewall/service.js';
+import { fwCommand } from '../../src/cli/fw.js';
+import { installServiceCommand } from '../../src/cli/install-service.js';
 import { clusterCommand } from '../../src/cluster/cli.js';
 import { metricsCommand, statusCommand } from '../../src/cli/status.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, KnockError, parseConfig } from '@knock/shared';
 import { createProgram } from '../../src/cli/program.js';
 import { clusterCommand, clusterFirewallForCli, formatStatus } from '../../src/cluster/cli.js';
-import { formatEntries } from '../../src/firewall/cli.js';
+import { formatEntries } from '../../src/firewall/format.js';
 import { MemoryFirewall } from './memory-firewall.js';
 
 describe('clusterFirewallForCli', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installServiceCommand, renderUnit } from '../../src/firewall/service.js';
+import { installServiceCommand, renderUnit } from '../../src/cli/install-service.js';
 import { runCommand } from './run-fw.js';
 
 const unitFile = new URL('../../systemd/knock-server.service', import.meta.url);

@@ -17,10 +17,10 @@ import {
   hasErrors,
   type KnockdConfig,
 } from '@knock/shared';
-import { loadConfig } from '../cli/config-file.js';
-import { leafOptions } from '../cli/leaf-options.js';
-import { showArgv, systemExec } from './exec.js';
-import type { Exec } from './types.js';
+import { showArgv, systemExec } from '../firewall/exec.js';
+import type { Exec } from '../firewall/types.js';
+import { loadConfig } from './config-file.js';
+import { leafOptions } from './leaf-options.js';
 
 export interface ServiceDeps {
   stdout?: (text: string) => void;
@@ -36,7 +36,7 @@ export interface ServiceDeps {
   stderr?: (text: string) => void;
 }
 
-// From src/firewall/ and from dist/firewall/ alike: ../../ is the server package.
+// From src/cli/ and from dist/cli/ alike: ../../ is the server package.
 const TEMPLATE = new URL('../../systemd/knock-server.service', import.meta.url);
 const BIN = new URL('../../bin/knock-server.js', import.meta.url);
 const README = new URL('../../../README.md', import.meta.url);

@@ -1,7 +1,7 @@
 // Runs `knock-server fw …` / `install-service` in-process, as the real program wires them.
 import { Command, CommanderError } from 'commander';
 import { describeError } from '@knock/shared';
-import { fwCommand, type FwDeps } from '../../src/firewall/cli.js';
+import { fwCommand, type FwDeps } from '../../src/cli/fw.js';
 
 export interface Run {
   code: number;

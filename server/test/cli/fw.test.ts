@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '@knock/shared';
-import { formatEntries, showRemaining } from '../../src/firewall/cli.js';
 import type { Exec, ExecResult } from '../../src/firewall/types.js';
 import { runFw } from './run-fw.js';
 
@@ -219,35 +218,24 @@ describe('knock-server fw errors', () => {
     expect(missing.stderr).toContain('install nftables');
   });
 
+  it("reads no door's secret file: a rotating door whose secret is missing does not stop fw", async () => {
+    const { exec } = fakeNft();
+    const conf =
+      '[ssh]\n  Sequence_Secret_File = /nonexistent/knock-test/ssh.secret\n  Open_Ports = 2222/tcp\n';
+    const r = await runFw(['setup', '--dry-run'], {
+      ...base,
+      exec,
+      readFile: files({ '/etc/knockd.conf': conf }),
+    });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('protected { tcp . 2222 }');
+  });
+
   it("without a config, setup protects the seed's 22/tcp and says so", async () => {
     const { exec } = fakeNft();
     const r = await runFw(['setup', '--dry-run'], { ...base, exec, readFile: files({}) });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('protecting 22/tcp');
     expect(r.stdout).toContain('protected { tcp . 22 }');
-  });
-});
-
-describe('list formatting', () => {
-  it('shows remaining times as people read them', () => {
-    expect([0, 59, 61, 3600 + 5, undefined].map(showRemaining)).toEqual([
-      '0s',
-      '59s',
-      '1m1s',
-      '1h0m5s',
-      'forever',
-    ]);
-    expect(
-      formatEntries([
-        {
-          kind: 'grant',
-          address: '192.0.2.1',
-          port: { port: 22, protocol: 'tcp' },
-          remaining: 297,
-        },
-        { kind: 'ban', address: '2001:db8::66' },
-      ]),
-    ).toBe('grant  192.0.2.1     22/tcp  4m57s left\nban    2001:db8::66  -       forever\n');
-    expect(formatEntries([])).toBe('no grants or bans\n');
   });
 });
