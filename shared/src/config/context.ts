@@ -2,20 +2,9 @@
 // modules (options-section.ts, door-section.ts, door-checks.ts, values.ts).
 import type { Issue } from '../errors.js';
 import { newClusterParseState, type ClusterParseState } from './cluster-options.js';
+import type { Report, SeverityReport } from './report.js';
 import type { RevokeRef } from './revoke.js';
 import type { Door, Options } from './types.js';
-
-/** Reports one problem at a line and column (1-based; 0: the whole line). */
-export type Report = (
-  code: string,
-  line: number,
-  column: number,
-  message: string,
-  hint?: string,
-) => void;
-
-/** Reports one problem of either severity. */
-export type SeverityReport = (severity: Issue['severity'], ...rest: Parameters<Report>) => void;
 
 /** A door being read, with the lines of the directives its final checks look back at. */
 export interface DoorState {
