@@ -6,6 +6,14 @@ import type { Report, SeverityReport } from './report.js';
 import type { RevokeRef } from './revoke.js';
 import type { Door, Options } from './types.js';
 
+/** One directive as read: its canonical name, its value (trimmed), where the value starts. */
+export interface Directive {
+  readonly name: string;
+  readonly value: string;
+  readonly line: number;
+  readonly column: number;
+}
+
 /** A door being read, with the lines of the directives its final checks look back at. */
 export interface DoorState {
   door: Door;
