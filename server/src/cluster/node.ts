@@ -755,23 +755,8 @@ export class ClusterNode implements SingleUseStore {
   // --- single-use ----------------------------------------------------------------------
 
   async claim(claim: SingleUseClaim): Promise<SingleUseVerdict> {
-    const hash = createHash('sha256').update(claim.id).digest('hex').slice(0, 40);
-    const holder = JSON.stringify({ node: this.name, id: claim.id, at: Date.now() });
-    const message = JSON.stringify({
-      op: 'used',
-      src: this.store.src,
-      scope: claim.scope,
-      id: claim.id,
-      node: this.name,
-    });
     try {
-      const reply = (await this.store.eval(CLAIM, [
-        claim.scope,
-        hash,
-        holder,
-        claim.ttlMs ?? 0,
-        message,
-      ])) as unknown[];
+      const { reply, hash } = await this.#claimInStore(claim);
       if (Number(reply[0]) === 1) return { accept: true, how: 'claimed' };
       let node = 'another node';
       try {
@@ -797,24 +782,33 @@ export class ClusterNode implements SingleUseStore {
     return () => this.#usedListeners.delete(listener);
   }
 
+  /**
+   * Runs CLAIM for `claim`: the reply ([1] when this node marked it used first, else [0, the
+   * holder's JSON]) and the item's key hash. `deadlineMs`: the store's own when absent.
+   */
+  async #claimInStore(
+    claim: SingleUseClaim,
+    deadlineMs?: number,
+  ): Promise<{ reply: unknown[]; hash: string }> {
+    const hash = createHash('sha256').update(claim.id).digest('hex').slice(0, 40);
+    const holder = JSON.stringify({ node: this.name, id: claim.id, at: Date.now() });
+    const message = JSON.stringify({
+      op: 'used',
+      src: this.store.src,
+      scope: claim.scope,
+      id: claim.id,
+      node: this.name,
+    });
+    const args = [claim.scope, hash, holder, claim.ttlMs ?? 0, message];
+    const reply = (await this.store.eval(CLAIM, args, deadlineMs)) as unknown[];
+    return { reply, hash };
+  }
+
   /** Claims accepted locally while the store was away (Cluster_Fail = open) are recorded now. */
   async #recordOfflineClaims(): Promise<void> {
     while (this.#offlineClaims.length > 0) {
       const claim = this.#offlineClaims[0]!;
-      const hash = createHash('sha256').update(claim.id).digest('hex').slice(0, 40);
-      const holder = JSON.stringify({ node: this.name, id: claim.id, at: Date.now() });
-      const message = JSON.stringify({
-        op: 'used',
-        src: this.store.src,
-        scope: claim.scope,
-        id: claim.id,
-        node: this.name,
-      });
-      const reply = (await this.store.eval(
-        CLAIM,
-        [claim.scope, hash, holder, claim.ttlMs ?? 0, message],
-        2000,
-      )) as unknown[];
+      const { reply } = await this.#claimInStore(claim, 2000);
       if (Number(reply[0]) !== 1)
         this.#log.error(
           `cluster: ${claim.scope} ${claim.id} was used here while the store was unreachable (Cluster_Fail = open) and also elsewhere`,
