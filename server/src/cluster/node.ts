@@ -622,6 +622,27 @@ export class ClusterNode implements SingleUseStore {
     return this.#reconciling;
   }
 
+  /**
+   * Whether a grant or ban held here (`remaining` seconds; undefined: no expiry) is to be
+   * published again: not when the store holds it (`theirs`) with no expiry or about as long
+   * (1 s of slack), nor when it was revoked elsewhere and this node never knew it. Then its
+   * time left in ms (0: no expiry) and who made it.
+   */
+  #republishing(
+    snap: ClusterSnapshot,
+    kind: 'grant' | 'ban',
+    id: string,
+    remaining: number | undefined,
+    theirs: { ttl: number } | undefined,
+  ): { mine: number; known: Known } | undefined {
+    const mine = remaining === undefined ? 0 : remaining * 1000;
+    if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000)))
+      return undefined;
+    const key = `${kind}:${id}`;
+    if (snap.gones.has(key) && !this.#known.has(key)) return undefined;
+    return { mine, known: this.#known.get(key) ?? { node: this.name, at: 0 } };
+  }
+
   async #reconcileOnce(): Promise<void> {
     const local = this.#local;
     if (!local || local.kind === 'none' || !this.store.reachable) return;
@@ -670,11 +691,9 @@ export class ClusterNode implements SingleUseStore {
     // 3. Re-publish what we hold and the store lacks (or holds for less time).
     const puts: Promise<unknown>[] = [];
     for (const [id, e] of localGrants) {
-      const theirs = snap.grants.get(id);
-      const mine = e.remaining === undefined ? 0 : e.remaining * 1000;
-      if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000))) continue;
-      if (snap.gones.has(`grant:${id}`) && !this.#known.has(`grant:${id}`)) continue;
-      const known = this.#known.get(`grant:${id}`) ?? { node: this.name, at: 0 };
+      const put = this.#republishing(snap, 'grant', id, e.remaining, snap.grants.get(id));
+      if (put === undefined) continue;
+      const { mine, known } = put;
       const entry: ClusterGrant = {
         address: e.address,
         protocol: e.port!.protocol,
@@ -688,11 +707,9 @@ export class ClusterNode implements SingleUseStore {
       );
     }
     for (const [address, e] of localBans) {
-      const theirs = snap.bans.get(address);
-      const mine = e.remaining === undefined ? 0 : e.remaining * 1000;
-      if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000))) continue;
-      if (snap.gones.has(`ban:${address}`) && !this.#known.has(`ban:${address}`)) continue;
-      const known = this.#known.get(`ban:${address}`) ?? { node: this.name, at: 0 };
+      const put = this.#republishing(snap, 'ban', address, e.remaining, snap.bans.get(address));
+      if (put === undefined) continue;
+      const { mine, known } = put;
       const entry: ClusterBan = {
         address,
         node: known.node,
