@@ -13,11 +13,7 @@
 #   bash scripts/bench-memory.sh [--settle 10] [--quick] [--idle-only] [--daemon NAME=TEMPLATE]...
 # Needs root. Raw output in $RESULTS_DIR (default bench-results/ in the project).
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
-[ -f "$BENCH/lib/common.sh" ] || { echo "bench-memory: harness not found at $BENCH (set KNOCK_BENCH_DIR)" >&2; exit 1; }
-BENCH_DIR=$BENCH
-. "$BENCH/lib/common.sh"
+. "$(dirname "$0")/lib/bench-harness.sh" bench-memory
 
 SETTLE=10
 MILLION=(--)
@@ -33,20 +29,13 @@ while [ $# -gt 0 ]; do
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
-if [ ${#DAEMON_NAMES[@]} -eq 0 ]; then
-  add_daemon "knockd=/usr/sbin/knockd -i {iface} -c {conf}"
-  add_daemon "knock-server=$(command -v node) $ROOT/server/bin/knock-server.js -i {iface} -c {conf}"
-fi
+default_daemons
 require_root
 need ip nc "$PY"
 netns_up
 
-WORK=$(mktemp -d /tmp/knockbench-memory.XXXXXX)
-RESULTS_DIR=${RESULTS_DIR:-$ROOT/bench-results}
-mkdir -p "$RESULTS_DIR"
+bench_dirs memory
 OUT=$RESULTS_DIR/memory-$(date +%Y%m%d-%H%M%S)-$$.tsv
-trap 'cleanup_all; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
 
 SEED=$ROOT/shared/test/fixtures/seed-knockd.conf
 printf 'part\tdaemon\tpid\tppid\tcommand\trss_kB\tpss_kB\n' > "$OUT"

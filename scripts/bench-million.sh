@@ -29,11 +29,7 @@
 #        [--settle 10] [--daemon NAME=TEMPLATE]...     (default: knockd and knock-server)
 # Needs root. Raw TSV in $RESULTS_DIR (default bench-results/ in the project).
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
-[ -f "$BENCH/lib/common.sh" ] || { echo "bench-million: harness not found at $BENCH (set KNOCK_BENCH_DIR)" >&2; exit 1; }
-BENCH_DIR=$BENCH
-. "$BENCH/lib/common.sh"
+. "$(dirname "$0")/lib/bench-harness.sh" bench-million
 
 SOURCES=1000000
 RATE=50000
@@ -47,25 +43,18 @@ while [ $# -gt 0 ]; do
     --settle) SETTLE=$2; shift 2 ;;
     --quick) SOURCES=100000; SETTLE=5; shift ;;
     --daemon) add_daemon "$2"; shift 2 ;;
-    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
-if [ ${#DAEMON_NAMES[@]} -eq 0 ]; then
-  add_daemon "knockd=/usr/sbin/knockd -i {iface} -c {conf}"
-  add_daemon "knock-server=$(command -v node) $ROOT/server/bin/knock-server.js -i {iface} -c {conf}"
-fi
+default_daemons
 [ "$SOURCES" -ge 1 ] && [ "$SOURCES" -le 1048000 ] || die "--sources must be 1 to 1048000 (10.128.0.1 + i stays inside 10.128.0.0/12)"
 require_root
 need ip nc tcpreplay timeout "$PY"
 netns_up
 
-WORK=$(mktemp -d /tmp/knockbench-million.XXXXXX)
-RESULTS_DIR=${RESULTS_DIR:-$ROOT/bench-results}
-mkdir -p "$RESULTS_DIR"
+bench_dirs million
 OUT_TSV=$RESULTS_DIR/million-$(date +%Y%m%d-%H%M%S)-$$.tsv
-trap 'cleanup_all; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
 
 PCAP=$WORK/million.pcap
 log "generating $PCAP ($SOURCES sources)"

@@ -18,6 +18,7 @@
 #   scripts/bench-proxy.sh [--runs N] [--size MIB]     (default 3 runs each, 256 MiB)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/lib/lab-sshd.sh"
 RUNS=3
 SIZE=256
 while [ $# -gt 0 ]; do
@@ -68,22 +69,7 @@ ip -n "$NS_C" link set "$IF_C" up
 ip -n "$NS_S" link set "$IF_S" up
 for _ in $(seq 1 50); do ip netns exec "$NS_C" ping -c1 -W1 "$S4" >/dev/null 2>&1 && break; sleep 0.1; done
 
-ssh-keygen -q -t ed25519 -N '' -C knock-bench -f "$WORK/id_ed25519"
-ssh-keygen -q -t ed25519 -N '' -C knock-bench -f "$WORK/host_ed25519"
-cp "$WORK/id_ed25519.pub" "$WORK/authorized_keys"
-mkdir -p /run/sshd
-cat > "$WORK/sshd_config" <<CONF
-Port 22
-ListenAddress $S4
-HostKey $WORK/host_ed25519
-PidFile $WORK/sshd.pid
-AuthorizedKeysFile $WORK/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-CONF
+lab_sshd_files "$WORK" "$S4"
 cat > "$WORK/ssh_config" <<CONF
 Host *
   User root

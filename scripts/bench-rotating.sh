@@ -24,11 +24,7 @@
 #        [--hits] [--runs 20] [--only flood|latency]
 # Needs root. Raw TSV in $RESULTS_DIR (default bench-results/ in the project).
 set -uo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BENCH=${KNOCK_BENCH_DIR:-$ROOT/../shared/bench}
-[ -f "$BENCH/lib/common.sh" ] || { echo "bench-rotating: harness not found at $BENCH (set KNOCK_BENCH_DIR)" >&2; exit 1; }
-BENCH_DIR=$BENCH
-. "$BENCH/lib/common.sh"
+. "$(dirname "$0")/lib/bench-harness.sh" bench-rotating
 
 PACKETS=200000
 RATE=100000
@@ -56,12 +52,8 @@ NODE=$(command -v node)
 SERVER="$NODE $ROOT/server/bin/knock-server.js -i {iface} -c {conf} --state-dir {tmp}/state"
 KNOCK=("$NODE" "$ROOT/client-cli/bin/knock.js")
 FIXED_PORTS="20001 30002 40003 50004"
-WORK=$(mktemp -d /tmp/knockbench-rotating.XXXXXX)
-RESULTS_DIR=${RESULTS_DIR:-$ROOT/bench-results}
-mkdir -p "$RESULTS_DIR"
+bench_dirs rotating
 STAMP=$(date +%Y%m%d-%H%M%S)-$$
-trap 'cleanup_all; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
 
 # The secret: made by the real command (0600 file), the same for every run.
 "$NODE" "$ROOT/server/bin/knock-server.js" secret new rot --file "$WORK/rot.secret" --no-qr > /dev/null ||

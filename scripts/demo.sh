@@ -13,6 +13,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KNOCK="node $ROOT/client-cli/bin/knock.js"
 KNOCK_SERVER="node $ROOT/server/bin/knock-server.js"
+. "$ROOT/scripts/lib/lab-sshd.sh"
 
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it creates network namespaces and firewall rules)" >&2; exit 13; }
 for tool in ip sshd ssh ssh-keygen nft; do
@@ -55,7 +56,7 @@ trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
 # ssh from one of the client's addresses; prints the remote command's output.
 try_ssh() {
   local src=$1
-  run_c ssh -b "$src" -i "$WORK/id_demo" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+  run_c ssh -b "$src" -i "$WORK/id_ed25519" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
     -o BatchMode=yes -o ConnectTimeout=2 -o LogLevel=ERROR "root@$S4" 'echo "hello from $(hostname) as $(whoami)"' 2>&1
 }
 
@@ -73,22 +74,7 @@ run_s ip link set "$IF_S" up
 for _ in $(seq 1 50); do run_c ping -c1 -W1 "$S4" >/dev/null 2>&1 && break; sleep 0.1; done
 echo "   two network namespaces: client $NS_C ($C4, $TRUSTED4, $INTRUDER4) and server $NS_S ($S4)"
 
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/id_demo" || exit 1
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key" || exit 1
-cp "$WORK/id_demo.pub" "$WORK/authorized_keys"
-mkdir -p /run/sshd
-cat > "$WORK/sshd_config" <<CONF
-Port 22
-ListenAddress $S4
-HostKey $WORK/host_key
-AuthorizedKeysFile $WORK/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-PidFile $WORK/sshd.pid
-CONF
+lab_sshd_files "$WORK" "$S4" || exit 1
 run_s /usr/sbin/sshd -f "$WORK/sshd_config" -E "$WORK/sshd.log" || { echo "demo: sshd did not start"; cat "$WORK/sshd.log"; exit 1; }
 echo "   sshd listens on $S4:22 in the server namespace"
 

@@ -3,7 +3,7 @@
 // profile's close_sequence is knocked so the door closes with it. The clock and the
 // timers are injected: every decision here is tested with a fake clock.
 import { errorText, formatSeconds, formatSequence, type Knock } from '@knock/shared/core';
-import type { AddressFamily } from '@knock/shared/node';
+import type { AddressFamily, KnockProgress, KnockSent } from '@knock/shared/node';
 import type { CliDeps, Out, Profile } from './deps.js';
 import { knock } from './knock-flow.js';
 import { reporter } from './report.js';
@@ -240,6 +240,33 @@ export interface SessionRequest {
   verbose: Out | undefined;
 }
 
+/** What knock() is asked for the session's host: its profile, where it is read, the family. */
+const hostRequest = (request: SessionRequest, onEvent: (event: KnockProgress) => void) => ({
+  host: request.host,
+  ...(request.profile ? { profile: request.profile } : {}),
+  ...(request.profileFile !== undefined ? { profileFile: request.profileFile } : {}),
+  ...(request.family ? { family: request.family } : {}),
+  onEvent,
+});
+
+/**
+ * A knock that opens the session's host: the first (knock ssh, knock proxy, before the
+ * session starts) and each re-knock. The --sequence knocks, else the profile's; serialised
+ * with the other knocks on the host.
+ */
+export function knockForSession(
+  deps: CliDeps,
+  request: SessionRequest,
+  onEvent: (event: KnockProgress) => void,
+): Promise<KnockSent> {
+  return knock(deps, {
+    ...hostRequest(request, onEvent),
+    ...(request.knocks ? { knocks: request.knocks } : {}),
+    lockNotice: deps.stderr,
+    serialize: true,
+  });
+}
+
 /**
  * After the first knock opened the port: a started keeper when the grant is to be kept
  * (notes on stderr), else undefined. The caller stops it when the session ends.
@@ -249,13 +276,6 @@ export function startSession(deps: CliDeps, request: SessionRequest): SessionKee
   for (const note of plan.notes) deps.stderr.write(`${note}\n`);
   if (!plan.keep) return undefined;
   const onEvent = reporter({ verbose: undefined, warn: request.verbose });
-  const common = {
-    host: request.host,
-    ...(request.profile ? { profile: request.profile } : {}),
-    ...(request.profileFile !== undefined ? { profileFile: request.profileFile } : {}),
-    ...(request.family ? { family: request.family } : {}),
-    onEvent,
-  };
   const closeSequence = plan.closeSequence;
   const keeper = new SessionKeeper({
     host: request.host,
@@ -265,17 +285,16 @@ export function startSession(deps: CliDeps, request: SessionRequest): SessionKee
     warn: deps.stderr,
     verbose: request.verbose,
     reknock: async () => {
-      await knock(deps, {
-        ...common,
-        ...(request.knocks ? { knocks: request.knocks } : {}),
-        lockNotice: deps.stderr,
-        serialize: true,
-      });
+      await knockForSession(deps, request, onEvent);
     },
     ...(closeSequence
       ? {
           close: async () => {
-            await knock(deps, { ...common, knocks: closeSequence, serialize: true });
+            await knock(deps, {
+              ...hostRequest(request, onEvent),
+              knocks: closeSequence,
+              serialize: true,
+            });
             request.verbose?.write(
               `knock: knocked the close sequence of ${request.host} (${showSequence(closeSequence)})\n`,
             );

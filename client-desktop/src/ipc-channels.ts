@@ -16,6 +16,11 @@ export const IpcChannels = {
 export interface ProfilesView {
   path: string;
   profiles: ProfileDraft[];
+  /**
+   * A new profile's form: emptyDraft() of @knock/shared, its keys the form's fields. The page
+   * cannot import @knock/shared (it runs unbundled), so it takes both from here.
+   */
+  blank: ProfileDraft;
   /** Set when the file cannot be read (file:line and what to do); the window then refuses to save. */
   error?: string;
 }

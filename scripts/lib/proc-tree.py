@@ -36,9 +36,10 @@ def tree(pid):
     return seen
 
 
-def status(pid, key):
+def kb(pid, name, key):
+    """The kB figure of the line `key:` in /proc/PID/NAME (0: no such line or process)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/{name}") as f:
             for line in f:
                 if line.startswith(key + ":"):
                     return int(line.split()[1])
@@ -47,15 +48,12 @@ def status(pid, key):
     return 0
 
 
+def status(pid, key):
+    return kb(pid, "status", key)
+
+
 def pss(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return kb(pid, "smaps_rollup", "Pss")
 
 
 def command(pid):

@@ -1,7 +1,7 @@
 import { formatIssue, KnockError, type Issue } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { formatSequence, type Knock } from './sequence.js';
-import type { ProfileRotating } from './rotating-profile.js';
+import { ROTATING_PROFILE_KEYS, type ProfileRotating } from './rotating-profile.js';
 import { rotatingProfileEntries } from './rotating-profile-lines.js';
 
 // The dependency-free half of profiles. parseProfiles (toml-eslint-parser) is exported from
@@ -50,14 +50,8 @@ export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
 export const PROFILE_KEYS = [
   'sequence',
   'one_time_sequences',
-  // rotating sequences (ROTATING_PROFILE_KEYS), instead of sequence
-  'secret_file',
-  'secret',
-  'door',
-  'length',
-  'step',
-  'ports',
-  'protocols',
+  // rotating sequences, instead of sequence
+  ...ROTATING_PROFILE_KEYS,
   'port',
   'family',
   'delay_ms',

@@ -9,17 +9,14 @@
  *   node b 192.0.2.12          ─┤
  *   node c 192.0.2.13          ─┘
  */
-import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Netns, waitFor } from '../helpers/netns.js';
+import { REDIS_SERVER, RedisServer } from '../../server/test/cluster/redis-server.js';
+import { killAll, Netns, waitFor } from '../helpers/netns.js';
 import { RunningDaemon, SERVER_BIN } from '../server/daemon-helpers.js';
 
 const run = promisify(execFile);
-export const REDIS_SERVER = '/usr/bin/redis-server';
+export { REDIS_SERVER };
 export const HUB4 = '192.0.2.254';
 export const REDIS_URL = `redis://${HUB4}:6379/0`;
 
@@ -41,21 +38,6 @@ export interface ClusterLab {
 }
 
 let counter = 0;
-
-async function killAll(ns: string): Promise<void> {
-  try {
-    const { stdout } = await run('ip', ['netns', 'pids', ns]);
-    for (const pid of stdout.split(/\s+/).filter(Boolean)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  } catch {
-    // namespace gone
-  }
-}
 
 export async function createClusterLab(names: string[], sources = 20): Promise<ClusterLab> {
   counter += 1;
@@ -131,48 +113,9 @@ export async function createClusterLab(names: string[], sources = 20): Promise<C
 }
 
 /** A private redis-server in the hub namespace (TCP for the nodes, a unix socket for the test). */
-export class LabRedis {
-  readonly dir = mkdtempSync(join(tmpdir(), 'knock-lab-redis-'));
-  readonly socket = join(this.dir, 'redis.sock');
-  child: ChildProcess | undefined;
-  output = '';
-  constructor(readonly hub: Netns) {}
-
-  async start(): Promise<void> {
-    const child = this.hub.spawn([
-      REDIS_SERVER,
-      '--bind',
-      HUB4,
-      '--port',
-      '6379',
-      '--protected-mode',
-      'no',
-      '--unixsocket',
-      this.socket,
-      '--unixsocketperm',
-      '700',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      this.dir,
-    ]);
-    this.child = child;
-    child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
-    const up = await waitFor(() => canConnect(this.socket), 10_000, 30);
-    if (!up) throw new Error(`redis-server did not start:\n${this.output}`);
-  }
-
-  /** SIGKILL (a crash) by default. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const closed = new Promise((r) => child.once('close', r));
-    child.kill(signal);
-    await closed;
-    this.child = undefined;
+export class LabRedis extends RedisServer {
+  constructor(readonly hub: Netns) {
+    super({ tcp: { host: HUB4, port: 6379 }, wrap: ['ip', 'netns', 'exec', hub.name] });
   }
 
   /** redis-cli over the unix socket (from the host: sockets cross namespaces). */
@@ -180,22 +123,6 @@ export class LabRedis {
     const { stdout } = await run('redis-cli', ['-s', this.socket, ...args]);
     return stdout.trim();
   }
-
-  async stop(): Promise<void> {
-    await this.kill('SIGTERM');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function canConnect(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** The built knock-server in a node's namespace. */

@@ -99,7 +99,8 @@ async function ip(...args: string[]): Promise<void> {
   await run('ip', args);
 }
 
-async function killAll(ns: string): Promise<void> {
+/** SIGKILLs every process in namespace `ns` (none, or no such namespace: nothing). */
+export async function killAll(ns: string): Promise<void> {
   try {
     const { stdout } = await run('ip', ['netns', 'pids', ns]);
     for (const pid of stdout.split(/\s+/).filter(Boolean)) {

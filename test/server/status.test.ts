@@ -10,7 +10,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { PrometheusText } from '../helpers/prometheus-text.js';
+import { PrometheusText } from '../../server/test/helpers/prometheus-text.js';
 import {
   SERVER_BIN,
   buildServer,

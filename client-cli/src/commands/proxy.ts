@@ -8,11 +8,11 @@ import {
   type Knock,
 } from '@knock/shared/core';
 import type { CliDeps, Profile } from '../deps.js';
-import { closedError, knock, lookupProfile } from '../knock-flow.js';
+import { closedError, lookupProfile } from '../knock-flow.js';
 import { checkHost, parsePort } from '../args.js';
 import { relay } from '../relay.js';
 import { reporter } from '../report.js';
-import { startSession } from '../session.js';
+import { knockForSession, startSession, type SessionRequest } from '../session.js';
 import { familyOf } from './knock.js';
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
@@ -61,17 +61,17 @@ export async function runProxy(
   const knocking = options.sequence !== undefined || profile !== undefined;
   let addresses: string[];
   let hint: string | undefined;
+  const request: SessionRequest = {
+    host,
+    profile,
+    profileFile,
+    knocks: options.sequence,
+    family,
+    flag: options.keepOpen,
+    verbose,
+  };
   if (knocking) {
-    const outcome = await knock(deps, {
-      host,
-      ...(options.sequence ? { knocks: options.sequence } : {}),
-      ...(profile ? { profile } : {}),
-      ...(profileFile !== undefined ? { profileFile } : {}),
-      lockNotice: deps.stderr,
-      serialize: true,
-      family,
-      onEvent,
-    });
+    const outcome = await knockForSession(deps, request, onEvent);
     addresses = outcome.addresses;
     hint = outcome.hint;
   } else addresses = await deps.resolveTargets(host, family);
@@ -100,17 +100,7 @@ export async function runProxy(
               hint: `there is no profile for "${host}", so nothing was knocked; add one (knock list shows the file) or check the host and port`,
             },
           );
-  const session = knocking
-    ? startSession(deps, {
-        host,
-        profile,
-        profileFile,
-        knocks: options.sequence,
-        family,
-        flag: options.keepOpen,
-        verbose,
-      })
-    : undefined;
+  const session = knocking ? startSession(deps, request) : undefined;
   // ssh ends its ProxyCommand with SIGHUP when it exits: with a session kept, that ends the
   // relay (instead of killing us) so the close sequence still goes out.
   const socket = result.socket;

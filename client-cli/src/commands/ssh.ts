@@ -1,9 +1,9 @@
 import { DEFAULT_VERIFY_TIMEOUT_MS, ExitCode, KnockError, type Knock } from '@knock/shared/core';
 import type { AddressFamily } from '@knock/shared/node';
 import type { CliDeps, Profile } from '../deps.js';
-import { closedError, knock, lookupProfile, noProfileError } from '../knock-flow.js';
+import { closedError, lookupProfile, noProfileError } from '../knock-flow.js';
 import { reporter } from '../report.js';
-import { startSession } from '../session.js';
+import { knockForSession, startSession, type SessionRequest } from '../session.js';
 import { knownHostsName, parseSshConfig } from '../ssh-config.js';
 
 export interface SshOptions {
@@ -85,17 +85,16 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
       );
   }
   const onEvent = reporter({ verbose, warn: deps.stderr });
-  const family = sshFamily[target.addressFamily];
-  const outcome = await knock(deps, {
+  const request: SessionRequest = {
     host: target.hostname,
-    ...(options.sequence ? { knocks: options.sequence } : {}),
-    ...(profile ? { profile } : {}),
-    ...(profileFile !== undefined ? { profileFile } : {}),
-    lockNotice: deps.stderr,
-    serialize: true,
-    ...(family ? { family } : {}),
-    onEvent,
-  });
+    profile,
+    profileFile,
+    knocks: options.sequence,
+    family: sshFamily[target.addressFamily],
+    flag: options.keepOpen,
+    verbose,
+  };
+  const outcome = await knockForSession(deps, request, onEvent);
   const timeoutMs = options.timeout ?? profile?.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const result = await deps.verifyOpen({
     addresses: outcome.addresses,
@@ -127,15 +126,7 @@ export async function runSsh(deps: CliDeps, args: string[], options: SshOptions)
           : []),
       ];
   verbose?.write(`knock: running ssh ${[...pinned, ...args].join(' ')}\n`);
-  const session = startSession(deps, {
-    host: target.hostname,
-    profile,
-    profileFile,
-    knocks: options.sequence,
-    family,
-    flag: options.keepOpen,
-    verbose,
-  });
+  const session = startSession(deps, request);
   let status: number;
   try {
     status = await execSsh(deps, [...pinned, ...args]);

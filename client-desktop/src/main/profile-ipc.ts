@@ -4,6 +4,7 @@ import {
   FAMILIES,
   describeError,
   draftFromProfile,
+  emptyDraft,
   validateDraft,
   type DraftErrors,
   type Profile,
@@ -123,10 +124,19 @@ export function registerProfileIpc(options: ProfileIpcOptions): () => void {
     try {
       const loaded = await store.load();
       remember(loaded.profiles);
-      return { path: loaded.path, profiles: loaded.profiles.map(draftFromProfile) };
+      return {
+        path: loaded.path,
+        profiles: loaded.profiles.map(draftFromProfile),
+        blank: emptyDraft(),
+      };
     } catch (error) {
       remember([]);
-      return { path: store.path, profiles: [], error: describeError(error).text };
+      return {
+        path: store.path,
+        profiles: [],
+        blank: emptyDraft(),
+        error: describeError(error).text,
+      };
     }
   };
 

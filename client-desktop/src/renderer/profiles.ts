@@ -17,21 +17,10 @@ declare global {
 
 // This page runs unbundled: index.html loads this one compiled file as a module, and the
 // browser cannot resolve '@knock/shared' (a bare specifier, with a CSP that allows only
-// this app's files). So the field list and the blank form below repeat DRAFT_FIELDS and
-// emptyDraft() from @knock/shared; the types keep their shape and the window test
-// (test/renderer/profile-window.test.ts) checks that the blank form equals emptyDraft().
-const FIELDS = [
-  'host',
-  'sequence',
-  'oneTimeSequences',
-  'port',
-  'family',
-  'delayMs',
-  'openFor',
-  'closeSequence',
-  'keepOpen',
-] as const satisfies readonly (keyof ProfileDraft)[];
-type Field = (typeof FIELDS)[number];
+// this app's files). So the blank form, and with its keys the list of fields, come from the
+// main process in the view (view.blank, emptyDraft() of @knock/shared); until the first
+// view has come, the form does nothing.
+type Field = keyof ProfileDraft;
 
 const api = window.knockProfiles;
 const element = <T extends HTMLElement>(id: string): T => {
@@ -44,7 +33,9 @@ const input = (field: Field) => element<HTMLInputElement | HTMLSelectElement>(fi
 const status = element<HTMLParagraphElement>('status');
 const deleteButton = element<HTMLButtonElement>('delete');
 
-let view: ProfilesView = { path: '', profiles: [] };
+let view: ProfilesView | undefined;
+/** The form's fields (none before the first view). */
+const fields = (): Field[] => (view === undefined ? [] : (Object.keys(view.blank) as Field[]));
 /** The host being edited, or null for a new profile. */
 let original: string | null = null;
 let confirmingDelete = false;
@@ -52,35 +43,15 @@ let checkTimer: ReturnType<typeof setTimeout> | undefined;
 /** Bumped on every edit and save, so a late check answer never overwrites newer errors. */
 let generation = 0;
 
-const blank = (): ProfileDraft => ({
-  host: '',
-  sequence: '',
-  oneTimeSequences: '',
-  port: '22',
-  family: 'any',
-  delayMs: '0',
-  openFor: '',
-  closeSequence: '',
-  keepOpen: 'no',
-});
-
+/** The form as a draft: each field's text (the main process checks every value). */
 function readDraft(): ProfileDraft {
-  const value = (field: Field) => input(field).value;
-  return {
-    host: value('host'),
-    sequence: value('sequence'),
-    oneTimeSequences: value('oneTimeSequences'),
-    port: value('port'),
-    family: value('family') as ProfileDraft['family'],
-    delayMs: value('delayMs'),
-    openFor: value('openFor'),
-    closeSequence: value('closeSequence'),
-    keepOpen: value('keepOpen') as ProfileDraft['keepOpen'],
-  };
+  return Object.fromEntries(
+    fields().map((field) => [field, input(field).value]),
+  ) as unknown as ProfileDraft;
 }
 
 function showErrors(errors: DraftErrors): void {
-  for (const field of FIELDS) {
+  for (const field of fields()) {
     const message = errors[field];
     element(`error-${field}`).textContent = message ?? '';
     input(field).setAttribute('aria-invalid', message === undefined ? 'false' : 'true');
@@ -89,7 +60,7 @@ function showErrors(errors: DraftErrors): void {
 
 function edit(draft: ProfileDraft, host: string | null): void {
   original = host;
-  for (const field of FIELDS) input(field).value = draft[field];
+  for (const field of fields()) input(field).value = draft[field];
   element('form-title').textContent = host === null ? 'New profile' : `Edit ${host}`;
   deleteButton.hidden = host === null;
   resetDelete();
@@ -100,7 +71,7 @@ function edit(draft: ProfileDraft, host: string | null): void {
 function renderHosts(): void {
   const list = element<HTMLUListElement>('hosts');
   list.replaceChildren(
-    ...view.profiles.map((draft) => {
+    ...(view?.profiles ?? []).map((draft) => {
       const item = document.createElement('li');
       const button = document.createElement('button');
       button.type = 'button';
@@ -123,6 +94,11 @@ function show(next: ProfilesView): void {
   renderHosts();
 }
 
+/** A new profile: the blank form. */
+function editNew(): void {
+  if (view !== undefined) edit(view.blank, null);
+}
+
 function report(result: SaveResult): boolean {
   if (result.ok) {
     show(result.view);
@@ -141,6 +117,7 @@ function resetDelete(): void {
 
 // Check while typing (debounced), so a bad sequence is flagged before Save.
 form.addEventListener('input', () => {
+  if (view === undefined) return;
   clearTimeout(checkTimer);
   const asked = ++generation;
   checkTimer = setTimeout(() => {
@@ -152,19 +129,21 @@ form.addEventListener('input', () => {
 
 form.addEventListener('submit', (event) => {
   event.preventDefault();
+  if (view === undefined) return;
   clearTimeout(checkTimer);
   generation += 1;
   const draft = readDraft();
   void api.save(draft, original).then((result) => {
     if (report(result)) {
-      const saved = view.profiles.find((p) => p.host === draft.host.trim());
+      const saved = view?.profiles.find((p) => p.host === draft.host.trim());
       if (saved) edit(saved, saved.host);
     }
   });
 });
 
 element('new').addEventListener('click', () => {
-  edit(blank(), null);
+  if (view === undefined) return;
+  editNew();
   status.textContent = '';
   input('host').focus();
 });
@@ -178,7 +157,7 @@ deleteButton.addEventListener('click', () => {
     return;
   }
   void api.remove(original).then((result) => {
-    if (report(result)) edit(blank(), null);
+    if (report(result)) editNew();
   });
 });
 
@@ -186,5 +165,5 @@ void api.load().then((loaded) => {
   show(loaded);
   const first = loaded.profiles[0];
   if (first) edit(first, first.host);
-  else edit(blank(), null);
+  else editNew();
 });

@@ -74,6 +74,8 @@ describe('registerProfileIpc', () => {
           keepOpen: 'no',
         },
       ],
+      // A new profile's form: the page cannot import @knock/shared (it runs unbundled).
+      blank: emptyDraft(),
     });
   });
 
@@ -84,6 +86,7 @@ describe('registerProfileIpc', () => {
     expect(await call(IpcChannels.load)).toEqual({
       path: PATH,
       profiles: [],
+      blank: emptyDraft(),
       error: `${PATH}:4:1: error: duplicate host`,
     });
   });

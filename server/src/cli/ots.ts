@@ -11,21 +11,13 @@ import { basename, dirname, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, KnockError, errorText, generateOts } from '@knock/shared';
 import { namingTarget } from '@knock/shared/node';
+import { wholeNumber } from './option-values.js';
 
 export interface OtsDeps {
   stdout: (text: string) => void;
   /** A uniform integer in [0, maxExclusive) (crypto.randomInt); injected so tests are deterministic. */
   randomInt?: (maxExclusive: number) => number;
 }
-
-const wholeNumber = (flag: string, min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max)
-    throw new InvalidArgumentError(
-      `${flag} takes a whole number from ${min} to ${max} (got "${value}")`,
-    );
-  return n;
-};
 
 const ratio = (value: string) => {
   const n = Number(value);

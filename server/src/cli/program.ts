@@ -17,6 +17,7 @@ import {
 import { checkCommand, type CheckDeps } from './check.js';
 import { completionCommand } from './completion.js';
 import { otsCommand, type OtsDeps } from './ots.js';
+import { wholeNumber } from './option-values.js';
 import { secretCommand, type SecretDeps } from './secret.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
@@ -52,14 +53,6 @@ export function applySeams(command: Command, deps: Pick<ProgramDeps, 'stdout' | 
   command.showSuggestionAfterError(true);
   for (const sub of command.commands) applySeams(sub, deps);
 }
-
-const wholeNumber = (flag: string, max: number) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
-    throw new InvalidArgumentError(
-      `${flag} takes a whole number from 1 to ${max} (got "${value}")`,
-    );
-  return Number(value);
-};
 
 const interfaceList = (value: string, previous: string[] | undefined): string[] => {
   const names = value.split(',').map((name) => name.trim());
@@ -160,7 +153,7 @@ export function createProgram(deps: ProgramDeps): Command {
     .option(
       '--max-attempts <n>',
       `most knock attempts tracked at once, 1 to ${MAX_MAX_ATTEMPTS} (oldest evicted first)`,
-      wholeNumber('--max-attempts', MAX_MAX_ATTEMPTS),
+      wholeNumber('--max-attempts', 1, MAX_MAX_ATTEMPTS),
       DEFAULT_MAX_ATTEMPTS,
     )
     .option(

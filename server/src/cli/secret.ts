@@ -28,6 +28,7 @@ import {
   type RotatingProtocols,
 } from '@knock/shared';
 import { readSecretFile, secretFileText, writeFileAtomic } from '@knock/shared/node';
+import { wholeNumber } from './option-values.js';
 
 export interface SecretDeps {
   stdout: (text: string) => void;
@@ -55,15 +56,6 @@ interface SecretOptions {
   grace: number;
 }
 
-const whole = (flag: string, min: number, max: number) => (value: string) => {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max)
-    throw new InvalidArgumentError(
-      `${flag} takes a whole number from ${min} to ${max} (got "${value}")`,
-    );
-  return n;
-};
-
 const portRange = (value: string) => {
   const r = parsePortRange(value);
   if (r.low === undefined || r.high === undefined)
@@ -90,13 +82,13 @@ function addOptions(command: Command, rotate: boolean): Command {
     .option(
       '--length <n>',
       `knocks per sequence (default ${ROTATING_DEFAULTS.length})`,
-      whole('--length', ROTATING_LENGTH.min, ROTATING_LENGTH.max),
+      wholeNumber('--length', ROTATING_LENGTH.min, ROTATING_LENGTH.max),
       ROTATING_DEFAULTS.length,
     )
     .option(
       '--step <seconds>',
       `seconds each sequence lasts (default ${ROTATING_DEFAULTS.step})`,
-      whole('--step', ROTATING_STEP.min, ROTATING_STEP.max),
+      wholeNumber('--step', ROTATING_STEP.min, ROTATING_STEP.max),
       ROTATING_DEFAULTS.step,
     )
     .option(
@@ -117,7 +109,7 @@ function addOptions(command: Command, rotate: boolean): Command {
     .option(
       '--port <port>',
       'the port the door opens (Open_Ports; clients probe it)',
-      whole('--port', 1, 65535),
+      wholeNumber('--port', 1, 65535),
     )
     .option('--no-qr', 'do not print the QR code')
     .allowExcessArguments(false);
@@ -149,7 +141,7 @@ export function secretCommand(deps: SecretDeps): Command {
       .option(
         '--grace <hours>',
         `how long the old secret keeps working (default ${DEFAULT_GRACE_HOURS})`,
-        whole('--grace', 0, 24 * 365),
+        wholeNumber('--grace', 0, 24 * 365),
         DEFAULT_GRACE_HOURS,
       )
       .action(async (door: string, options: SecretOptions) => {

@@ -93,6 +93,14 @@ const str = (v: unknown, max = 200): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max;
 const time = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
+/** Who made a grant or ban (node, time, door), checked; a reason when it is junk. */
+function madeBy(j: Json): Pick<ClusterGrant, 'node' | 'at' | 'door'> | string {
+  if (!str(j.node, 64)) return 'no node';
+  if (!time(j.at)) return 'no time';
+  if (j.door !== undefined && !str(j.door)) return 'a bad door name';
+  return { node: j.node, at: j.at, ...(j.door !== undefined ? { door: j.door as string } : {}) };
+}
+
 /** A grant read from Redis, checked field by field; a reason when it is junk. */
 export function decodeGrant(id: string, text: string): ClusterGrant | string {
   const parsed = parseGrantId(id);
@@ -105,16 +113,13 @@ export function decodeGrant(id: string, text: string): ClusterGrant | string {
     j.port !== parsed.port.port
   )
     return 'the value does not match the key';
-  if (!str(j.node, 64)) return 'no node';
-  if (!time(j.at)) return 'no time';
-  if (j.door !== undefined && !str(j.door)) return 'a bad door name';
+  const by = madeBy(j);
+  if (typeof by === 'string') return by;
   return {
     address: parsed.address,
     protocol: parsed.port.protocol,
     port: parsed.port.port,
-    node: j.node,
-    at: j.at,
-    ...(j.door !== undefined ? { door: j.door as string } : {}),
+    ...by,
   };
 }
 
@@ -124,15 +129,8 @@ export function decodeBan(id: string, text: string): ClusterBan | string {
   const j = parseJson(text);
   if (!j) return 'the value is not a JSON object';
   if (j.address !== id) return 'the value does not match the key';
-  if (!str(j.node, 64)) return 'no node';
-  if (!time(j.at)) return 'no time';
-  if (j.door !== undefined && !str(j.door)) return 'a bad door name';
-  return {
-    address: id,
-    node: j.node,
-    at: j.at,
-    ...(j.door !== undefined ? { door: j.door as string } : {}),
-  };
+  const by = madeBy(j);
+  return typeof by === 'string' ? by : { address: id, ...by };
 }
 
 export function decodeTrust(id: string, text: string): ClusterTrust | string {

@@ -305,6 +305,13 @@ export class ClusterNode implements SingleUseStore {
     }
     const fail = (what: string) => (error: unknown) =>
       this.#log.error(`cluster: could not apply ${what} here: ${(error as Error).message}`);
+    // A grant or ban: through the fast path when there is one, else (or when it fails) locally.
+    const add = (what: string, run: (to: Omit<FastApply, 'close'>) => Promise<void>) => {
+      const fast = this.#fast;
+      void this.#together(() =>
+        (fast ? run(fast).catch(() => run(local)) : run(local)).catch(fail(what)),
+      );
+    };
     switch (event.op) {
       case 'grant': {
         const { entry } = event;
@@ -313,15 +320,7 @@ export class ClusterNode implements SingleUseStore {
         const left = this.#left(event.ttl, event.t);
         if (left === undefined) return;
         const secs = left === 0 ? 0 : seconds(left);
-        const fast = this.#fast;
-        void this.#together(() =>
-          (fast
-            ? fast
-                .grant(entry.address, ports, secs)
-                .catch(() => local.grant(entry.address, ports, secs))
-            : local.grant(entry.address, ports, secs)
-          ).catch(fail(`the grant of ${event.id}`)),
-        );
+        add(`the grant of ${event.id}`, (to) => to.grant(entry.address, ports, secs));
         return;
       }
       case 'ban': {
@@ -330,13 +329,7 @@ export class ClusterNode implements SingleUseStore {
         const left = this.#left(event.ttl, event.t);
         if (left === undefined) return;
         const secs = left === 0 ? 0 : seconds(left);
-        const fast = this.#fast;
-        void this.#together(() =>
-          (fast
-            ? fast.ban(entry.address, secs).catch(() => local.ban(entry.address, secs))
-            : local.ban(entry.address, secs)
-          ).catch(fail(`the ban of ${event.id}`)),
-        );
+        add(`the ban of ${event.id}`, (to) => to.ban(entry.address, secs));
         return;
       }
       case 'revoke':
@@ -627,6 +620,27 @@ export class ClusterNode implements SingleUseStore {
     return this.#reconciling;
   }
 
+  /**
+   * Whether a grant or ban held here (`remaining` seconds; undefined: no expiry) is to be
+   * published again: not when the store holds it (`theirs`) with no expiry or about as long
+   * (1 s of slack), nor when it was revoked elsewhere and this node never knew it. Then its
+   * time left in ms (0: no expiry) and who made it.
+   */
+  #republishing(
+    snap: ClusterSnapshot,
+    kind: 'grant' | 'ban',
+    id: string,
+    remaining: number | undefined,
+    theirs: { ttl: number } | undefined,
+  ): { mine: number; known: Known } | undefined {
+    const mine = remaining === undefined ? 0 : remaining * 1000;
+    if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000)))
+      return undefined;
+    const key = `${kind}:${id}`;
+    if (snap.gones.has(key) && !this.#known.has(key)) return undefined;
+    return { mine, known: this.#known.get(key) ?? { node: this.name, at: 0 } };
+  }
+
   async #reconcileOnce(): Promise<void> {
     const local = this.#local;
     if (!local || local.kind === 'none' || !this.store.reachable) return;
@@ -646,11 +660,9 @@ export class ClusterNode implements SingleUseStore {
     // 3. Re-publish what we hold and the store lacks (or holds for less time).
     const puts: Promise<unknown>[] = [];
     for (const [id, e] of localGrants) {
-      const theirs = snap.grants.get(id);
-      const mine = e.remaining === undefined ? 0 : e.remaining * 1000;
-      if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000))) continue;
-      if (snap.gones.has(`grant:${id}`) && !this.#known.has(`grant:${id}`)) continue;
-      const known = this.#known.get(`grant:${id}`) ?? { node: this.name, at: 0 };
+      const put = this.#republishing(snap, 'grant', id, e.remaining, snap.grants.get(id));
+      if (put === undefined) continue;
+      const { mine, known } = put;
       const entry: ClusterGrant = {
         address: e.address,
         protocol: e.port!.protocol,
@@ -664,11 +676,9 @@ export class ClusterNode implements SingleUseStore {
       );
     }
     for (const [address, e] of localBans) {
-      const theirs = snap.bans.get(address);
-      const mine = e.remaining === undefined ? 0 : e.remaining * 1000;
-      if (theirs && (theirs.ttl === -1 || (mine !== 0 && theirs.ttl >= mine - 1000))) continue;
-      if (snap.gones.has(`ban:${address}`) && !this.#known.has(`ban:${address}`)) continue;
-      const known = this.#known.get(`ban:${address}`) ?? { node: this.name, at: 0 };
+      const put = this.#republishing(snap, 'ban', address, e.remaining, snap.bans.get(address));
+      if (put === undefined) continue;
+      const { mine, known } = put;
       const entry: ClusterBan = {
         address,
         node: known.node,
@@ -782,23 +792,8 @@ export class ClusterNode implements SingleUseStore {
   // --- single-use ----------------------------------------------------------------------
 
   async claim(claim: SingleUseClaim): Promise<SingleUseVerdict> {
-    const hash = createHash('sha256').update(claim.id).digest('hex').slice(0, 40);
-    const holder = JSON.stringify({ node: this.name, id: claim.id, at: Date.now() });
-    const message = JSON.stringify({
-      op: 'used',
-      src: this.store.src,
-      scope: claim.scope,
-      id: claim.id,
-      node: this.name,
-    });
     try {
-      const reply = (await this.store.eval(CLAIM, [
-        claim.scope,
-        hash,
-        holder,
-        claim.ttlMs ?? 0,
-        message,
-      ])) as unknown[];
+      const { reply, hash } = await this.#claimInStore(claim);
       if (Number(reply[0]) === 1) return { accept: true, how: 'claimed' };
       let node = 'another node';
       try {
@@ -824,24 +819,33 @@ export class ClusterNode implements SingleUseStore {
     return () => this.#usedListeners.delete(listener);
   }
 
+  /**
+   * Runs CLAIM for `claim`: the reply ([1] when this node marked it used first, else [0, the
+   * holder's JSON]) and the item's key hash. `deadlineMs`: the store's own when absent.
+   */
+  async #claimInStore(
+    claim: SingleUseClaim,
+    deadlineMs?: number,
+  ): Promise<{ reply: unknown[]; hash: string }> {
+    const hash = createHash('sha256').update(claim.id).digest('hex').slice(0, 40);
+    const holder = JSON.stringify({ node: this.name, id: claim.id, at: Date.now() });
+    const message = JSON.stringify({
+      op: 'used',
+      src: this.store.src,
+      scope: claim.scope,
+      id: claim.id,
+      node: this.name,
+    });
+    const args = [claim.scope, hash, holder, claim.ttlMs ?? 0, message];
+    const reply = (await this.store.eval(CLAIM, args, deadlineMs)) as unknown[];
+    return { reply, hash };
+  }
+
   /** Claims accepted locally while the store was away (Cluster_Fail = open) are recorded now. */
   async #recordOfflineClaims(): Promise<void> {
     while (this.#offlineClaims.length > 0) {
       const claim = this.#offlineClaims[0]!;
-      const hash = createHash('sha256').update(claim.id).digest('hex').slice(0, 40);
-      const holder = JSON.stringify({ node: this.name, id: claim.id, at: Date.now() });
-      const message = JSON.stringify({
-        op: 'used',
-        src: this.store.src,
-        scope: claim.scope,
-        id: claim.id,
-        node: this.name,
-      });
-      const reply = (await this.store.eval(
-        CLAIM,
-        [claim.scope, hash, holder, claim.ttlMs ?? 0, message],
-        2000,
-      )) as unknown[];
+      const { reply } = await this.#claimInStore(claim, 2000);
       if (Number(reply[0]) !== 1)
         this.#log.error(
           `cluster: ${claim.scope} ${claim.id} was used here while the store was unreachable (Cluster_Fail = open) and also elsewhere`,

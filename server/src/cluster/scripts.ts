@@ -133,18 +133,14 @@ for i, kind in ipairs({'grant', 'ban'}) do
   end
   out[i] = list
 end
-local trusts = {}
-for _, id in ipairs(redis.call('SMEMBERS', p .. 'trusts')) do
-  local v = redis.call('GET', p .. 'trust:' .. id)
-  if v then table.insert(trusts, id); table.insert(trusts, v) else redis.call('SREM', p .. 'trusts', id) end
+for i, kind in ipairs({'trust', 'gone'}) do
+  local list = {}
+  for _, id in ipairs(redis.call('SMEMBERS', p .. kind .. 's')) do
+    local v = redis.call('GET', p .. kind .. ':' .. id)
+    if v then table.insert(list, id); table.insert(list, v) else redis.call('SREM', p .. kind .. 's', id) end
+  end
+  out[2 + i] = list
 end
-out[3] = trusts
-local gones = {}
-for _, id in ipairs(redis.call('SMEMBERS', p .. 'gones')) do
-  local v = redis.call('GET', p .. 'gone:' .. id)
-  if v then table.insert(gones, id); table.insert(gones, v) else redis.call('SREM', p .. 'gones', id) end
-end
-out[4] = gones
 return out
 `;
 

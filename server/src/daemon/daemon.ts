@@ -385,11 +385,20 @@ export class Daemon {
       const step = derived === undefined ? '' : ` (step ${derived.step})`;
       switch (action.kind) {
         case 'stage':
-          counts.knock(action.stage);
+        case 'timeout': {
+          // The attempt's line: a stage taken, or the attempt ran out of Seq_Timeout.
+          let msg: string;
+          if (action.kind === 'stage') {
+            counts.knock(action.stage);
+            msg = `${who}: ${door}: Stage ${action.stage}${step}`;
+          } else {
+            counts.timeouts++;
+            msg = `${who}: ${door}: sequence timeout (stage ${action.stage})${step}`;
+          }
           this.#log.log({
             level: 'info',
-            event: 'stage',
-            msg: `${who}: ${door}: Stage ${action.stage}${step}`,
+            event: action.kind,
+            msg,
             src,
             host,
             door,
@@ -397,6 +406,7 @@ export class Daemon {
             step: derived?.step,
           });
           break;
+        }
         case 'open': {
           if (derived !== undefined) {
             const running = this.#doors.byId(action.door.id);
@@ -427,19 +437,6 @@ export class Daemon {
           else this.#deps.actions.open(running.door, src, action.family);
           break;
         }
-        case 'timeout':
-          counts.timeouts++;
-          this.#log.log({
-            level: 'info',
-            event: 'timeout',
-            msg: `${who}: ${door}: sequence timeout (stage ${action.stage})${step}`,
-            src,
-            host,
-            door,
-            stage: action.stage,
-            step: derived?.step,
-          });
-          break;
         case 'reset':
           counts.wrongKnocks++;
           // Most packets of a flood end some attempt: build the text only for -D.

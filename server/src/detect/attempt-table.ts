@@ -127,17 +127,7 @@ export class AttemptTable {
    */
   resize(capacity: number): void {
     const keep = this.highWater;
-    const move = <T extends GrowableArray>(old: T): T => resizeArray(old, capacity, keep);
-    this.door = move(this.door);
-    this.stage = move(this.stage);
-    this.flags = move(this.flags);
-    this.port = move(this.port);
-    this.seq = move(this.seq);
-    this.key = move(this.key);
-    this.start = move(this.start);
-    this.next = move(this.next);
-    this.qNext = move(this.qNext);
-    this.qPrev = move(this.qPrev);
+    this.moveArrays(<T extends GrowableArray>(old: T): T => resizeArray(old, capacity, keep));
     this.allocated = capacity;
   }
 
@@ -149,7 +139,7 @@ export class AttemptTable {
    */
   compact(capacity: number, order: Int32Array, remap: Int32Array): void {
     const at = (slot: number): number => (slot === NONE ? slot : remap[slot]!);
-    const move = <T extends GrowableArray>(old: T, links = false): T => {
+    const move = <T extends GrowableArray>(old: T, links: boolean): T => {
       // The live values in queue order (few: a compaction happens three quarters empty).
       const kept = new (old.constructor as new (n: number) => T)(order.length);
       for (let i = 0; i < order.length; i++) {
@@ -161,19 +151,27 @@ export class AttemptTable {
     const slotText = new Map<number, string>();
     for (const [slot, text] of this.slotText) slotText.set(remap[slot]!, text);
     this.slotText = slotText;
-    this.door = move(this.door);
-    this.stage = move(this.stage);
-    this.flags = move(this.flags);
-    this.port = move(this.port);
-    this.seq = move(this.seq);
-    this.key = move(this.key);
-    this.start = move(this.start);
-    this.next = move(this.next, true);
-    this.qNext = move(this.qNext, true);
-    this.qPrev = move(this.qPrev, true);
+    this.moveArrays(move);
     this.highWater = order.length;
     this.freeHead = NONE;
     this.allocated = capacity;
+  }
+
+  /**
+   * Replaces each array by `move(array, links)`: the one list of the fields, for resize()
+   * and compact(). `links` is true for `next`, `qNext` and `qPrev`, which hold slot numbers.
+   */
+  private moveArrays(move: <T extends GrowableArray>(old: T, links: boolean) => T): void {
+    this.door = move(this.door, false);
+    this.stage = move(this.stage, false);
+    this.flags = move(this.flags, false);
+    this.port = move(this.port, false);
+    this.seq = move(this.seq, false);
+    this.key = move(this.key, false);
+    this.start = move(this.start, false);
+    this.next = move(this.next, true);
+    this.qNext = move(this.qNext, true);
+    this.qPrev = move(this.qPrev, true);
   }
 
   /** Each slot's index after a compaction that keeps `order` (NONE: not kept). */

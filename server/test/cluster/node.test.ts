@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, KnockError, type ClusterSettings } from '@knock/shared';
 import { openCluster } from '../../src/cluster/connect.js';
-import type { ClusterNode } from '../../src/cluster/node.js';
+import type { ClusterNode, FastApply } from '../../src/cluster/node.js';
 import { MemoryFirewall } from './memory-firewall.js';
 import { RedisServer, redisSkipReason } from './redis-server.js';
 
@@ -40,6 +40,7 @@ describe.skipIf(redisSkipReason !== undefined)(
       name: string,
       extra: Partial<ClusterSettings> = {},
       mem = new MemoryFirewall(),
+      fast?: FastApply,
     ): Promise<Started> => {
       const logs: string[] = [];
       const node = (await openCluster(
@@ -52,7 +53,7 @@ describe.skipIf(redisSkipReason !== undefined)(
         },
       ))!;
       open.push(node);
-      const fw = node.attach(mem);
+      const fw = node.attach(mem, fast);
       await fw.setup({ protectedPorts: [{ port: 22, protocol: 'tcp' }], trusted: [] });
       await node.reconcile();
       node.startTimers();
@@ -144,6 +145,28 @@ describe.skipIf(redisSkipReason !== undefined)(
       expect(b.mem.isTrusted('198.51.100.0/24')).toBe(true);
       await a.node.publishUntrust('198.51.100.0/24');
       expect(await waitFor(() => !b.mem.isTrusted('198.51.100.0/24'))).toBe(true);
+    });
+
+    it("the others' grants and bans go through the fast path; one it refuses, through the firewall", async () => {
+      const fastCalls: string[] = [];
+      const fast: FastApply = {
+        grant: (address, ports, seconds) => {
+          fastCalls.push(`grant ${address} ${ports[0]?.port} ${seconds > 290 && seconds <= 300}`);
+          return Promise.resolve();
+        },
+        ban: (address) => {
+          fastCalls.push(`ban ${address}`);
+          return Promise.reject(new Error('nft -i did not answer in time'));
+        },
+        close: () => undefined,
+      };
+      const [a, b] = [await start('a'), await start('b', {}, new MemoryFirewall(), fast)];
+      await a.fw.grant('192.0.2.7', [{ port: 22, protocol: 'tcp' }], 300);
+      expect(await waitFor(() => fastCalls.includes('grant 192.0.2.7 22 true'))).toBe(true);
+      await a.fw.ban('192.0.2.66', 600);
+      expect(await waitFor(() => b.mem.banned('192.0.2.66'))).toBe(true);
+      expect(fastCalls).toContain('ban 192.0.2.66');
+      expect(b.logs.join('\n')).not.toMatch(/could not apply/);
     });
 
     it('a one-time item claimed on A is refused on B, and B hears of it', async () => {

@@ -10,7 +10,7 @@
  * Pure: the parser calls applyClusterOption() for these names and finishClusterOptions()
  * at the end; the file's permissions are checked by the server (Node I/O).
  */
-import type { Issue } from '../errors.js';
+import type { SeverityReport } from './report.js';
 
 export const CLUSTER_DIRECTIVES = [
   'Cluster',
@@ -97,15 +97,6 @@ export interface ClusterParseState {
 
 export const newClusterParseState = (): ClusterParseState => ({ lines: {} });
 
-type Report = (
-  severity: Issue['severity'],
-  code: string,
-  line: number,
-  column: number,
-  message: string,
-  hint?: string,
-) => void;
-
 /** Applies one cluster directive (its canonical name) to `options`, reporting bad values. */
 export function applyClusterOption(
   options: ClusterSettings,
@@ -114,7 +105,7 @@ export function applyClusterOption(
   value: string,
   line: number,
   column: number,
-  report: Report,
+  report: SeverityReport,
 ): void {
   state.lines[name] = line;
   const bad = (message: string, hint: string) =>
@@ -169,7 +160,7 @@ export function applyClusterOption(
 export function finishClusterOptions(
   options: ClusterSettings,
   state: ClusterParseState,
-  report: Report,
+  report: SeverityReport,
 ): void {
   if (options.cluster !== undefined || state.lines.Cluster !== undefined) return;
   for (const name of CLUSTER_DIRECTIVES) {

@@ -2,20 +2,17 @@
 // modules (options-section.ts, door-section.ts, door-checks.ts, values.ts).
 import type { Issue } from '../errors.js';
 import { newClusterParseState, type ClusterParseState } from './cluster-options.js';
+import type { Report, SeverityReport } from './report.js';
 import type { RevokeRef } from './revoke.js';
 import type { Door, Options } from './types.js';
 
-/** Reports one problem at a line and column (1-based; 0: the whole line). */
-export type Report = (
-  code: string,
-  line: number,
-  column: number,
-  message: string,
-  hint?: string,
-) => void;
-
-/** Reports one problem of either severity. */
-export type SeverityReport = (severity: Issue['severity'], ...rest: Parameters<Report>) => void;
+/** One directive as read: its canonical name, its value (trimmed), where the value starts. */
+export interface Directive {
+  readonly name: string;
+  readonly value: string;
+  readonly line: number;
+  readonly column: number;
+}
 
 /** A door being read, with the lines of the directives its final checks look back at. */
 export interface DoorState {

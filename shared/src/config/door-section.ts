@@ -1,7 +1,7 @@
 // A door section: its header, then one call per directive, with its canonical name.
 import { cTrim } from '../c-text.js';
 import { parseSequence } from '../sequence.js';
-import type { DoorState, ParseContext } from './context.js';
+import type { Directive, DoorState, ParseContext } from './context.js';
 import { canonicalIp } from './ip-literal.js';
 import { MAX_DOOR_NAME_BYTES, MAX_FIREWALL_SECONDS, utf8Length } from './directives.js';
 import { parseRevokeValue } from './revoke.js';
@@ -68,25 +68,19 @@ export function openDoor(ctx: ParseContext, name: string, lineNo: number, lead: 
 }
 
 /** Applies one door directive (its canonical name) to the door of `state`. */
-export function applyDoor(
-  ctx: ParseContext,
-  state: DoorState,
-  name: string,
-  value: string,
-  line: number,
-  column: number,
-): void {
+export function applyDoor(ctx: ParseContext, state: DoorState, d: Directive): void {
   const door = state.door;
+  const { name, value, line, column } = d;
   switch (name) {
     case 'Sequence':
-      sequence(ctx, state, value, line, column);
+      sequence(ctx, state, d);
       return;
     case 'One_Time_Sequences':
-      oneTimeSequences(ctx, state, value, line, column);
+      oneTimeSequences(ctx, state, d);
       return;
     case 'Seq_Timeout':
     case 'Timeout': {
-      const n = seconds(ctx, name, value, line, column, DEFAULT_SEQ_TIMEOUT);
+      const n = seconds(ctx, d, DEFAULT_SEQ_TIMEOUT);
       if (n !== undefined) {
         door.seqTimeout = n;
         state.seqTimeoutLine = line;
@@ -94,7 +88,7 @@ export function applyDoor(
       return;
     }
     case 'Cmd_Timeout': {
-      const n = seconds(ctx, name, value, line, column, DEFAULT_CMD_TIMEOUT);
+      const n = seconds(ctx, d, DEFAULT_CMD_TIMEOUT);
       if (n !== undefined) {
         door.cmdTimeout = n;
         state.cmdTimeoutLine = line;
@@ -102,7 +96,7 @@ export function applyDoor(
       return;
     }
     case 'TCPFlags':
-      tcpFlags(ctx, door, value, line, column);
+      tcpFlags(ctx, door, d);
       return;
     case 'Start_Command':
     case 'Command':
@@ -138,14 +132,14 @@ export function applyDoor(
       state.stopCommand6Line = line;
       return;
     case 'Target':
-      target(ctx, state, value, line, column);
+      target(ctx, state, d);
       return;
     case 'Open_Ports':
       state.openPortsLine = line;
-      openPorts(ctx, door, value, line, column);
+      openPorts(ctx, door, d);
       return;
     case 'Open_Timeout':
-      openTimeout(ctx, state, value, line, column);
+      openTimeout(ctx, state, d);
       return;
     case 'Revoke':
       ctx.revokes.set(door, [
@@ -154,7 +148,7 @@ export function applyDoor(
       ]);
       return;
     case 'Ban':
-      ban(ctx, state, value, line, column);
+      ban(ctx, state, d);
       return;
     default:
       if ((ROTATING_DIRECTIVES as readonly string[]).includes(name))
@@ -171,14 +165,9 @@ export function applyDoor(
 }
 
 /** Sequence = VALUE */
-function sequence(
-  ctx: ParseContext,
-  state: DoorState,
-  value: string,
-  line: number,
-  column: number,
-): void {
+function sequence(ctx: ParseContext, state: DoorState, d: Directive): void {
   const door = state.door;
+  const { value, line, column } = d;
   if (state.otsLine !== undefined) {
     ctx.error(
       'config.sequence.afterOneTime',
@@ -208,15 +197,10 @@ function sequence(
 }
 
 /** One_Time_Sequences = VALUE */
-function oneTimeSequences(
-  ctx: ParseContext,
-  state: DoorState,
-  value: string,
-  line: number,
-  column: number,
-): void {
+function oneTimeSequences(ctx: ParseContext, state: DoorState, d: Directive): void {
   const door = state.door;
-  if (!nonEmpty(ctx, 'One_Time_Sequences', value, line, column, '/etc/knockd/ssh.ots')) {
+  const { value, line, column } = d;
+  if (!nonEmpty(ctx, d, '/etc/knockd/ssh.ots')) {
     state.otsFailedLine = line;
     return;
   }
@@ -237,15 +221,10 @@ function oneTimeSequences(
 }
 
 /** Target = VALUE */
-function target(
-  ctx: ParseContext,
-  state: DoorState,
-  value: string,
-  line: number,
-  column: number,
-): void {
+function target(ctx: ParseContext, state: DoorState, d: Directive): void {
   const door = state.door;
-  if (!nonEmpty(ctx, 'Target', value, line, column, '192.0.2.2')) return;
+  const { value, line, column } = d;
+  if (!nonEmpty(ctx, d, '192.0.2.2')) return;
   const ip = canonicalIp(value);
   if (!ip) {
     ctx.error(
@@ -270,15 +249,10 @@ function target(
 }
 
 /** Open_Timeout = VALUE */
-function openTimeout(
-  ctx: ParseContext,
-  state: DoorState,
-  value: string,
-  line: number,
-  column: number,
-): void {
+function openTimeout(ctx: ParseContext, state: DoorState, d: Directive): void {
   const door = state.door;
-  const n = seconds(ctx, 'Open_Timeout', value, line, column, DEFAULT_OPEN_TIMEOUT);
+  const { line, column } = d;
+  const n = seconds(ctx, d, DEFAULT_OPEN_TIMEOUT);
   if (n === 0) {
     ctx.error(
       'config.openTimeout.zero',
@@ -288,7 +262,7 @@ function openTimeout(
       `write the seconds a grant lasts, e.g. Open_Timeout = ${DEFAULT_OPEN_TIMEOUT}`,
     );
   } else if (n !== undefined && n > MAX_FIREWALL_SECONDS) {
-    firewallTooLong(ctx, 'Open_Timeout', value, line, column, 'Open_Timeout = 86400');
+    firewallTooLong(ctx, d, 'Open_Timeout = 86400');
   } else if (n !== undefined) {
     door.openTimeout = n;
     state.openTimeoutLine = line;
@@ -296,19 +270,12 @@ function openTimeout(
 }
 
 /** Ban = VALUE */
-function ban(
-  ctx: ParseContext,
-  state: DoorState,
-  value: string,
-  line: number,
-  column: number,
-): void {
-  const door = state.door;
-  const n = seconds(ctx, 'Ban', value, line, column, 3600);
+function ban(ctx: ParseContext, state: DoorState, d: Directive): void {
+  const n = seconds(ctx, d, 3600);
   if (n !== undefined && n > MAX_FIREWALL_SECONDS) {
-    firewallTooLong(ctx, 'Ban', value, line, column, 'Ban = 0 (until flushed)');
+    firewallTooLong(ctx, d, 'Ban = 0 (until flushed)');
   } else if (n !== undefined) {
-    door.ban = n;
-    state.banLine = line;
+    state.door.ban = n;
+    state.banLine = d.line;
   }
 }

@@ -1,18 +1,13 @@
 // The `[options]` section: one call per directive, with its canonical name.
 import { cTrim, leadingSpace } from '../c-text.js';
 import { applyClusterOption, isClusterDirective } from './cluster-options.js';
-import type { ParseContext } from './context.js';
+import type { Directive, ParseContext } from './context.js';
 import type { FirewallKind } from './types.js';
 import { nonEmpty } from './values.js';
 
 /** Applies one `[options]` directive (its canonical name) to `ctx.options`. */
-export function applyOption(
-  ctx: ParseContext,
-  name: string,
-  value: string,
-  line: number,
-  column: number,
-): void {
+export function applyOption(ctx: ParseContext, d: Directive): void {
+  const { name, value, line, column } = d;
   switch (name) {
     case 'LogFile':
       if (value === '') {
@@ -27,11 +22,10 @@ export function applyOption(
       } else ctx.options.logFile = value;
       return;
     case 'PidFile':
-      if (nonEmpty(ctx, name, value, line, column, '/var/run/knockd.pid'))
-        ctx.options.pidFile = value;
+      if (nonEmpty(ctx, d, '/var/run/knockd.pid')) ctx.options.pidFile = value;
       return;
     case 'Interface':
-      interfaces(ctx, value, line, column);
+      interfaces(ctx, d);
       return;
     case 'Firewall': {
       const kind = value.toLowerCase();
@@ -49,11 +43,10 @@ export function applyOption(
       return;
     }
     case 'Trusted_File':
-      if (nonEmpty(ctx, name, value, line, column, '/etc/knockd.trusted'))
-        ctx.options.trustedFile = value;
+      if (nonEmpty(ctx, d, '/etc/knockd.trusted')) ctx.options.trustedFile = value;
       return;
     case 'Control_Socket':
-      if (!nonEmpty(ctx, name, value, line, column, '/run/knock-server.sock (or none)')) return;
+      if (!nonEmpty(ctx, d, '/run/knock-server.sock (or none)')) return;
       if (value.toLowerCase() === 'none') ctx.options.controlSocket = 'none';
       else if (value.startsWith('/')) ctx.options.controlSocket = value;
       else
@@ -66,7 +59,7 @@ export function applyOption(
         );
       return;
     case 'Metrics_Listen': {
-      if (!nonEmpty(ctx, name, value, line, column, '127.0.0.1:9742')) return;
+      if (!nonEmpty(ctx, d, '127.0.0.1:9742')) return;
       const problem = metricsListenProblem(value);
       if (problem === undefined) ctx.options.metricsListen = value;
       else
@@ -111,8 +104,9 @@ export function metricsListenProblem(value: string): string | undefined {
 }
 
 /** Interface = eth0[,wlan0…] (several interfaces: an extension). */
-function interfaces(ctx: ParseContext, value: string, line: number, column: number): void {
-  if (!nonEmpty(ctx, 'Interface', value, line, column, 'eth0')) return;
+function interfaces(ctx: ParseContext, d: Directive): void {
+  if (!nonEmpty(ctx, d, 'eth0')) return;
+  const { value, line, column } = d;
   let offset = 0;
   let ok = true;
   for (const part of value.split(',')) {

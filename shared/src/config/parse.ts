@@ -185,7 +185,7 @@ function directive(ctx: ParseContext, content: string, lineNo: number, lead: num
       unknownDirective(ctx, keyText, key, lineNo, keyColumn, false);
       return;
     }
-    applyOption(ctx, known, value, lineNo, valueColumn);
+    applyOption(ctx, { name: known, value, line: lineNo, column: valueColumn });
     return;
   }
 
@@ -193,7 +193,7 @@ function directive(ctx: ParseContext, content: string, lineNo: number, lead: num
     unknownDirective(ctx, keyText, key, lineNo, keyColumn, false);
     return;
   }
-  applyDoor(ctx, section, known, value, lineNo, valueColumn);
+  applyDoor(ctx, section, { name: known, value, line: lineNo, column: valueColumn });
 }
 
 /** A line without `=`: UseSyslog, or a mistake. */

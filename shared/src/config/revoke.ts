@@ -3,6 +3,7 @@
 // command now instead of after Cmd_Timeout). Parsed here, beside parse.ts, which only hooks
 // in: one call per Revoke line, one call once every door is known.
 import { closest } from '../did-you-mean.js';
+import type { Report } from './report.js';
 import type { Door } from './types.js';
 
 /** One name of a Revoke list, where it was written (for "unknown door" at the right column). */
@@ -11,8 +12,6 @@ export interface RevokeRef {
   line: number;
   column: number;
 }
-
-type Report = (code: string, line: number, column: number, message: string, hint?: string) => void;
 
 const blank = /^[ \t\v\f\r]+|[ \t\v\f\r]+$/g;
 

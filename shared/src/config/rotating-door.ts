@@ -26,6 +26,7 @@ import {
   type RotatingProtocols,
   type RotatingSpec,
 } from '../rotating.js';
+import type { Report } from './report.js';
 
 export const ROTATING_DIRECTIVES = [
   'Sequence_Secret',
@@ -85,15 +86,6 @@ export const newRotatingDoor = (): RotatingDoor => ({
   protocols: ROTATING_DEFAULTS.protocols,
   lines: {},
 });
-
-/** How parse.ts reports: (code, line, column, message, hint). */
-export type Report = (
-  code: string,
-  line: number,
-  column: number,
-  message: string,
-  hint?: string,
-) => void;
 
 const wholeNumber = (value: string): number | undefined =>
   /^\+?\d{1,9}$/.test(value) ? Number(value) : undefined;

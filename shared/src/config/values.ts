@@ -2,19 +2,13 @@
 // Each reports into the context and returns what it could read.
 import { cTrim, leadingSpace } from '../c-text.js';
 import type { Protocol } from '../sequence.js';
-import type { ParseContext } from './context.js';
+import type { Directive, ParseContext } from './context.js';
 import { asciiUpper, MAX_FIREWALL_SECONDS, MAX_SECONDS } from './directives.js';
 import { TCP_FLAGS, type Door, type PortSpec, type TcpFlag } from './types.js';
 
 // nftables refuses set timeouts this long; a longer grant or ban is meant as "forever".
-export function firewallTooLong(
-  ctx: ParseContext,
-  name: string,
-  value: string,
-  line: number,
-  column: number,
-  instead: string,
-): void {
+export function firewallTooLong(ctx: ParseContext, d: Directive, instead: string): void {
+  const { name, value, line, column } = d;
   ctx.error(
     'config.seconds.firewallRange',
     line,
@@ -24,14 +18,8 @@ export function firewallTooLong(
   );
 }
 
-export function seconds(
-  ctx: ParseContext,
-  name: string,
-  value: string,
-  line: number,
-  column: number,
-  example: number,
-): number | undefined {
+export function seconds(ctx: ParseContext, d: Directive, example: number): number | undefined {
+  const { name, value, line, column } = d;
   if (/^\+?\d+$/.test(value)) {
     const n = Number(value);
     if (n <= MAX_SECONDS) return n;
@@ -86,26 +74,15 @@ export function seconds(
   return undefined;
 }
 
-export function nonEmpty(
-  ctx: ParseContext,
-  name: string,
-  value: string,
-  line: number,
-  column: number,
-  what: string,
-): boolean {
+export function nonEmpty(ctx: ParseContext, d: Directive, what: string): boolean {
+  const { name, value, line, column } = d;
   if (value !== '') return true;
   ctx.error('config.value.empty', line, column, `${name} has no value`, `write ${name} = ${what}`);
   return false;
 }
 
-export function tcpFlags(
-  ctx: ParseContext,
-  door: Door,
-  value: string,
-  line: number,
-  column: number,
-): void {
+export function tcpFlags(ctx: ParseContext, door: Door, d: Directive): void {
+  const { value, line, column } = d;
   if (value === '') {
     ctx.error(
       'config.tcpFlags.empty',
@@ -181,14 +158,9 @@ export function tcpFlags(
   }
 }
 
-export function openPorts(
-  ctx: ParseContext,
-  door: Door,
-  value: string,
-  line: number,
-  column: number,
-): void {
-  if (!nonEmpty(ctx, 'Open_Ports', value, line, column, '22/tcp')) return;
+export function openPorts(ctx: ParseContext, door: Door, d: Directive): void {
+  if (!nonEmpty(ctx, d, '22/tcp')) return;
+  const { value, line, column } = d;
   const ports: PortSpec[] = [];
   let offset = 0;
   for (const part of value.split(',')) {

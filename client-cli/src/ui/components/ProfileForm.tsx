@@ -76,7 +76,27 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
       </Box>
     );
   };
-  const familyFocused = field === 'family';
+  /** A field picked from a few choices (←→): the chosen one highlighted, `note` after them. */
+  const choiceRow = (name: 'family' | 'keepOpen', choices: readonly string[], note?: string) => (
+    <Box flexDirection="column">
+      <Box>
+        {label(name)}
+        {choices.map((choice) => (
+          <Text key={choice}>
+            {choice === draft[name] ? (
+              <Text inverse={field === name} bold>
+                {` ${choice} `}
+              </Text>
+            ) : (
+              <Text dimColor={dim}>{` ${choice} `}</Text>
+            )}
+          </Text>
+        ))}
+        {note === undefined ? null : <Text dimColor={dim}> {note}</Text>}
+      </Box>
+      <FieldError error={errors[name]} />
+    </Box>
+  );
   return (
     <Box flexDirection="column" borderStyle="round" paddingX={1}>
       <Text bold wrap="truncate-end">
@@ -86,44 +106,15 @@ export default function ProfileForm({ adding, draft, field, errors, saving }: Pr
       {row('sequence')}
       {row('oneTimeSequences')}
       {row('port')}
-      <Box flexDirection="column">
-        <Box>
-          {label('family')}
-          {FAMILIES.map((family) => (
-            <Text key={family}>
-              {family === draft.family ? (
-                <Text inverse={familyFocused} bold>
-                  {` ${family} `}
-                </Text>
-              ) : (
-                <Text dimColor={dim}>{` ${family} `}</Text>
-              )}
-            </Text>
-          ))}
-        </Box>
-        <FieldError error={errors.family} />
-      </Box>
+      {choiceRow('family', FAMILIES)}
       {row('delayMs')}
       {row('openFor')}
       {row('closeSequence')}
-      <Box flexDirection="column">
-        <Box>
-          {label('keepOpen')}
-          {KEEP_OPEN_CHOICES.map((choice) => (
-            <Text key={choice}>
-              {choice === draft.keepOpen ? (
-                <Text inverse={field === 'keepOpen'} bold>
-                  {` ${choice} `}
-                </Text>
-              ) : (
-                <Text dimColor={dim}>{` ${choice} `}</Text>
-              )}
-            </Text>
-          ))}
-          <Text dimColor={dim}> knock ssh / proxy keep the door open while the session lives</Text>
-        </Box>
-        <FieldError error={errors.keepOpen} />
-      </Box>
+      {choiceRow(
+        'keepOpen',
+        KEEP_OPEN_CHOICES,
+        'knock ssh / proxy keep the door open while the session lives',
+      )}
       {saving ? <Text>saving…</Text> : null}
     </Box>
   );
