@@ -3,7 +3,6 @@
  * `Cluster =` in the config, fw accept/drop/trust/flush/unban act on every node, and
  * fw list says which node made each grant.
  */
-import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import {
   DEFAULT_CONFIG_FILE,
@@ -11,9 +10,9 @@ import {
   KnockError,
   formatIssue,
   hasErrors,
-  parseConfig,
   type KnockdConfig,
 } from '@knock/shared';
+import { loadConfig } from '../cli/config-file.js';
 import { leafOptions } from '../cli/leaf-options.js';
 import { requireNetwork } from '../firewall/address.js';
 import type { Firewall } from '../firewall/types.js';
@@ -100,31 +99,30 @@ function offline(local: Firewall, error: KnockError, stderr: (t: string) => void
   };
 }
 
-async function loadConfig(path: string, stderr: (t: string) => void): Promise<KnockdConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
+/** The config through knock-server's one loader (no rotating secrets: cluster needs none). */
+async function loadClusterConfig(path: string, stderr: (t: string) => void): Promise<KnockdConfig> {
+  const loaded = await loadConfig(path, undefined, { secrets: false });
+  if (loaded.text === undefined) {
+    const error = loaded.readError;
     throw new KnockError(
       'cluster.configUnreadable',
-      `cannot read config ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      `cannot read config ${path} (${(error as NodeJS.ErrnoException | undefined)?.code ?? String(error)})`,
       { exitCode: ExitCode.config, hint: 'point to your knockd.conf with -c FILE' },
     );
   }
-  const parsed = parseConfig(text, path);
-  if (hasErrors(parsed.issues)) {
-    for (const issue of parsed.issues) stderr(formatIssue(issue) + '\n');
+  if (hasErrors(loaded.issues)) {
+    for (const issue of loaded.issues) stderr(formatIssue(issue) + '\n');
     throw new KnockError('cluster.configInvalid', `${path} has errors`, {
       exitCode: ExitCode.config,
       hint: `\`knock-server check -c ${path}\` lists them`,
     });
   }
-  if (parsed.config.options.cluster === undefined)
+  if (loaded.config.options.cluster === undefined)
     throw new KnockError('cluster.none', `${path} names no cluster (no Cluster = in [options])`, {
       exitCode: ExitCode.config,
       hint: 'add Cluster = redis://HOST:PORT/DB to [options] on every node',
     });
-  return parsed.config;
+  return loaded.config;
 }
 
 const ms = (n: number) => (n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`);
@@ -186,7 +184,7 @@ export function clusterCommand(deps: ClusterCliDeps = {}): Command {
   const stdout = deps.stdout ?? ((t: string) => void process.stdout.write(t));
   const stderr = deps.stderr ?? ((t: string) => void process.stderr.write(t));
   const open = async (path: string): Promise<ClusterNode> => {
-    const config = await loadConfig(path, stderr);
+    const config = await loadClusterConfig(path, stderr);
     const node = await openCluster(config.options, {
       log: cliLog(stderr),
       version: deps.version ?? '',

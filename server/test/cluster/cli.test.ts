@@ -155,3 +155,49 @@ describe('cluster status -c FILE, wherever -c is written', () => {
     },
   );
 });
+
+describe('cluster status: the config through the one loader', () => {
+  async function run(text: string | undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'knock-cluster-cfg-'));
+    const file = join(dir, 'k.conf');
+    if (text !== undefined) writeFileSync(file, text);
+    const err: string[] = [];
+    const error = await clusterCommand({ stdout: () => undefined, stderr: (t) => void err.push(t) })
+      .parseAsync(['status', '-c', file], { from: 'user' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    rmSync(dir, { recursive: true, force: true });
+    expect(error).toBeInstanceOf(KnockError);
+    return { error: error as KnockError, stderr: err.join(''), file };
+  }
+
+  it('a missing file: exit 3 (config), naming the file and the errno', async () => {
+    const { error, file } = await run(undefined);
+    expect(error.exitCode).toBe(ExitCode.config);
+    expect(error.message).toBe(`cannot read config ${file} (ENOENT)`);
+  });
+
+  it('a config with errors: each issue with its line, then the refusal', async () => {
+    const { error, stderr } = await run(
+      '[options]\n  Cluster = unix:///x.sock\n[d]\n  sequence = 99999\n',
+    );
+    expect(error.code).toBe('cluster.configInvalid');
+    expect(error.exitCode).toBe(ExitCode.config);
+    expect(stderr).toMatch(/k\.conf:4/);
+  });
+
+  it('a config without Cluster =: says what to add', async () => {
+    const { error } = await run('[d]\n  sequence = 1,2\n  command = true\n');
+    expect(error.code).toBe('cluster.none');
+    expect(error.hint).toMatch(/Cluster = redis:\/\//);
+  });
+
+  it('a rotating door whose secret file is missing does not stop it (cluster reads no secret)', async () => {
+    const { error } = await run(
+      '[options]\n  Cluster = unix:///nonexistent/redis.sock\n[r]\n  Sequence_Secret_File = /nonexistent/secret\n  command = true\n',
+    );
+    expect(error.exitCode).toBe(ExitCode.cluster);
+  });
+});
