@@ -5,7 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import {
   DEFAULT_CONFIG_FILE,
+  ExitCode,
+  KnockError,
   errorText,
+  formatIssue,
+  hasErrors,
   parseConfig,
   type Issue,
   type KnockdConfig,
@@ -67,4 +71,59 @@ export async function loadConfig(
   // Rotating doors' Sequence_Secret_File: read (and checked) here, for check and the daemon alike.
   const secrets = await loadRotatingSecrets(parsed.config, path);
   return { config: parsed.config, issues: [...parsed.issues, ...secrets], text };
+}
+
+export interface RequireOptions extends LoadOptions {
+  read?: (path: string) => Promise<string>;
+  /** Where each issue of a config with errors is printed, before the refusal. */
+  stderr: (text: string) => void;
+  /** The KnockError codes' prefix: `firewall` gives firewall.configUnreadable, .configInvalid. */
+  scope: string;
+  /** What to do about an unreadable file. */
+  unreadableHint: string;
+  /** After "PATH has errors" (e.g. ": nothing was changed"). */
+  refusal?: string;
+  /** A missing file is `undefined` instead of an error (fw without -c). */
+  optional?: boolean;
+}
+
+/**
+ * loadConfig for the tools that stop on a bad config (fw, cluster): an unreadable file or
+ * one with errors is a KnockError with exit code 3, each issue printed first.
+ */
+export async function requireConfig(
+  path: string,
+  options: RequireOptions & { optional: true },
+): Promise<KnockdConfig | undefined>;
+export async function requireConfig(path: string, options: RequireOptions): Promise<KnockdConfig>;
+export async function requireConfig(
+  path: string,
+  options: RequireOptions,
+): Promise<KnockdConfig | undefined> {
+  const loaded = await loadConfig(path, options.read, options);
+  if (loaded.text === undefined) {
+    const error = loaded.readError;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+    if (options.optional === true && code === 'ENOENT') return undefined;
+    throw new KnockError(
+      `${options.scope}.configUnreadable`,
+      `cannot read config ${path} (${code})`,
+      {
+        exitCode: ExitCode.config,
+        hint: options.unreadableHint,
+      },
+    );
+  }
+  if (hasErrors(loaded.issues)) {
+    for (const issue of loaded.issues) options.stderr(formatIssue(issue) + '\n');
+    throw new KnockError(
+      `${options.scope}.configInvalid`,
+      `${path} has errors${options.refusal ?? ''}`,
+      {
+        exitCode: ExitCode.config,
+        hint: `\`knock-server check -c ${path}\` lists them`,
+      },
+    );
+  }
+  return loaded.config;
 }

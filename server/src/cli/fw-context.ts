@@ -16,7 +16,7 @@ import { createFirewall, detectFirewall } from '../firewall/create.js';
 import { showPort } from '../firewall/format.js';
 import { loadTrusted, type Lookup } from '../firewall/load-trusted.js';
 import type { Exec, Firewall, FirewallKind, FirewallSpec, PortSpec } from '../firewall/types.js';
-import { loadConfig } from './config-file.js';
+import { requireConfig } from './config-file.js';
 import { leafOptions } from './leaf-options.js';
 
 export interface FwDeps {
@@ -108,29 +108,16 @@ export async function fwContext(leaf: Command, io: FwIo): Promise<FwContext> {
 }
 
 /** The config fw takes its ports, Trusted_File and backend from; undefined when the default file is absent. */
-async function readConfig(
-  path: string,
-  required: boolean,
-  io: FwIo,
-): Promise<KnockdConfig | undefined> {
-  const loaded = await loadConfig(path, io.readFile, { secrets: false });
-  if (loaded.text === undefined) {
-    const error = loaded.readError;
-    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
-    if (!required && code === 'ENOENT') return undefined;
-    throw new KnockError('firewall.configUnreadable', `cannot read config ${path} (${code})`, {
-      exitCode: ExitCode.config,
-      hint: 'point to your knockd.conf with -c FILE, or name the ports with --port 22/tcp',
-    });
-  }
-  if (hasErrors(loaded.issues)) {
-    for (const issue of loaded.issues) io.stderr(formatIssue(issue) + '\n');
-    throw new KnockError('firewall.configInvalid', `${path} has errors: nothing was changed`, {
-      exitCode: ExitCode.config,
-      hint: `\`knock-server check -c ${path}\` lists them`,
-    });
-  }
-  return loaded.config;
+function readConfig(path: string, required: boolean, io: FwIo): Promise<KnockdConfig | undefined> {
+  return requireConfig(path, {
+    read: io.readFile,
+    secrets: false,
+    stderr: io.stderr,
+    scope: 'firewall',
+    unreadableHint: 'point to your knockd.conf with -c FILE, or name the ports with --port 22/tcp',
+    refusal: ': nothing was changed',
+    optional: !required,
+  });
 }
 
 /** --backend, else Firewall = in the config, else what this host has; `none` is refused. */

@@ -4,15 +4,8 @@
  * fw list says which node made each grant.
  */
 import { Command } from 'commander';
-import {
-  DEFAULT_CONFIG_FILE,
-  ExitCode,
-  KnockError,
-  formatIssue,
-  hasErrors,
-  type KnockdConfig,
-} from '@knock/shared';
-import { loadConfig } from '../cli/config-file.js';
+import { DEFAULT_CONFIG_FILE, ExitCode, KnockError, type KnockdConfig } from '@knock/shared';
+import { requireConfig } from '../cli/config-file.js';
 import { leafOptions } from '../cli/leaf-options.js';
 import { requireNetwork } from '../firewall/address.js';
 import type { Firewall } from '../firewall/types.js';
@@ -101,28 +94,18 @@ function offline(local: Firewall, error: KnockError, stderr: (t: string) => void
 
 /** The config through knock-server's one loader (no rotating secrets: cluster needs none). */
 async function loadClusterConfig(path: string, stderr: (t: string) => void): Promise<KnockdConfig> {
-  const loaded = await loadConfig(path, undefined, { secrets: false });
-  if (loaded.text === undefined) {
-    const error = loaded.readError;
-    throw new KnockError(
-      'cluster.configUnreadable',
-      `cannot read config ${path} (${(error as NodeJS.ErrnoException | undefined)?.code ?? String(error)})`,
-      { exitCode: ExitCode.config, hint: 'point to your knockd.conf with -c FILE' },
-    );
-  }
-  if (hasErrors(loaded.issues)) {
-    for (const issue of loaded.issues) stderr(formatIssue(issue) + '\n');
-    throw new KnockError('cluster.configInvalid', `${path} has errors`, {
-      exitCode: ExitCode.config,
-      hint: `\`knock-server check -c ${path}\` lists them`,
-    });
-  }
-  if (loaded.config.options.cluster === undefined)
+  const config = await requireConfig(path, {
+    secrets: false,
+    stderr,
+    scope: 'cluster',
+    unreadableHint: 'point to your knockd.conf with -c FILE',
+  });
+  if (config.options.cluster === undefined)
     throw new KnockError('cluster.none', `${path} names no cluster (no Cluster = in [options])`, {
       exitCode: ExitCode.config,
       hint: 'add Cluster = redis://HOST:PORT/DB to [options] on every node',
     });
-  return loaded.config;
+  return config;
 }
 
 const ms = (n: number) => (n < 10 ? `${n.toFixed(1)} ms` : `${Math.round(n)} ms`);
