@@ -20,7 +20,9 @@ import { otsCommand, type OtsDeps } from './ots.js';
 import { secretCommand, type SecretDeps } from './secret.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
+  MAX_CAPTURE_BUFFER_MIB,
   MAX_MAX_ATTEMPTS,
+  MIN_CAPTURE_BUFFER_MIB,
   defaultServerOptions,
   type ServerOptions,
 } from './options.js';
@@ -53,13 +55,15 @@ export function applySeams(command: Command, deps: Pick<ProgramDeps, 'stdout' | 
   for (const sub of command.commands) applySeams(sub, deps);
 }
 
-const wholeNumber = (flag: string, max: number) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
-    throw new InvalidArgumentError(
-      `${flag} takes a whole number from 1 to ${max} (got "${value}")`,
-    );
-  return Number(value);
-};
+const wholeNumber =
+  (flag: string, max: number, min = 1) =>
+  (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+      throw new InvalidArgumentError(
+        `${flag} takes a whole number from ${min} to ${max} (got "${value}")`,
+      );
+    return Number(value);
+  };
 
 const interfaceList = (value: string, previous: string[] | undefined): string[] => {
   const names = value.split(',').map((name) => name.trim());
@@ -164,6 +168,11 @@ export function createProgram(deps: ProgramDeps): Command {
       DEFAULT_MAX_ATTEMPTS,
     )
     .option(
+      '--capture-buffer <MiB>',
+      `kernel capture ring per interface, ${MIN_CAPTURE_BUFFER_MIB} to ${MAX_CAPTURE_BUFFER_MIB} MiB (default 8, what absorbs the start of a flood; 2, knockd's size, saves 6 MB of memory)`,
+      wholeNumber('--capture-buffer', MAX_CAPTURE_BUFFER_MIB, MIN_CAPTURE_BUFFER_MIB),
+    )
+    .option(
       '--state-dir <dir>',
       'where rotating doors remember the sequences already used (default /var/lib/knock-server)',
     )
@@ -187,6 +196,7 @@ export function createProgram(deps: ProgramDeps): Command {
       if (typeof opts.pidfile === 'string') options.pidfile = opts.pidfile;
       if (typeof opts.logfile === 'string') options.logfile = opts.logfile;
       if (typeof opts.stateDir === 'string') options.stateDir = opts.stateDir;
+      if (typeof opts.captureBuffer === 'number') options.captureBuffer = opts.captureBuffer;
       await deps.runServer(options);
     });
 
