@@ -149,6 +149,36 @@ describeNetns('knock-server life cycle', () => {
     }
   });
 
+  it('--capture-buffer sizes the kernel capture ring: 8 MiB by default, 2 MiB with --capture-buffer 2 (issue 15)', async () => {
+    /** Bytes of the packet socket's ring mapped into the daemon (what RSS counts). */
+    const ringBytes = (pid: number): number =>
+      readFileSync(`/proc/${pid}/maps`, 'utf8')
+        .split('\n')
+        .filter((l) => / rw-s .* socket:\[\d+\]$/.test(l))
+        .map((l) =>
+          l
+            .split(' ')[0]!
+            .split('-')
+            .map((x) => parseInt(x, 16)),
+        )
+        .reduce((sum, [from, to]) => sum + (to! - from!), 0);
+    for (const [args, mib] of [
+      [[], 8],
+      [['--capture-buffer', '2'], 2],
+    ] as const) {
+      const d = startKnockServer(lab, ['-i', lab.serverIf, '-c', conf, '-v', ...args]);
+      try {
+        await d.line(`starting up, listening on ${lab.serverIf}`);
+        // libpcap rounds the ring up to whole blocks (8 MiB + 128 KiB, 2 MiB + 32 KiB here).
+        const ring = ringBytes(d.child.pid!);
+        expect(ring, args.join(' ') || 'default').toBeGreaterThanOrEqual(mib * 1024 * 1024);
+        expect(ring, args.join(' ') || 'default').toBeLessThan((mib + 0.5) * 1024 * 1024);
+      } finally {
+        expect(await d.stop()).toBe(0);
+      }
+    }
+  });
+
   it('UseSyslog reaches the syslog socket: one message per entry, ident knockd', async () => {
     const socket = work.file('syslog.sock');
     // Node cannot bind a unix datagram socket: python3 plays syslogd.

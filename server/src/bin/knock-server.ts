@@ -40,7 +40,7 @@ const program = createProgram({
         selfArgv: [process.execPath, ...process.execArgv, ...process.argv.slice(1)],
         signals: process,
       },
-      await systemDeps(),
+      await systemDeps(process.env, options.captureBuffer),
     ),
   extraCommands: [
     fwCommand({

@@ -26,11 +26,20 @@ export interface ServerOptions {
   maxAttempts: number;
   /** `--state-dir`: rotating doors' used sequences (default /var/lib/knock-server). */
   stateDir?: string;
+  /** `--capture-buffer`: the kernel's capture ring per interface, in MiB (default 8). */
+  captureBuffer?: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 1_000_000;
 /** ~37 bytes an attempt: 100 million is 3.7 GB, more than a knock host should give. */
 export const MAX_MAX_ATTEMPTS = 100_000_000;
+/**
+ * `--capture-buffer` in MiB. 8 by default (capture/cap-source.ts): what absorbs a flood's
+ * first ~100 ms and a full garbage collection. 2 is libpcap's and knockd's size: 6 MB
+ * less resident memory, and drops sooner under a flood (README "Memory").
+ */
+export const MIN_CAPTURE_BUFFER_MIB = 2;
+export const MAX_CAPTURE_BUFFER_MIB = 256;
 
 export const defaultServerOptions = (): ServerOptions => ({
   daemon: false,

@@ -21,7 +21,9 @@ import { wholeNumber } from './option-values.js';
 import { secretCommand, type SecretDeps } from './secret.js';
 import {
   DEFAULT_MAX_ATTEMPTS,
+  MAX_CAPTURE_BUFFER_MIB,
   MAX_MAX_ATTEMPTS,
+  MIN_CAPTURE_BUFFER_MIB,
   defaultServerOptions,
   type ServerOptions,
 } from './options.js';
@@ -157,6 +159,11 @@ export function createProgram(deps: ProgramDeps): Command {
       DEFAULT_MAX_ATTEMPTS,
     )
     .option(
+      '--capture-buffer <MiB>',
+      `kernel capture ring per interface, ${MIN_CAPTURE_BUFFER_MIB} to ${MAX_CAPTURE_BUFFER_MIB} MiB (default 8, what absorbs the start of a flood; 2, knockd's size, saves 6 MB of memory)`,
+      wholeNumber('--capture-buffer', MIN_CAPTURE_BUFFER_MIB, MAX_CAPTURE_BUFFER_MIB),
+    )
+    .option(
       '--state-dir <dir>',
       'where rotating doors remember the sequences already used (default /var/lib/knock-server)',
     )
@@ -180,6 +187,7 @@ export function createProgram(deps: ProgramDeps): Command {
       if (typeof opts.pidfile === 'string') options.pidfile = opts.pidfile;
       if (typeof opts.logfile === 'string') options.logfile = opts.logfile;
       if (typeof opts.stateDir === 'string') options.stateDir = opts.stateDir;
+      if (typeof opts.captureBuffer === 'number') options.captureBuffer = opts.captureBuffer;
       await deps.runServer(options);
     });
 

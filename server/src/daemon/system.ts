@@ -69,10 +69,15 @@ function tuneHeap(): void {
 
 /**
  * `KNOCK_SERVER_SYSLOG_SOCKET` names another syslog socket than /dev/log (a container
- * whose syslog listens elsewhere; the tests' own listener).
+ * whose syslog listens elsewhere; the tests' own listener). `captureBufferMiB`
+ * (`--capture-buffer`) sizes the kernel's capture ring; default 8 MiB (cap-source.ts).
  */
-export function systemDeps(env: NodeJS.ProcessEnv = process.env): Promise<ServerDeps> {
+export function systemDeps(
+  env: NodeJS.ProcessEnv = process.env,
+  captureBufferMiB?: number,
+): Promise<ServerDeps> {
   const syslogSocket = env.KNOCK_SERVER_SYSLOG_SOCKET;
+  const ring = captureBufferMiB === undefined ? {} : { bufferSize: captureBufferMiB * 1024 * 1024 };
   return Promise.resolve({
     ...(syslogSocket ? { syslogSocket } : {}),
     capture: {
@@ -80,7 +85,7 @@ export function systemDeps(env: NodeJS.ProcessEnv = process.env): Promise<Server
       open: async (options) => {
         tuneHeap();
         const first = warmUp();
-        const capture = await openCapture(options);
+        const capture = await openCapture({ ...options, ...ring });
         // What the warm-up allocated goes back now, not at the first flood.
         if (first) releaseMemory();
         return capture;

@@ -2,7 +2,7 @@
 // keys, its TCP flags as two bit masks, its target), which doors carry their attempts
 // over a reload, and the index from a knock key to the doors it belongs to.
 
-import ipaddr from 'ipaddr.js';
+import ipaddr from '../ipaddr.js';
 import { TCP_FLAG_BITS, TCP_FLAGS, type Knock, type TcpFlagRule } from '@knock/shared';
 
 export interface DetectorDoor {

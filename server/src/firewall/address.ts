@@ -1,5 +1,5 @@
 // Address and CIDR checks shared by the trusted-file parser, the backends and the CLI (pure).
-import ipaddr from 'ipaddr.js';
+import ipaddr, { type IPv4, type IPv6 } from '../ipaddr.js';
 import { ExitCode, KnockError } from '@knock/shared';
 
 export interface Host {
@@ -59,8 +59,8 @@ export function parseNetwork(text: string): Network | undefined {
     family === 4
       ? ipaddr.IPv4.networkAddressFromCIDR(`${base}/${prefix}`)
       : ipaddr.IPv6.networkAddressFromCIDR(`${base}/${prefix}`);
-  const show = (a: ipaddr.IPv4 | ipaddr.IPv6) =>
-    a.kind() === 'ipv6' ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
+  const show = (a: IPv4 | IPv6) =>
+    a.kind() === 'ipv6' ? (a as IPv6).toRFC5952String() : a.toString();
   const hostBitsSet = show(network) !== show(given);
   return {
     family,

@@ -37,6 +37,7 @@ const BAD_WHOLE = ['0', '-1', '1.5', '1e3', 'NaN', 'Infinity', '9999999999999999
 
 const CASES: [string[], string, string[]][] = [
   [[], '--max-attempts', [...BAD_WHOLE, '100000001']],
+  [[], '--capture-buffer', [...BAD_WHOLE, '1', '257']],
   [['fw', 'accept', '192.0.2.7'], '--for', ['-1', '1.5', '31536001', '99999999999', 'soon', '']],
   [['fw', 'drop', '192.0.2.7'], '--for', ['-1', '31536001']],
   [['fw', 'setup'], '--port', ['0/tcp', '65536/tcp', '22.5/tcp', '-22', '22/sctp', '']],

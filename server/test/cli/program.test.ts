@@ -103,6 +103,8 @@ describe('knock-server flags', () => {
       'json',
       '--max-attempts',
       '5000',
+      '--capture-buffer',
+      '2',
     );
     expect(h.runs[0]).toMatchObject({
       interfaces: ['eth0', 'wlan0'],
@@ -116,6 +118,7 @@ describe('knock-server flags', () => {
       onlyIpv4: true,
       logFormat: 'json',
       maxAttempts: 5000,
+      captureBuffer: 2,
     });
     const bundled = harness();
     await bundled.run('-vD4', '-i', 'eth0', '-i', 'eth1');
@@ -182,6 +185,7 @@ describe('knock-server flags', () => {
       '-h, --help',
       '--log-format',
       '--max-attempts',
+      '--capture-buffer',
     ])
       expect(help).toContain(flag);
     expect(help).toContain('Examples:');
