@@ -1,7 +1,7 @@
 // Runs door commands without the daemon ever fork()ing inside its capture loop, and
 // without a second Node process (it cost ~45 MB RSS; see the README's memory table).
 //
-// A small POSIX shell script (SUPERVISOR below, /bin/sh: dash, ~1 MB) is started once,
+// A small POSIX shell script (SUPERVISOR, runner-supervisor.ts, /bin/sh: dash, ~1 MB) is started once,
 // before the capture opens. On request it prepares "ready shells": for each one a
 // watcher subshell starts `setsid /bin/sh -s`, whose stderr and stdin are two FIFOs in
 // a private directory. This process opens both FIFOs (stderr for reading, the script
@@ -25,6 +25,11 @@
 // Supervisor protocol (lines):
 //   daemon → supervisor   spawn | quit
 //   supervisor → daemon   ready PID | shell N PID | exit N PID STATUS | nofifo N
+//
+// (Over 400 lines: ShellRunner is one class because the supervisor's generation, the
+// ready shells, the jobs in flight and their timers are one state that every event
+// (a line from the supervisor, a FIFO error, a timeout, close) reads and changes. The
+// script is in runner-supervisor.ts, a command's own lifecycle in shell-command.ts.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -47,6 +52,7 @@ import {
   runShellCommand,
   type CommandResult,
 } from './shell-command.js';
+import { SUPERVISOR } from './runner-supervisor.js';
 
 export { STDERR_LIMIT, KILL_GRACE_MS, type CommandResult } from './shell-command.js';
 
@@ -100,60 +106,6 @@ export function createDirectRunner(options: CommandRunnerOptions = {}): CommandR
     },
   };
 }
-
-export const directRunner: CommandRunner = createDirectRunner();
-
-/**
- * The supervisor, run as `/bin/sh DIR/knock-runner.sh DIR`. It ignores the
- * signals meant for the daemon (a trap, so the shells it starts get the default
- * actions back), ends when the daemon says `quit` or is gone, and then ends the ready
- * shells nobody took.
- */
-export const SUPERVISOR = `dir=$1
-n=0
-fails=0
-trap : INT TERM HUP QUIT
-slot() {
-  n=$((n + 1))
-  if ! mkfifo -m 600 "$dir/$n.in" "$dir/$n.err"; then echo "nofifo $n"; return; fi
-  (
-    trap : INT TERM HUP QUIT
-    setsid /bin/sh -s 2>"$dir/$n.err" <"$dir/$n.in" >/dev/null &
-    r=$!
-    echo "$r" >"$dir/$n.pid"
-    echo "shell $n $r"
-    while :; do
-      wait "$r"
-      s=$?
-      kill -0 "$r" 2>/dev/null || break
-    done
-    rm -f "$dir/$n.pid"
-    echo "exit $n $r $s"
-  ) &
-}
-cleanup() {
-  for p in "$dir"/*.pid; do
-    [ -e "$p" ] || continue
-    [ -p "\${p%.pid}.in" ] && kill -KILL "$(cat "$p")" 2>/dev/null
-  done
-  rm -rf "$dir"
-  exit 0
-}
-echo "ready $$"
-while :; do
-  if IFS= read -r line; then
-    fails=0
-    case $line in
-      spawn) slot ;;
-      quit) cleanup ;;
-    esac
-  else
-    kill -0 "$PPID" 2>/dev/null || cleanup
-    fails=$((fails + 1))
-    [ "$fails" -lt 5 ] || cleanup
-  fi
-done
-`;
 
 /** Commands up to this many bytes go straight into a ready shell (dash reads 8 KiB at once). */
 const DIRECT_MAX_BYTES = 8000;
