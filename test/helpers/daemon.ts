@@ -174,7 +174,10 @@ export type Step =
   | { sleep: number };
 
 /** Plays the steps in order; each tool must succeed in sending (not in connecting). */
-export async function play(lab: Lab, steps: readonly Step[]): Promise<void> {
+export async function play(
+  lab: Pick<Lab, 'client' | 'server4'>,
+  steps: readonly Step[],
+): Promise<void> {
   for (const step of steps) {
     if ('sleep' in step) {
       await sleep(step.sleep);
