@@ -26,7 +26,7 @@ describeUnless(skip, `knock against Debian knockd`, () => {
       ? readFileSync(join(dir, 'opened'), 'utf8').trim().split('\n')
       : [];
   const waitOpened = async (count: number) => {
-    await waitFor(() => opened().length >= count, 3000);
+    await waitFor(() => opened().length >= count, 10_000);
     return opened();
   };
 

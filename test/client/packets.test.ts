@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import {
   capture,
   ensureBuilt,
@@ -14,7 +14,23 @@ import {
   knockIn,
   sleep,
   type Capture,
+  type Packet,
 } from '../helpers/lab-tools.js';
+
+/**
+ * Waits (bounded) until tcpdump has shown at least `count` of `seen()`, however slow the
+ * machine, then `settleMs` more so that an extra packet (a retransmission: Linux resends an
+ * unanswered SYN after 1 s, then 3 s) would show too. The exact checks come after.
+ */
+async function captured(
+  cap: Capture,
+  seen: (cap: Capture) => Packet[],
+  count: number,
+  settleMs: number,
+): Promise<void> {
+  await waitFor(() => seen(cap).length >= count, 15_000);
+  await sleep(settleMs);
+}
 
 describeNetns(`knock on the wire`, () => {
   let lab: Lab;
@@ -48,7 +64,7 @@ describeNetns(`knock on the wire`, () => {
     cap = await capture(lab);
     const result = await knockIn(lab.client, [lab.server4, '1228', '1227', '1226', '1228']);
     expect(result).toMatchObject({ code: 0, stdout: '', stderr: '' });
-    await sleep(1500);
+    await captured(cap, (c) => c.syns(), 4, 500);
     expect(cap.syns().map((p) => `${p.dst}:${p.dport}`)).toEqual([
       '192.0.2.2:1228',
       '192.0.2.2:1227',
@@ -69,7 +85,7 @@ describeNetns(`knock on the wire`, () => {
     // It does not wait for an answer that never comes.
     expect(took).toBeLessThan(3000);
     // Linux would retransmit an unanswered SYN after 1 s, 3 s, 7 s…
-    await sleep(4000);
+    await captured(cap, (c) => c.syns(), 3, 3500);
     expect(cap.syns().map((p) => p.dport)).toEqual([2001, 2002, 2003]);
     expect(cap.packets().filter((p) => p.proto === 'tcp')).toHaveLength(3);
   });
@@ -86,7 +102,7 @@ describeNetns(`knock on the wire`, () => {
       '3',
     ]);
     expect(result.code).toBe(7);
-    await sleep(1500);
+    await captured(cap, (c) => c.syns().filter((p) => p.dport !== 2222), 2, 1500);
     const knocks = cap.syns().filter((p) => p.dport !== 2222);
     expect(knocks.map((p) => p.dport)).toEqual([2017, 2018]);
     // The probes of the verified port came after the knocks.
@@ -98,7 +114,7 @@ describeNetns(`knock on the wire`, () => {
     cap = await capture(lab);
     const result = await knockIn(lab.client, ['-6', lab.server6, '2004', '2005']);
     expect(result.code).toBe(0);
-    await sleep(3500);
+    await captured(cap, (c) => c.syns(), 2, 3500);
     expect(cap.syns().map((p) => `${p.dst}:${p.dport}`)).toEqual([
       '2001:db8::2:2004',
       '2001:db8::2:2005',
@@ -115,7 +131,7 @@ describeNetns(`knock on the wire`, () => {
       '41001:udp',
     ]);
     expect(result.code).toBe(0);
-    await sleep(1500);
+    await captured(cap, (c) => c.packets(), 4, 1500);
     expect(
       cap
         .packets()
@@ -129,7 +145,7 @@ describeNetns(`knock on the wire`, () => {
   it('-u makes every knock UDP', async () => {
     cap = await capture(lab);
     expect((await knockIn(lab.client, ['-u', lab.server4, '2008', '2009:tcp'])).code).toBe(0);
-    await sleep(500);
+    await captured(cap, (c) => c.packets(), 2, 500);
     expect(cap.packets().map((p) => `${p.proto} ${p.dport} ${p.detail}`)).toEqual([
       'udp 2008 1',
       'udp 2009 1',
@@ -147,7 +163,7 @@ describeNetns(`knock on the wire`, () => {
       '2012:udp',
     ]);
     expect(result.code).toBe(0);
-    await sleep(500);
+    await captured(cap, (c) => c.packets(), 3, 500);
     const times = cap.packets().map((p) => p.time);
     expect(times).toHaveLength(3);
     for (let i = 1; i < times.length; i++) {
@@ -161,7 +177,7 @@ describeNetns(`knock on the wire`, () => {
     cap = await capture(lab);
     const result = await knockIn(lab.client, ['-v', name(), '2013', '2014:udp', '2015']);
     expect(result.code).toBe(0);
-    await sleep(1500);
+    await captured(cap, (c) => c.packets(), 6, 1500);
     const seen = cap.packets().map((p) => `${p.dst} ${p.proto} ${p.dport}`);
     const v4 = seen.filter((s) => s.startsWith('192.0.2.2 '));
     const v6 = seen.filter((s) => s.startsWith('2001:db8::2 '));
@@ -207,7 +223,10 @@ describeNetns(`knock on the wire`, () => {
     );
     const listener = lab.server.spawn(['nc', '-l', '-k', lab.server4, '3333']);
     try {
-      await sleep(300);
+      // Listening before the knock (--verify would wait for it, but that is not the test).
+      const listening = async () =>
+        (await lab.server.exec(['ss', '-Hltn', 'sport = :3333'])).stdout.includes(':3333');
+      expect(await waitFor(listening, 10_000)).toBe(true);
       const open = await knockIn(lab.client, [lab.server4, '1228', '--verify', '3333']);
       expect(open.code).toBe(0);
       expect(open.stdout).toMatch(/^port 3333 is open on 192\.0\.2\.2 \(after [\d.]+ s\)\n$/);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
-import { startSshd } from '../helpers/lab-services.js';
+import { SSH_REFUSED_OPTS, sshConnectTimedOut, startSshd } from '../helpers/lab-services.js';
 import { ensureBuilt, hostsEntry, knockBin } from '../helpers/lab-tools.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -113,9 +113,11 @@ describeUnless(skip, `ssh through a knock`, () => {
   });
 
   it('plain ssh fails: port 22 is closed', async () => {
-    const result = await inClient(`${ssh()} ${host} echo should-not-run`);
+    const result = await inClient(`${ssh()} ${SSH_REFUSED_OPTS} ${host} echo should-not-run`);
     expect(result.code).toBe(255);
     expect(result.stdout).toBe('');
+    // Dropped by the firewall: the connect timed out (not a slow handshake on an open port).
+    expect(sshConnectTimedOut(result.stderr), result.stderr).toBe(true);
   });
 
   it('knock HOST && ssh HOST', async () => {

@@ -80,7 +80,7 @@ ${extra}
       const d = startNode(node(name), conf(name));
       daemons.set(name, d);
       await d.line(/starting up, listening on/, 30_000);
-      await d.line(/cluster: node .* of lab on/, 1000);
+      await d.line(/cluster: node .* of lab on/, 10_000);
       return d;
     };
 
@@ -102,7 +102,7 @@ ${extra}
             src,
             to.address,
           ],
-          { timeoutMs: 5000 },
+          { timeoutMs: 15_000 },
         );
         if (r.code !== 0 && r.code !== 1) throw new Error(`hping3: ${r.stderr}`);
         await sleep(15);

@@ -14,6 +14,7 @@ import {
   sessionSkip,
   type SessionLab,
 } from './session-lab.js';
+import { SSH_REFUSED_OPTS, sshConnectTimedOut } from '../helpers/lab-services.js';
 import { waitFor } from '../helpers/netns.js';
 
 const SESSION_S = 60;
@@ -100,9 +101,10 @@ describe.skipIf(sessionSkip !== undefined)(
           `${lab.client4}: closeSSH: revoked 22/tcp,${PROBE_PORT}/tcp (granted by openSSH)`,
           2000,
         );
-        const after = await s.inClient(`${ssh} -4 -o ConnectTimeout=1 ${host} echo should-not-run`);
+        const after = await s.inClient(`${ssh} -4 ${SSH_REFUSED_OPTS} ${host} echo should-not-run`);
         expect(after.stdout).toBe('');
         expect(after.code).toBe(255);
+        expect(sshConnectTimedOut(after.stderr), after.stderr).toBe(true);
       },
       (SESSION_S + 40) * 1000,
     );

@@ -23,12 +23,21 @@ import {
   startKnockServer,
   type RunningDaemon,
 } from '../helpers/daemon.js';
-import { SSHD, startSshd, type Sshd } from '../helpers/lab-services.js';
+import {
+  SSHD,
+  SSH_REFUSED_OPTS,
+  sshConnectTimedOut,
+  startSshd,
+  type Sshd,
+} from '../helpers/lab-services.js';
 
 const skip =
   netnsSkipReason ?? (existsSync(SSHD) ? undefined : 'needs openssh-server (scripts/setup.sh)');
 
-const OPEN_TIMEOUT = 3;
+// Short, for the expiry tests, but long enough for a login's SYN to follow the knock on a
+// loaded machine. `fw list` looks at a door of its own with a long grant ([listed]).
+const OPEN_TIMEOUT = 5;
+const LISTED_TIMEOUT = 60;
 const SEQUENCE = ['1228', '1227:udp', '1226'];
 /** Another IPv6 client address, never granted. */
 const OTHER6 = '2001:db8::10';
@@ -51,14 +60,23 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
   const inClient = (command: string, timeoutMs = 30_000) =>
     lab.client.exec(['sh', '-c', command], { env, timeoutMs });
   /**
-   * `ssh [-b SOURCE] ADDRESS echo WORD`: logged in when it printed WORD. Not right after
-   * a knock (the grant is then in place before the SYN), so a 1 s connect timeout.
+   * `ssh [-b SOURCE] ADDRESS echo WORD`: 'logged in' when it printed WORD, 'refused' when
+   * the TCP connect timed out (the firewall dropped the SYN), else what ssh said. `expecting`
+   * picks the connect timeout: the config's generous one for an expected login (the
+   * handshake counts against it and is slow on a loaded machine), 2 s for a refusal.
    */
-  const sshFrom = async (source: string | undefined, address: string): Promise<boolean> => {
+  const sshFrom = async (
+    source: string | undefined,
+    address: string,
+    expecting: 'logged in' | 'refused',
+  ): Promise<string> => {
     const word = `in-${Math.random().toString(36).slice(2)}`;
     const bind = source ? `-b ${source} ` : '';
-    const result = await inClient(`${ssh()} -o ConnectTimeout=1 ${bind}${address} echo ${word}`);
-    return result.code === 0 && result.stdout === `${word}\n`;
+    const timeout = expecting === 'refused' ? `${SSH_REFUSED_OPTS} ` : '';
+    const result = await inClient(`${ssh()} ${timeout}${bind}${address} echo ${word}`);
+    if (result.code === 0 && result.stdout === `${word}\n`) return 'logged in';
+    if (sshConnectTimedOut(result.stderr)) return 'refused';
+    return `exit ${result.code}: ${result.stderr.trim()}`;
   };
   const fw = (args: string[]) =>
     lab.server.exec([process.execPath, SERVER_BIN, 'fw', ...args, '-c', conf], {
@@ -94,6 +112,12 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
 [banned1]
   Sequence = 1220,1221
   Ban      = 0
+
+[listed]
+  Sequence     = 1240,1241
+  Seq_Timeout  = 10
+  Open_Ports   = 2200/tcp
+  Open_Timeout = ${LISTED_TIMEOUT}
 `,
     );
     writeFileSync(
@@ -109,7 +133,7 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
     env = { ...process.env, KNOCK_CONFIG: join(dir, 'config.toml'), HOME: dir };
     daemon = startKnockServer(lab, ['-i', lab.serverIf, '-c', conf, '-v']);
     await daemon.line(`starting up, listening on ${lab.serverIf}`, 20_000);
-    await daemon.line(/^firewall \(nftables\) set up: protecting 22\/tcp, 1 trusted$/);
+    await daemon.line(/^firewall \(nftables\) set up: protecting 22\/tcp,2200\/tcp, 1 trusted$/);
   }, 60_000);
 
   beforeEach(async () => {
@@ -129,10 +153,10 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
 
   it('plain ssh is refused, over IPv4 and IPv6', async () => {
     const [v4, v6] = await Promise.all([
-      sshFrom(undefined, lab.server4),
-      sshFrom(undefined, lab.server6),
+      sshFrom(undefined, lab.server4, 'refused'),
+      sshFrom(undefined, lab.server6, 'refused'),
     ]);
-    expect({ v4, v6 }).toEqual({ v4: false, v6: false });
+    expect({ v4, v6 }).toEqual({ v4: 'refused', v6: 'refused' });
     // The firewall refused it, not sshd: nothing reached sshd's accept().
     expect(sshd?.output()).not.toMatch(/Connection from/);
   });
@@ -146,7 +170,7 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
     expect(sshd?.output()).toMatch(/Connection from (192\.0\.2\.1|2001:db8::1) port/);
     await daemon.line(`${lab.client4}: openSSH: opened 22/tcp for ${OPEN_TIMEOUT} s`);
     await daemon.line(`${lab.client6}: openSSH: opened 22/tcp for ${OPEN_TIMEOUT} s`);
-    expect(await sshFrom(other, lab.server4)).toBe(false);
+    expect(await sshFrom(other, lab.server4, 'refused')).toBe('refused');
   });
 
   it('IPv6: the knocking address only', async () => {
@@ -155,7 +179,7 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
     );
     expect(result.stdout).toBe('v6-in\n');
     expect(result.code).toBe(0);
-    expect(await sshFrom(OTHER6, lab.server6)).toBe(false);
+    expect(await sshFrom(OTHER6, lab.server6, 'refused')).toBe('refused');
   });
 
   it('knock ssh HOST, and ssh with ProxyCommand knock proxy %h %p', async () => {
@@ -176,13 +200,21 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
 
   it('knock-server fw list shows the grant with its remaining time', async () => {
     const from = daemon.lines.length;
-    expect((await inClient(`${knock} -4 ${lab.server4} ${SEQUENCE.join(' ')}`)).code).toBe(0);
-    await daemon.line(`${lab.client4}: openSSH: opened 22/tcp for ${OPEN_TIMEOUT} s`, 5000, from);
+    expect((await inClient(`${knock} -4 ${lab.server4} 1240 1241`)).code).toBe(0);
+    await daemon.line(
+      `${lab.client4}: listed: opened 2200/tcp for ${LISTED_TIMEOUT} s`,
+      10_000,
+      from,
+    );
     const listed = await fw(['list']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(
-      new RegExp(`^grant\\s+${lab.client4.replace(/\./g, '\\.')}\\s+22/tcp\\s+[1-3]s left$`, 'm'),
-    );
+    // Counting down from 60 (a long grant: the listing itself can take seconds under load).
+    const left = new RegExp(
+      `^grant\\s+${lab.client4.replace(/\./g, '\\.')}\\s+2200/tcp\\s+(\\d+)s left$`,
+      'm',
+    ).exec(listed.stdout);
+    expect(Number(left?.[1]), listed.stdout).toBeGreaterThan(LISTED_TIMEOUT - 30);
+    expect(Number(left?.[1])).toBeLessThanOrEqual(LISTED_TIMEOUT);
     expect(listed.stdout).not.toContain(other);
   });
 
@@ -199,7 +231,7 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
       { tcp: 1226, src: banned },
     ]);
     await daemon.line(`${banned}: openSSH: opened 22/tcp for ${OPEN_TIMEOUT} s`, 5000, from);
-    expect(await sshFrom(banned, lab.server4)).toBe(false);
+    expect(await sshFrom(banned, lab.server4, 'refused')).toBe('refused');
     const listed = await fw(['list']);
     expect(listed.stdout).toMatch(
       new RegExp(`^ban\\s+${banned.replace(/\./g, '\\.')}\\s+-\\s+forever$`, 'm'),
@@ -207,7 +239,7 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
   });
 
   it('the trusted address gets in without knocking', async () => {
-    expect(await sshFrom(trusted, lab.server4)).toBe(true);
+    expect(await sshFrom(trusted, lab.server4, 'logged in')).toBe('logged in');
     expect(daemon.lines.join('\n')).not.toContain(`${trusted}: openSSH`);
   });
 
@@ -215,9 +247,9 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
     const from = daemon.lines.length;
     expect((await inClient(`${knock} -4 ${lab.server4} ${SEQUENCE.join(' ')}`)).code).toBe(0);
     await daemon.line(`${lab.client4}: openSSH: opened 22/tcp for ${OPEN_TIMEOUT} s`, 5000, from);
-    expect(await sshFrom(lab.client4, lab.server4)).toBe(true);
+    expect(await sshFrom(lab.client4, lab.server4, 'logged in')).toBe('logged in');
     await sleep(OPEN_TIMEOUT * 1000 + 500);
-    expect(await sshFrom(lab.client4, lab.server4)).toBe(false);
+    expect(await sshFrom(lab.client4, lab.server4, 'refused')).toBe('refused');
   });
 
   // Last: it kills the daemon.
@@ -228,11 +260,11 @@ describeUnless(skip, `ssh behind knock-server's own firewall`, () => {
     const killedAt = Date.now();
     daemon.signal('SIGKILL');
     await daemon.exited;
-    expect(await sshFrom(lab.client4, lab.server4)).toBe(true);
+    expect(await sshFrom(lab.client4, lab.server4, 'logged in')).toBe('logged in');
     // The table outlives the daemon; the kernel drops the grant on time: it was made
     // before the kill, so one second past Open_Timeout after the kill it must be gone.
     await sleep(Math.max(0, killedAt + (OPEN_TIMEOUT + 1) * 1000 - Date.now()));
     expect((await fw(['list'])).stdout).not.toMatch(/^grant/m);
-    expect(await sshFrom(lab.client4, lab.server4)).toBe(false);
+    expect(await sshFrom(lab.client4, lab.server4, 'refused')).toBe('refused');
   });
 });

@@ -174,7 +174,10 @@ export type Step =
   | { sleep: number };
 
 /** Plays the steps in order; each tool must succeed in sending (not in connecting). */
-export async function play(lab: Lab, steps: readonly Step[]): Promise<void> {
+export async function play(
+  lab: Pick<Lab, 'client' | 'server4'>,
+  steps: readonly Step[],
+): Promise<void> {
   for (const step of steps) {
     if ('sleep' in step) {
       await sleep(step.sleep);
@@ -223,7 +226,7 @@ export async function play(lab: Lab, steps: readonly Step[]): Promise<void> {
         '-c',
         `timeout 1 bash -c 'exec 3<>/dev/tcp/${step.to}/${step.devtcp}' 2>/dev/null; true`,
       ];
-    const result = await lab.client.exec(argv, { timeoutMs: 5000, ...(input ? { input } : {}) });
+    const result = await lab.client.exec(argv, { timeoutMs: 15_000, ...(input ? { input } : {}) });
     // hping3 exits 1 when no reply came (a dropped port): the packet went out all the same.
     if (result.code !== 0 && !(argv[0] === 'hping3' && result.code === 1))
       throw new Error(`${argv.join(' ')} exited ${result.code}: ${result.stderr}`);

@@ -32,9 +32,35 @@ export async function startListener(ns: Netns, ports: number[]): Promise<ChildPr
   return child;
 }
 
+/**
+ * ssh's ConnectTimeout covers the TCP connect AND the banner exchange and key exchange.
+ * A login the test expects must not fail because a loaded machine took more than a few
+ * seconds to exchange banners, so the written ssh_config allows `SSH_LOGIN_TIMEOUT_S`.
+ */
+export const SSH_LOGIN_TIMEOUT_S = 15;
+
+/**
+ * `ssh` options for an attempt the test expects to be refused by the firewall (SYN
+ * dropped): fail after 2 s instead of 15 (an -o on the command line wins over the
+ * config file). Check the result with `sshConnectTimedOut`, so that a connection that
+ * did get through but was slow to log in does not count as "refused".
+ */
+export const SSH_REFUSED_OPTS = '-o ConnectTimeout=2';
+
+/**
+ * True when ssh's stderr says the TCP connect itself timed out (nothing answered the
+ * SYN: the firewall dropped it), as opposed to "Connection timed out during banner
+ * exchange" (a connection was made: the port was open) or "Connection refused".
+ */
+export const sshConnectTimedOut = (stderr: string): boolean =>
+  /^ssh: connect to host \S+ port \d+: Connection timed out\r?$/m.test(stderr);
+
 export interface Sshd {
   child: ChildProcess;
-  /** `ssh -F FILE`: root with the test key, known_hosts in `dir`, batch mode, 2 s connect timeout. */
+  /**
+   * `ssh -F FILE`: root with the test key, known_hosts in `dir`, batch mode, a
+   * `SSH_LOGIN_TIMEOUT_S` connect timeout (add `SSH_REFUSED_OPTS` when expecting a refusal).
+   */
   sshConfig: string;
   /** The output sshd wrote so far (-e: its log on stderr). */
   output(): string;
@@ -82,7 +108,7 @@ export async function startSshd(lab: Lab, dir: string): Promise<Sshd> {
       '  GlobalKnownHostsFile /dev/null',
       '  StrictHostKeyChecking no',
       '  BatchMode yes',
-      '  ConnectTimeout 2',
+      `  ConnectTimeout ${SSH_LOGIN_TIMEOUT_S}`,
       '  LogLevel ERROR',
       '',
     ].join('\n'),

@@ -177,7 +177,7 @@ describeNetns(`knock against knock-server`, () => {
         Array.from({ length: n }, () => `open ots ${lab.client4}`),
       );
       // The server marks the same line the client marked, before the next knock.
-      await waitFor(() => used('server.ots').length === n, 3000);
+      await waitFor(() => used('server.ots').length === n, 10_000);
       expect(used('client.ots')).toHaveLength(n);
       expect(used('server.ots')).toEqual(used('client.ots'));
     }

@@ -29,7 +29,13 @@ import {
   Workdir,
   type RunningDaemon,
 } from '../server/daemon-helpers.js';
-import { startListener, startSshd, type Sshd } from '../e2e/lab-services.js';
+import {
+  SSH_REFUSED_OPTS,
+  sshConnectTimedOut,
+  startListener,
+  startSshd,
+  type Sshd,
+} from '../helpers/lab-services.js';
 
 const CLOCK_PORT = 9023;
 const PROXY_PORT = 9024;
@@ -325,12 +331,13 @@ describeNetns('rotating doors: knock against knock-server', () => {
   }, 30_000);
 
   it('knock ssh knocks the rotating sequence, waits for port 22, then runs ssh', async () => {
-    const ssh = `ssh -F ${sshd?.sshConfig ?? ''} -o ConnectTimeout=1`;
+    const ssh = `ssh -F ${sshd?.sshConfig ?? ''} ${SSH_REFUSED_OPTS}`;
     const before = await lab.client.exec(['sh', '-c', `${ssh} sshd.rot echo no`], {
       env,
       timeoutMs: 15_000,
     });
     expect(before.stdout).toBe('');
+    expect(sshConnectTimedOut(before.stderr), before.stderr).toBe(true);
     const result = await lab.client.exec(
       [process.execPath, knockBin, 'ssh', '-F', sshd?.sshConfig ?? '', 'sshd.rot', 'echo', 'in'],
       { env, timeoutMs: 30_000 },

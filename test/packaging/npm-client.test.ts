@@ -28,7 +28,7 @@ import { describeUnless } from '../helpers/describe.js';
 import { createLab, netnsSkipReason, type Lab, type Netns } from '../helpers/netns.js';
 import { hostsEntry } from '../helpers/lab-tools.js';
 import { serverLinkReady, startKnockServer, type RunningDaemon } from '../helpers/daemon.js';
-import { SSHD, startSshd } from '../helpers/lab-services.js';
+import { SSHD, SSH_LOGIN_TIMEOUT_S, startSshd } from '../helpers/lab-services.js';
 import { buildAll, root, run, which } from './tools.js';
 
 const NOBODY = 65534;
@@ -242,7 +242,7 @@ describeUnless(skip, `npm install -g of the client tarball, used as nobody`, () 
           '  GlobalKnownHostsFile /dev/null',
           '  StrictHostKeyChecking no',
           '  BatchMode yes',
-          '  ConnectTimeout 5',
+          `  ConnectTimeout ${SSH_LOGIN_TIMEOUT_S}`,
           '  LogLevel ERROR',
           '  ProxyCommand knock proxy %h %p',
           '',

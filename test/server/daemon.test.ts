@@ -160,7 +160,7 @@ describeNetns('knock-server in a network namespace', () => {
     const [, , , , e] = lab.extraClient4 as [string, string, string, string, string];
     const from = daemon.lines.length;
     await play(lab, [{ tcp: 8200, src: e }]);
-    await daemon.line(`${e}: short: sequence timeout (stage 1)`, 3000, from);
+    await daemon.line(`${e}: short: sequence timeout (stage 1)`, 10_000, from);
     await play(lab, [{ tcp: 8300, src: e }]);
     await sleep(300);
     expect(fired()).not.toContain(`open short ${e}`);
@@ -169,7 +169,7 @@ describeNetns('knock-server in a network namespace', () => {
   it('one-time sequences: rotation for IPv4 and IPv6, used up, the daemon keeps running', async () => {
     await play(lab, [{ knock: [lab.server4, '6001', '6002'] }]);
     expect(await hasFired(`open otp ${lab.client4}`)).toBe(true);
-    await waitFor(() => work.read('otp').startsWith('#'), 3000);
+    await waitFor(() => work.read('otp').startsWith('#'), 10_000);
     expect(work.read('otp')).toBe('#6001,6002\n 6003:udp,6004\n');
     // replaying the used sequence opens nothing
     const [, , , , , f] = lab.extraClient4 as [string, string, string, string, string, string];
@@ -235,7 +235,10 @@ describeNetns('knock-server in a network namespace', () => {
     await daemon.line(`re-reading config file: ${work.file('knockd.conf')}`, 5000, from);
     await sleep(200);
     await play(lab, [{ knock: [lab.server4, '8000', '9000'] }]);
-    await waitFor(() => fired().filter((l) => l === `open seq ${lab.client4}`).length === 2, 3000);
+    await waitFor(
+      () => fired().filter((l) => l === `open seq ${lab.client4}`).length === 2,
+      10_000,
+    );
     expect(fired().filter((l) => l === `open seq ${lab.client4}`)).toHaveLength(2);
   });
 
@@ -263,7 +266,10 @@ describeNetns('knock-server in a network namespace', () => {
     ).toBe(true);
     work.write('knockd.conf', good);
     await play(lab, [{ knock: ['-6', lab.server6, '7000', '8000', '9000'] }]);
-    await waitFor(() => fired().filter((l) => l === `open seq ${lab.client6}`).length === 2, 3000);
+    await waitFor(
+      () => fired().filter((l) => l === `open seq ${lab.client6}`).length === 2,
+      10_000,
+    );
     expect(fired().filter((l) => l === `open seq ${lab.client6}`)).toHaveLength(2);
   });
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNetns } from '../helpers/describe.js';
-import { createLab, type Lab } from '../helpers/netns.js';
+import { createLab, waitFor, type Lab } from '../helpers/netns.js';
 import {
   buildServer,
   serverLinkReady,
@@ -146,7 +146,11 @@ async function runAgainst(
     await play(lab, scripts(lab));
     await play(lab, concurrent(lab));
     await play(lab, retransmitted(lab));
-    await new Promise((r) => setTimeout(r, 500)); // commands run asynchronously
+    // Commands run asynchronously: wait (bounded) for every expected one, then a moment
+    // for an unexpected extra one to show.
+    const fired = () => work.lines('fired');
+    await waitFor(() => EXPECTED(lab).every((l) => fired().includes(l)), 15_000);
+    await new Promise((r) => setTimeout(r, 500));
   } finally {
     await daemon.stop();
   }

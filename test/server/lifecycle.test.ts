@@ -219,7 +219,7 @@ describeNetns('knock-server life cycle', () => {
       } finally {
         expect(await d.stop()).toBe(0);
       }
-      await waitFor(() => received.some((l) => l.endsWith('knockd: shutting down')), 3000);
+      await waitFor(() => received.some((l) => l.endsWith('knockd: shutting down')), 10_000);
       const messages = received.filter((l) => l !== 'ready');
       for (const text of [
         `starting up, listening on ${lab.serverIf}`,

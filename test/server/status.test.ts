@@ -6,7 +6,7 @@
  * the status every 10 ms.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canUseNetns, createLab, netnsSkipReason, waitFor, type Lab } from '../helpers/netns.js';
@@ -313,6 +313,37 @@ describe.skipIf(!canUseNetns)(title('knock-server status and metrics, live'), ()
     const m = await metrics();
     expect(m.value('knock_server_reloads_total', { result: 'failed' })).toBe(1);
     expect(m.value('knock_server_last_reload_success')).toBe(0);
+    work.write('knockd.conf', good);
+  });
+
+  it('Control_Socket and Metrics_Listen changed on SIGHUP: said to wait for a restart; the running ones keep answering', async () => {
+    const good = work.read('knockd.conf');
+    const moved = work.file('moved.sock');
+    work.write(
+      'knockd.conf',
+      good
+        .replace(`Control_Socket = ${socket}`, `Control_Socket = ${moved}`)
+        .replace(`Metrics_Listen = ${lab.server4}:9742 public`, 'Metrics_Listen = 127.0.0.1:9743'),
+    );
+    const from = daemon.lines.length;
+    daemon.signal('SIGHUP');
+    await daemon.line(
+      `Control_Socket changed from ${socket} to ${moved}: it takes effect at the next start (until then this daemon answers on ${socket}: knock-server status -s ${socket})`,
+      10_000,
+      from,
+    );
+    await daemon.line(
+      `Metrics_Listen changed from ${lab.server4}:9742 public to 127.0.0.1:9743: it takes effect at the next start`,
+      10_000,
+      from,
+    );
+    // Still on the socket it started with, and the reload's status says what waits.
+    const s = await status();
+    expect(s.config.lastReload).toMatchObject({
+      ok: true,
+      message: '2 doors loaded; Control_Socket, Metrics_Listen: at the next start',
+    });
+    expect(existsSync(moved)).toBe(false);
     work.write('knockd.conf', good);
   });
 

@@ -87,6 +87,8 @@ export class Daemon {
   readonly #clock: Clock;
   readonly #log: Logger;
   #config: KnockdConfig;
+  /** The options the daemon started with: what start-only settings (Interface, …) still use. */
+  readonly #started: KnockdConfig['options'];
   readonly #doors = new DoorSet();
   #detector: Detector | undefined;
   #local: LocalAddresses = { v4: [], v6: [] };
@@ -109,6 +111,7 @@ export class Daemon {
     this.#clock = deps.clock ?? systemClock;
     this.#log = deps.log;
     this.#config = deps.config;
+    this.#started = deps.config.options;
     this.#rotating = new RotatingDoors({
       clock: this.#clock,
       log: deps.log,
@@ -274,7 +277,7 @@ export class Daemon {
         return;
       }
       if (this.#stopping) return;
-      noteRestartOnly(this.#config.options, loaded.config.options, this.#log);
+      const restartFor = noteRestartOnly(this.#started, loaded.config.options, this.#log);
       this.#config = loaded.config;
       this.#doors.replace(doors);
       this.#rotating.index(this.#doors.derived());
@@ -284,7 +287,11 @@ export class Daemon {
       this.#rotating.arm(doors.map((d) => d.door));
       for (const d of doors) if (d.disabled && !d.rotating) this.#oneTime.logExhausted(d.door.name);
       this.#stats.configLoadedAt = this.#clock.now();
-      this.#reloaded(true, `${doors.length} door${doors.length === 1 ? '' : 's'} loaded`);
+      this.#reloaded(
+        true,
+        `${doors.length} door${doors.length === 1 ? '' : 's'} loaded` +
+          (restartFor.length > 0 ? `; ${restartFor.join(', ')}: at the next start` : ''),
+      );
       await this.#deps.actions
         .reconfigure?.(loaded.config)
         .catch((error: unknown) =>

@@ -5,6 +5,7 @@
 import { formatIssue, hasErrors, type KnockdConfig } from '@knock/shared';
 import type { Logger } from './log.js';
 import type { ConfigLoad } from './deps.js';
+import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.js';
 
 /**
  * Logs every issue of the re-read config; with errors, also that the running one stays,
@@ -28,16 +29,47 @@ export function reportIssues(
   return `${errors} error${errors === 1 ? '' : 's'} in the config${first ? ` (first: ${formatIssue(first).split('\n')[0]})` : ''}; the previous configuration keeps running`;
 }
 
-/** Interface and cluster settings take effect at the next start: say so when they changed. */
+/**
+ * Settings read only at the start (Interface, the cluster's, Control_Socket,
+ * Metrics_Listen): when the re-read config differs from what the daemon STARTED with, say
+ * that it takes effect at the next start (compared with the start, not with the previous
+ * reload, so a second SIGHUP does not make the change look applied). Returns the names of
+ * the settings waiting for a restart, for the reload's status line.
+ */
 export function noteRestartOnly(
-  old: KnockdConfig['options'],
+  started: KnockdConfig['options'],
   next: KnockdConfig['options'],
   log: Logger,
-): void {
-  if ((next.interface ?? '') !== (old.interface ?? ''))
+): string[] {
+  const waiting: string[] = [];
+  if ((next.interface ?? '') !== (started.interface ?? '')) {
     log.info('reload', 'Interface changed: it takes effect at the next start (as in knockd)');
-  if (clusterKey(next) !== clusterKey(old))
+    waiting.push('Interface');
+  }
+  if (clusterKey(next) !== clusterKey(started)) {
     log.info('reload', 'Cluster settings changed: they take effect at the next start');
+    waiting.push('Cluster');
+  }
+  const socketWas = started.controlSocket ?? DEFAULT_CONTROL_SOCKET;
+  const socketNow = next.controlSocket ?? DEFAULT_CONTROL_SOCKET;
+  if (socketNow !== socketWas) {
+    log.info(
+      'reload',
+      `Control_Socket changed from ${socketWas} to ${socketNow}: it takes effect at the next start` +
+        (socketWas === 'none'
+          ? ''
+          : ` (until then this daemon answers on ${socketWas}: knock-server status -s ${socketWas})`),
+    );
+    waiting.push('Control_Socket');
+  }
+  if ((next.metricsListen ?? '') !== (started.metricsListen ?? '')) {
+    log.info(
+      'reload',
+      `Metrics_Listen changed from ${started.metricsListen ?? '(not set)'} to ${next.metricsListen ?? '(not set)'}: it takes effect at the next start`,
+    );
+    waiting.push('Metrics_Listen');
+  }
+  return waiting;
 }
 
 const clusterKey = (o: KnockdConfig['options']): string =>

@@ -365,6 +365,54 @@ describe('Daemon: SIGHUP', () => {
     expect(t.actions.opened.map((o) => o.door)).toEqual(['openSSH']);
   });
 
+  it('start-only settings (Control_Socket, Metrics_Listen, Interface): a change is logged as waiting for the next start, at every reload until then', async () => {
+    const withOptions = (lines: string) =>
+      SSH.replace('  LogFile = /var/log/knockd.log', `  LogFile = /var/log/knockd.log\n${lines}`);
+    const t = setup(withOptions('  Control_Socket = /run/a.sock'));
+    await t.daemon.start();
+    const since = (from: number) => t.memory.messages.slice(from);
+    // Unchanged: nothing said.
+    let from = t.memory.messages.length;
+    await t.daemon.reload();
+    expect(since(from).filter((m) => m.includes('next start'))).toEqual([]);
+    expect(t.daemon.stats.lastReload?.message).toBe('1 door loaded');
+
+    t.setConfig(
+      withOptions(
+        '  Control_Socket = /run/b.sock\n  Metrics_Listen = 127.0.0.1:9742\n  Interface = eth9',
+      ),
+    );
+    from = t.memory.messages.length;
+    await t.daemon.reload();
+    const said = [
+      'Interface changed: it takes effect at the next start (as in knockd)',
+      'Control_Socket changed from /run/a.sock to /run/b.sock: it takes effect at the next start (until then this daemon answers on /run/a.sock: knock-server status -s /run/a.sock)',
+      'Metrics_Listen changed from (not set) to 127.0.0.1:9742: it takes effect at the next start',
+    ];
+    expect(since(from).filter((m) => m.includes('next start'))).toEqual(said);
+    expect(t.daemon.stats.lastReload).toMatchObject({
+      ok: true,
+      message: '1 door loaded; Interface, Control_Socket, Metrics_Listen: at the next start',
+    });
+    // A second SIGHUP with the same file: still not applied, still said.
+    from = t.memory.messages.length;
+    await t.daemon.reload();
+    expect(since(from).filter((m) => m.includes('next start'))).toEqual(said);
+    // Back to what it started with: nothing waits any more.
+    t.setConfig(withOptions('  Control_Socket = /run/a.sock'));
+    from = t.memory.messages.length;
+    await t.daemon.reload();
+    expect(since(from).filter((m) => m.includes('next start'))).toEqual([]);
+    // From the default socket to none: no "answers on" for a socket that is not there.
+    const u = setup(withOptions('  Control_Socket = none'));
+    await u.daemon.start();
+    u.setConfig(SSH);
+    await u.daemon.reload();
+    expect(u.memory.messages.filter((m) => m.includes('Control_Socket'))).toEqual([
+      'Control_Socket changed from none to /run/knock-server.sock: it takes effect at the next start',
+    ]);
+  });
+
   it('re-reads local addresses and rebuilds the filter', async () => {
     const t = setup();
     await t.daemon.start();

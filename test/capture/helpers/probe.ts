@@ -35,6 +35,8 @@ export class Probe {
   readonly addresses: { v4: string[]; v6: string[] }[] = [];
   /** How many 'block' stalls have ended. */
   unblocked = 0;
+  /** How the probe process ended (a signal's name, or its exit code), once it has. */
+  exit: string | undefined;
   private readonly pending = new Map<
     number,
     { resolve: (r: Reply) => void; reject: (e: ProbeError) => void }
@@ -83,6 +85,7 @@ export class Probe {
         }
       }
     });
+    child.on('exit', (code, signal) => (this.exit = signal ?? `exit code ${code}`));
     child.on('close', () => {
       for (const waiter of this.pending.values())
         waiter.reject({ message: `probe exited: ${this.stderr}` });
@@ -100,7 +103,7 @@ export class Probe {
   }
 
   /** Waits (bounded) for an event matching `match`, and returns it. */
-  async event(match: (e: KnockEvent) => boolean, timeoutMs = 5000): Promise<KnockEvent> {
+  async event(match: (e: KnockEvent) => boolean, timeoutMs = 15_000): Promise<KnockEvent> {
     await waitFor(() => this.events.some(match), timeoutMs, 20);
     const found = this.events.find(match);
     if (!found)
@@ -108,6 +111,11 @@ export class Probe {
         `no matching capture event in ${timeoutMs} ms; got ${JSON.stringify(this.events)}; stderr: ${this.stderr}`,
       );
     return found;
+  }
+
+  /** For a failure message: whether the probe still runs, and what it reported. */
+  state(): string {
+    return `${this.exit === undefined ? 'running' : `ended (${this.exit})`}; errors: ${JSON.stringify(this.errors)}; stderr: ${this.stderr.trim() || '(none)'}`;
   }
 
   clear(): void {
