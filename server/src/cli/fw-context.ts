@@ -15,6 +15,7 @@ import {
 import { createFirewall, detectFirewall } from '../firewall/create.js';
 import { showPort } from '../firewall/format.js';
 import { loadTrusted, type Lookup } from '../firewall/load-trusted.js';
+import { uniquePorts } from '../firewall/nft-text.js';
 import type { Exec, Firewall, FirewallKind, FirewallSpec, PortSpec } from '../firewall/types.js';
 import { requireConfig } from './config-file.js';
 import { leafOptions } from './leaf-options.js';
@@ -79,7 +80,9 @@ export async function fwContext(leaf: Command, io: FwIo): Promise<FwContext> {
   const firewall =
     io.deps.wrapFirewall && !opts.dryRun ? await io.deps.wrapFirewall(local, config) : local;
   const ports = (): PortSpec[] => {
-    const chosen = opts.port ?? (config?.doors ?? []).flatMap((d) => d.openPorts ?? []);
+    const chosen = uniquePorts(
+      opts.port ?? (config?.doors ?? []).flatMap((d) => d.openPorts ?? []),
+    );
     if (chosen.length > 0) return chosen;
     io.stderr(
       `no Open_Ports in ${opts.config} and no --port: protecting ${showPort(DEFAULT_PROTECTED)}\n`,

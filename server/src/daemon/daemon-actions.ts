@@ -21,7 +21,12 @@ import {
   type ActionTimers,
   type PendingStop,
 } from '../actions/door-actions.js';
-import type { Firewall, FirewallKind, FirewallSpec } from '../firewall/index.js';
+import {
+  uniquePorts,
+  type Firewall,
+  type FirewallKind,
+  type FirewallSpec,
+} from '../firewall/index.js';
 import type { DaemonStats } from '../metrics/stats.js';
 import type { Logger, LogEvent } from './log.js';
 import type { ActionsDeps } from './deps.js';
@@ -144,7 +149,8 @@ export class DaemonActions implements ActionsDeps {
     const firewall = this.#firewall?.kind === kind ? this.#firewall : this.#deps.firewall?.(kind);
     if (!firewall) return;
     const spec: FirewallSpec = {
-      protectedPorts: config.doors.flatMap((d) => d.openPorts ?? []),
+      // Two doors may open the same port: each once in the rules and in the log line.
+      protectedPorts: uniquePorts(config.doors.flatMap((d) => d.openPorts ?? [])),
       trusted: [],
     };
     const path = config.options.trustedFile;

@@ -18,7 +18,7 @@ export {
 } from './address.js';
 export { parsePortSpec } from './validate.js';
 export { systemExec } from './exec.js';
-export { nftSetupText, NFT_TABLE, LOG_PREFIX } from './nft-text.js';
+export { nftSetupText, uniquePorts, NFT_TABLE, LOG_PREFIX } from './nft-text.js';
 export { describeSetup, formatEntries, formatStatus, showPort, showRemaining } from './format.js';
 export type {
   Exec,

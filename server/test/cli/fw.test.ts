@@ -231,6 +231,19 @@ describe('knock-server fw errors', () => {
     expect(r.stdout).toContain('protected { tcp . 2222 }');
   });
 
+  it('two doors opening the same port: setup names it once', async () => {
+    const { exec } = fakeNft();
+    const conf =
+      '[a]\n  Sequence = 1\n  Open_Ports = 22/tcp\n[b]\n  Sequence = 2\n  Open_Ports = 22/tcp\n';
+    const r = await runFw(['setup'], {
+      ...base,
+      exec,
+      readFile: files({ '/etc/knockd.conf': conf }),
+    });
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toContain('nftables: protecting 22/tcp (NEW connections)');
+  });
+
   it("without a config, setup protects the seed's 22/tcp and says so", async () => {
     const { exec } = fakeNft();
     const r = await runFw(['setup', '--dry-run'], { ...base, exec, readFile: files({}) });

@@ -96,6 +96,26 @@ describe('DaemonActions', () => {
     expect(memory.messages).toContain('192.0.2.66: trap: banned for 3600 s');
   });
 
+  it('two doors opening the same port: protected once, said once', async () => {
+    const memory = new MemoryLog();
+    const { firewall, calls } = fakeFirewall();
+    const actions = new DaemonActions({
+      runner: new FakeRunner(),
+      log: memory.logger(),
+      firewall: () => firewall,
+      detectFirewall: () => Promise.resolve('nftables'),
+    });
+    await actions.reconfigure(
+      config(
+        '[a]\n sequence = 1\n open_ports = 22/tcp\n[b]\n sequence = 2\n open_ports = 22/tcp, 2222/tcp\n',
+      ),
+    );
+    expect(calls).toEqual(['setup 22/tcp,2222/tcp trusted=']);
+    expect(memory.messages).toContain(
+      'firewall (nftables) set up: protecting 22/tcp,2222/tcp, 0 trusted',
+    );
+  });
+
   it('without a backend, such doors say so instead of failing silently', async () => {
     const memory = new MemoryLog();
     const actions = new DaemonActions({
