@@ -24,7 +24,8 @@
 //
 // Supervisor protocol (lines):
 //   daemon → supervisor   spawn | quit
-//   supervisor → daemon   ready PID | shell N PID | exit N PID STATUS | nofifo N
+//   supervisor → daemon   ready PID | shell N PID START | exit N PID STATUS | nofifo N
+// (START: the shell's start time, field 22 of /proc/PID/stat, or `-` without /proc.)
 //
 // (Over 400 lines: ShellRunner is one class because the supervisor's generation, the
 // ready shells, the jobs in flight and their timers are one state that every event
