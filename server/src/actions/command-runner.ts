@@ -13,6 +13,18 @@
 // Timeouts are enforced from here: SIGTERM to the command's process group (the ready
 // shell is a session leader), SIGKILL after the grace period.
 //
+// Pids wrap within minutes on a busy machine (pid_max is often 32768), so a shell's pid
+// is signalled only while it is still that shell: its exit not reported yet, and its
+// start time (field 22 of /proc/PID/stat, which the watcher read while the shell was
+// its unwaited child) unchanged; a reused pid has a later one. While the shell lives,
+// its process group is its own (a session leader cannot leave it) and signalling the
+// group is safe too. Once the shell was waited for, its group id can pass to another
+// group after its last member ends, so nothing is signalled any more: a timeout that
+// comes after the shell exited signals nothing (leftovers of a command that exited were
+// never killed; the job ends within STDERR_DRAIN_MS of the exit). Where /proc is missing, a pid that exists
+// is trusted, as before. (Between the check and the kill the pid would have to end and
+// come back after a wrap: not in practice.)
+//
 // `sh -s` runs the script as `sh -c` would (same $0 `/bin/sh`, same error texts, same
 // exit status, stdin at end of file; only `$-` shows `s`). Commands longer than
 // DIRECT_MAX_BYTES (knockd's limit is 4095, so only from tools) are written to a file
@@ -37,6 +49,7 @@ import {
   constants,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   unlinkSync,
   writeFileSync,
@@ -131,6 +144,10 @@ interface Shell {
   gen: Generation;
   n: number;
   pid: number;
+  /** Its start time as its watcher saw it (undefined without /proc). */
+  start: string | undefined;
+  /** Its exit was reported (or it vanished unreported): its pid is not ours any more. */
+  exited: boolean;
   /** Write end of its script FIFO (undefined until opened). */
   script: number | undefined;
   stderr: Socket | undefined;
@@ -151,11 +168,35 @@ interface Job {
   longFile: string | undefined;
 }
 
-/** Ends a ready shell: its group once it is a session leader, the process before that. */
-function killShell(pid: number): void {
-  killGroup(pid, 'SIGKILL');
+/** Fields 3 and 22 of /proc/PID/stat: its state and when it started. */
+function procStat(pid: number): { state: string; start: string } | undefined {
   try {
-    process.kill(pid, 'SIGKILL');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, start: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the shell's pid still that shell (not reported ended, not reused)? */
+function isOurs(shell: Shell): boolean {
+  if (shell.exited) return false;
+  if (shell.start !== undefined) return procStat(shell.pid)?.start === shell.start;
+  try {
+    process.kill(shell.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends a shell: its group once it is a session leader, the process before that. */
+function killShell(shell: Shell): void {
+  if (!isOurs(shell)) return;
+  killGroup(shell.pid, 'SIGKILL');
+  try {
+    process.kill(shell.pid, 'SIGKILL');
   } catch {
     // gone
   }
@@ -307,7 +348,7 @@ class ShellRunner implements CommandRunner {
     const n = Number(a);
     if (kind === 'shell') {
       gen.spawning = Math.max(0, gen.spawning - 1);
-      this.adopt(gen, n, Number(b));
+      this.adopt(gen, n, Number(b), c === undefined || c === '-' ? undefined : c);
     } else if (kind === 'exit') {
       this.exited(gen, n, Number(c));
     } else if (kind === 'nofifo') {
@@ -320,11 +361,13 @@ class ShellRunner implements CommandRunner {
   }
 
   /** Opens a new ready shell's FIFOs: stderr first (its open for writing waits for us), then its script. */
-  private adopt(gen: Generation, n: number, pid: number): void {
+  private adopt(gen: Generation, n: number, pid: number, start: string | undefined): void {
     const shell: Shell = {
       gen,
       n,
       pid,
+      start,
+      exited: false,
       script: undefined,
       stderr: undefined,
       text: new BoundedText(),
@@ -355,6 +398,11 @@ class ShellRunner implements CommandRunner {
       shell.stderr = socket;
     };
     const openScript = (tries: number) => {
+      if (shell.exited) {
+        // It died before it opened its script (its exit was handled): nothing to end.
+        closeSync(errFd);
+        return;
+      }
       if (this.closed && this.queue.length === 0) {
         closeSync(errFd);
         this.discard(shell);
@@ -395,7 +443,7 @@ class ShellRunner implements CommandRunner {
     if (shell.script !== undefined) closeSync(shell.script);
     shell.script = undefined;
     shell.stderr?.destroy();
-    killShell(shell.pid);
+    killShell(shell);
     this.refillSoon();
   }
 
@@ -404,6 +452,7 @@ class ShellRunner implements CommandRunner {
     const shell = this.shells.get(key);
     if (shell === undefined) return;
     this.shells.delete(key);
+    shell.exited = true;
     const job = shell.job;
     if (job === undefined) {
       // A ready shell died before it got a command (killed from outside): replace it.
@@ -497,7 +546,8 @@ class ShellRunner implements CommandRunner {
       shell.script = undefined;
       if (written === bytes.length) break;
       shell.stderr?.destroy();
-      killGroup(shell.pid, 'SIGKILL');
+      // Most likely dead already (EPIPE): its exit line may be on its way.
+      killShell(shell);
     }
     this.refillSoon();
     if (shell === undefined) return false;
@@ -630,7 +680,7 @@ class ShellRunner implements CommandRunner {
       if (shell.script !== undefined) closeSync(shell.script);
       shell.script = undefined;
       shell.stderr?.destroy();
-      killShell(shell.pid);
+      killShell(shell);
     }
     const gen = this.gen;
     if (gen === undefined) return;

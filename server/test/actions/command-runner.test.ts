@@ -315,3 +315,55 @@ describe('runner process lifecycle', () => {
     await expect(other.run('true')).rejects.toThrow(/closed/);
   });
 });
+
+// Pids wrap within minutes on a busy machine: a pid the runner remembers may belong to
+// another process by the time it would signal it. Simulated here by handing the pid of
+// a process started later (in another clock tick, as a reused pid's is) to a shell.
+describe('runner pids reused by other processes', () => {
+  interface ShellState {
+    pid: number;
+    job: unknown;
+  }
+  const internals = (runner: RunnerProcess) =>
+    runner as unknown as { ready: ShellState[]; shells: Map<string, ShellState> };
+
+  const strangers: number[] = [];
+  /** Another process, in a group of its own (as a runner's shell or a `setsid` is). */
+  const stranger = async (): Promise<number> => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    strangers.push(child.pid!);
+    return child.pid!;
+  };
+  afterAll(() => {
+    for (const pid of strangers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  it('close() does not kill a process that got the pid of a ready shell', async () => {
+    const runner = await startCommandRunner();
+    await until(() => runner.readyPids.length === 1);
+    const [shell] = runner.readyPids;
+    const other = await stranger();
+    internals(runner).ready[0]!.pid = other;
+    await runner.close();
+    // The shell itself ends anyway: its script FIFO is closed.
+    await until(() => !alive(shell!));
+    expect(alive(other)).toBe(true);
+  });
+
+  it('a ready shell found dead when a command comes is not signalled through its pid', async () => {
+    const runner = await startCommandRunner();
+    await until(() => runner.readyPids.length === 1);
+    const [shell] = runner.readyPids;
+    const other = await stranger();
+    internals(runner).ready[0]!.pid = other;
+    process.kill(shell!, 'SIGKILL');
+    // Its exit is not read yet (this loop holds the event loop): the write finds it dead.
+    const end = Date.now() + 2000;
+    while (alive(shell!) && Date.now() < end);
+    const result = runner.run('exit 4');
+    expect(await result).toMatchObject({ code: 4 });
+    expect(alive(other)).toBe(true);
+    await runner.close();
+  });
+});
