@@ -552,18 +552,21 @@ class ShellRunner implements CommandRunner {
     this.refillSoon();
     if (shell === undefined) return false;
     shell.job = job;
-    const pid = shell.pid;
+    const running = shell;
     if (job.timeoutMs > 0) {
       job.timers.push(
         setTimeout(() => {
+          // Ended already (its exit reported, the job waits for its last stderr), or gone
+          // unreported (the watchdog tells): no timeout, and no pid to signal.
+          if (!isOurs(running)) return;
           job.timedOut = true;
           job.lastSignal = 'SIGTERM';
-          killGroup(pid, 'SIGTERM');
-          // Whatever is left of the group (even after sh exits) then gets SIGKILL.
+          killGroup(running.pid, 'SIGTERM');
+          // If sh is still there after the grace, it and its group get SIGKILL.
           const grace = setTimeout(() => {
-            if (!this.jobs.has(job)) return;
+            if (!this.jobs.has(job) || !isOurs(running)) return;
             job.lastSignal = 'SIGKILL';
-            killGroup(pid, 'SIGKILL');
+            killGroup(running.pid, 'SIGKILL');
           }, this.options.killGraceMs ?? KILL_GRACE_MS);
           job.timers.push(grace);
         }, job.timeoutMs),

@@ -326,6 +326,8 @@ describe('runner pids reused by other processes', () => {
   }
   const internals = (runner: RunnerProcess) =>
     runner as unknown as { ready: ShellState[]; shells: Map<string, ShellState> };
+  const busyShell = (runner: RunnerProcess): ShellState =>
+    [...internals(runner).shells.values()].find((shell) => shell.job !== undefined)!;
 
   const strangers: number[] = [];
   /** Another process, in a group of its own (as a runner's shell or a `setsid` is). */
@@ -349,6 +351,28 @@ describe('runner pids reused by other processes', () => {
     // The shell itself ends anyway: its script FIFO is closed.
     await until(() => !alive(shell!));
     expect(alive(other)).toBe(true);
+  });
+
+  it('a timeout does not signal a process that got the pid of the command shell', async () => {
+    const runner = await startCommandRunner({ killGraceMs: 100 });
+    await until(() => runner.readyPids.length === 1);
+    const other = await stranger();
+    const result = runner.run('sleep 0.6; exit 3', { timeoutMs: 200 });
+    busyShell(runner).pid = other;
+    // The command's own shell is not ours to signal any more either: it runs to its end.
+    expect(await result).toMatchObject({ code: 3, timedOut: false, signal: null });
+    expect(alive(other)).toBe(true);
+    await runner.close();
+  });
+
+  it('a timeout that comes after the command exited (its stderr still held) is no timeout', async () => {
+    const runner = await startCommandRunner({ killGraceMs: 100 });
+    await until(() => runner.readyPids.length === 1);
+    // The shell exits at once; the background sleep keeps its stderr open, so the job
+    // ends only STDERR_DRAIN_MS (100 ms) later, after the timeout.
+    const result = await runner.run('sleep 1 & exit 3', { timeoutMs: 80 });
+    expect(result).toMatchObject({ code: 3, timedOut: false, signal: null });
+    await runner.close();
   });
 
   it('a ready shell found dead when a command comes is not signalled through its pid', async () => {
