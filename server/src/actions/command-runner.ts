@@ -168,12 +168,11 @@ interface Job {
   longFile: string | undefined;
 }
 
-/** Fields 3 and 22 of /proc/PID/stat: its state and when it started. */
-function procStat(pid: number): { state: string; start: string } | undefined {
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+function startTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, start: fields[19]! };
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
   }
@@ -182,7 +181,7 @@ function procStat(pid: number): { state: string; start: string } | undefined {
 /** Is the shell's pid still that shell (not reported ended, not reused)? */
 function isOurs(shell: Shell): boolean {
   if (shell.exited) return false;
-  if (shell.start !== undefined) return procStat(shell.pid)?.start === shell.start;
+  if (shell.start !== undefined) return startTime(shell.pid) === shell.start;
   try {
     process.kill(shell.pid, 0);
     return true;
@@ -588,18 +587,13 @@ class ShellRunner implements CommandRunner {
         return;
       }
       for (const shell of running) {
-        let alive = true;
-        try {
-          process.kill(shell.pid, 0);
-        } catch {
-          alive = false;
-        }
-        if (alive) gone.delete(shell);
+        if (isOurs(shell)) gone.delete(shell);
         else if (!gone.has(shell)) gone.add(shell);
         else {
           // Gone two checks in a row and never reported: its watcher was killed.
           gone.delete(shell);
           this.shells.delete(`${shell.gen.id}:${shell.n}`);
+          shell.exited = true;
           shell.stderr?.destroy();
           this.finishJob(
             shell.job!,

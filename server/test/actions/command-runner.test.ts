@@ -375,6 +375,27 @@ describe('runner pids reused by other processes', () => {
     await runner.close();
   });
 
+  it('a shell that ended unreported is reported lost, not taken for the process with its pid', async () => {
+    const runner = await startCommandRunner({ killGraceMs: 100 });
+    await until(() => runner.readyPids.length === 1);
+    const other = await stranger();
+    const result = runner.run('sleep 0.3; exit 3', { timeoutMs: 4000 });
+    const shell = busyShell(runner);
+    const watcher = Number(
+      readFileSync(`/proc/${shell.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1],
+    );
+    // Its watcher dies: nobody reports the shell's exit, and its pid goes to another.
+    process.kill(watcher, 'SIGKILL');
+    shell.pid = other;
+    expect(await result).toMatchObject({
+      code: null,
+      timedOut: false,
+      error: expect.stringMatching(/ended unreported/),
+    });
+    expect(alive(other)).toBe(true);
+    await runner.close();
+  });
+
   it('a ready shell found dead when a command comes is not signalled through its pid', async () => {
     const runner = await startCommandRunner();
     await until(() => runner.readyPids.length === 1);
