@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -316,6 +316,16 @@ describe('runner process lifecycle', () => {
   });
 });
 
+/** Can this process run a script in a pid namespace of its own (root, util-linux)? */
+const canUnshare = (() => {
+  try {
+    execFileSync('unshare', ['-fp', '--mount-proc', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 // Pids wrap within minutes on a busy machine: a pid the runner remembers may belong to
 // another process by the time it would signal it. Simulated here by handing the pid of
 // a process started later (in another clock tick, as a reused pid's is) to a shell.
@@ -340,6 +350,42 @@ describe('runner pids reused by other processes', () => {
   afterAll(() => {
     for (const pid of strangers) if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
+
+  it.skipIf(!canUnshare)(
+    'close() spares a process that really got the pid of a ready shell killed meanwhile',
+    () => {
+      // In a pid namespace of its own the next pid can be chosen. The event loop is held
+      // from the kill to close(): the shell's exit line stays unread, as it can be.
+      const dist = new URL('../../dist/actions/command-runner.js', import.meta.url).href;
+      const script = `
+        import { spawn } from 'node:child_process';
+        import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+        const { startCommandRunner } = await import(${JSON.stringify(dist)});
+        const runner = await startCommandRunner();
+        while (runner.readyPids.length === 0) await new Promise((ok) => setTimeout(ok, 10));
+        const [shell] = runner.readyPids;
+        await new Promise((ok) => setTimeout(ok, 50));
+        process.kill(shell, 'SIGKILL');
+        const end = Date.now() + 300;
+        while (Date.now() < end);
+        writeFileSync('/proc/sys/kernel/ns_last_pid', String(shell - 1));
+        const other = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+        await runner.close();
+        await new Promise((ok) => setTimeout(ok, 100));
+        const stat = existsSync('/proc/' + other.pid) ? readFileSync('/proc/' + other.pid + '/stat', 'utf8') : '';
+        console.log(JSON.stringify({ shell, other: other.pid, alive: /\\) [^Z]/.test(stat) }));
+        other.kill('SIGKILL');
+        process.exit(0);`;
+      const out = execFileSync(
+        'unshare',
+        ['-fp', '--mount-proc', process.execPath, '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
+      const seen = JSON.parse(out) as { shell: number; other: number; alive: boolean };
+      expect(seen.other).toBe(seen.shell);
+      expect(seen.alive).toBe(true);
+    },
+  );
 
   it('close() does not kill a process that got the pid of a ready shell', async () => {
     const runner = await startCommandRunner();
