@@ -21,9 +21,9 @@
 // group is safe too. Once the shell was waited for, its group id can pass to another
 // group after its last member ends, so nothing is signalled any more: a timeout that
 // comes after the shell exited signals nothing (leftovers of a command that exited were
-// never killed; the job ends within STDERR_DRAIN_MS of the exit). Where /proc is missing, a pid that exists
-// is trusted, as before. (Between the check and the kill the pid would have to end and
-// come back after a wrap: not in practice.)
+// never killed: its job ends within STDERR_DRAIN_MS of the exit). Where /proc is
+// missing, a pid that exists is trusted, as before. (Between the check and the kill the
+// pid would have to end and come back after a wrap: not in practice.)
 //
 // `sh -s` runs the script as `sh -c` would (same $0 `/bin/sh`, same error texts, same
 // exit status, stdin at end of file; only `$-` shows `s`). Commands longer than
