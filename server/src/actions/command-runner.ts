@@ -91,6 +91,8 @@ export interface CommandRunnerOptions {
   onEvent?: (message: string) => void;
   /** Shells kept ready. Default 1 (a second command waits a few ms for the next). */
   readyShells?: number;
+  /** After a command's shell exits, how long its last stderr bytes are awaited. Default 100 ms. */
+  stderrDrainMs?: number;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
@@ -106,6 +108,7 @@ export function createDirectRunner(options: CommandRunnerOptions = {}): CommandR
       const result = runShellCommand(command, {
         timeoutMs: runOptions.timeoutMs ?? timeout,
         ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+        ...(options.stderrDrainMs !== undefined ? { stderrDrainMs: options.stderrDrainMs } : {}),
       });
       running.add(result);
       try {
@@ -477,7 +480,7 @@ class ShellRunner implements CommandRunner {
     if (shell.stderrDone) finish();
     else {
       // The last stderr bytes, but not a background process that keeps the FIFO open.
-      const wait = setTimeout(finish, STDERR_DRAIN_MS);
+      const wait = setTimeout(finish, this.options.stderrDrainMs ?? STDERR_DRAIN_MS);
       shell.onStderrDone = () => {
         clearTimeout(wait);
         finish();

@@ -71,7 +71,7 @@ export function groupOutlivesLeader(pgid: number): boolean {
 
 export function runShellCommand(
   command: string,
-  options: { timeoutMs?: number; killGraceMs?: number } = {},
+  options: { timeoutMs?: number; killGraceMs?: number; stderrDrainMs?: number } = {},
 ): Promise<CommandResult> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 0;
@@ -105,7 +105,7 @@ export function runShellCommand(
       exited = true;
       // The last stderr bytes, but not a background process that keeps the pipe open.
       const done = () => finish({ code, signal });
-      const wait = setTimeout(done, 100);
+      const wait = setTimeout(done, options.stderrDrainMs ?? 100);
       child.stderr.once('close', () => {
         clearTimeout(wait);
         done();

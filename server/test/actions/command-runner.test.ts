@@ -412,11 +412,11 @@ describe('runner pids reused by other processes', () => {
   });
 
   it('a timeout that comes after the command exited (its stderr still held) is no timeout', async () => {
-    const runner = await startCommandRunner({ killGraceMs: 100 });
+    const runner = await startCommandRunner({ killGraceMs: 100, stderrDrainMs: 2500 });
     await until(() => runner.readyPids.length === 1);
     // The shell exits at once; the background sleep keeps its stderr open, so the job
-    // ends only STDERR_DRAIN_MS (100 ms) later, after the timeout.
-    const result = await runner.run('sleep 1 & exit 3', { timeoutMs: 80 });
+    // ends only 2.5 s later (the drain), after the 1 s timeout: wide margins, for a loaded machine.
+    const result = await runner.run('sleep 3 & exit 3', { timeoutMs: 1000 });
     expect(result).toMatchObject({ code: 3, timedOut: false, signal: null });
     await runner.close();
   });

@@ -45,8 +45,12 @@ describe('runShellCommand timeouts', () => {
   });
 
   it('a timeout that comes after the command exited (its stderr still held) is no timeout', async () => {
-    // sh exits at once; the sleep keeps stderr open, so the result waits 100 ms for it.
-    const result = await runShellCommand('sleep 1 & exit 3', { timeoutMs: 80 });
+    // sh exits at once; the sleep keeps stderr open, so the result waits the 2.5 s drain
+    // for it, past the 1 s timeout (wide margins, for a loaded machine).
+    const result = await runShellCommand('sleep 3 & exit 3', {
+      timeoutMs: 1000,
+      stderrDrainMs: 2500,
+    });
     expect(result).toMatchObject({ code: 3, timedOut: false, signal: null });
   });
 
