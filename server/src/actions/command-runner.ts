@@ -13,6 +13,18 @@
 // Timeouts are enforced from here: SIGTERM to the command's process group (the ready
 // shell is a session leader), SIGKILL after the grace period.
 //
+// Pids wrap within minutes on a busy machine (pid_max is often 32768), so a shell's pid
+// is signalled only while it is still that shell: its exit not reported yet, and its
+// start time (field 22 of /proc/PID/stat, which the watcher read while the shell was
+// its unwaited child) unchanged; a reused pid has a later one. While the shell lives,
+// its process group is its own (a session leader cannot leave it) and signalling the
+// group is safe too. Once the shell was waited for, its group id can pass to another
+// group after its last member ends, so nothing is signalled any more: a timeout that
+// comes after the shell exited signals nothing (leftovers of a command that exited were
+// never killed: its job ends within STDERR_DRAIN_MS of the exit). Where /proc is
+// missing, a pid that exists is trusted, as before. (Between the check and the kill the
+// pid would have to end and come back after a wrap: not in practice.)
+//
 // `sh -s` runs the script as `sh -c` would (same $0 `/bin/sh`, same error texts, same
 // exit status, stdin at end of file; only `$-` shows `s`). Commands longer than
 // DIRECT_MAX_BYTES (knockd's limit is 4095, so only from tools) are written to a file
@@ -24,7 +36,8 @@
 //
 // Supervisor protocol (lines):
 //   daemon → supervisor   spawn | quit
-//   supervisor → daemon   ready PID | shell N PID | exit N PID STATUS | nofifo N
+//   supervisor → daemon   ready PID | shell N PID START | exit N PID STATUS | nofifo N
+// (START: the shell's start time, field 22 of /proc/PID/stat, or `-` without /proc.)
 //
 // (Over 400 lines: ShellRunner is one class because the supervisor's generation, the
 // ready shells, the jobs in flight and their timers are one state that every event
@@ -36,6 +49,7 @@ import {
   constants,
   mkdtempSync,
   openSync,
+  readFileSync,
   rmSync,
   unlinkSync,
   writeFileSync,
@@ -77,6 +91,8 @@ export interface CommandRunnerOptions {
   onEvent?: (message: string) => void;
   /** Shells kept ready. Default 1 (a second command waits a few ms for the next). */
   readyShells?: number;
+  /** After a command's shell exits, how long its last stderr bytes are awaited. Default 100 ms. */
+  stderrDrainMs?: number;
 }
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
@@ -92,6 +108,7 @@ export function createDirectRunner(options: CommandRunnerOptions = {}): CommandR
       const result = runShellCommand(command, {
         timeoutMs: runOptions.timeoutMs ?? timeout,
         ...(options.killGraceMs !== undefined ? { killGraceMs: options.killGraceMs } : {}),
+        ...(options.stderrDrainMs !== undefined ? { stderrDrainMs: options.stderrDrainMs } : {}),
       });
       running.add(result);
       try {
@@ -130,6 +147,10 @@ interface Shell {
   gen: Generation;
   n: number;
   pid: number;
+  /** Its start time as its watcher saw it (undefined without /proc). */
+  start: string | undefined;
+  /** Its exit was reported (or it vanished unreported): its pid is not ours any more. */
+  exited: boolean;
   /** Write end of its script FIFO (undefined until opened). */
   script: number | undefined;
   stderr: Socket | undefined;
@@ -150,11 +171,34 @@ interface Job {
   longFile: string | undefined;
 }
 
-/** Ends a ready shell: its group once it is a session leader, the process before that. */
-function killShell(pid: number): void {
-  killGroup(pid, 'SIGKILL');
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+function startTime(pid: number): string | undefined {
   try {
-    process.kill(pid, 'SIGKILL');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Is the shell's pid still that shell (not reported ended, not reused)? */
+function isOurs(shell: Shell): boolean {
+  if (shell.exited) return false;
+  if (shell.start !== undefined) return startTime(shell.pid) === shell.start;
+  try {
+    process.kill(shell.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Ends a shell: its group once it is a session leader, the process before that. */
+function killShell(shell: Shell): void {
+  if (!isOurs(shell)) return;
+  killGroup(shell.pid, 'SIGKILL');
+  try {
+    process.kill(shell.pid, 'SIGKILL');
   } catch {
     // gone
   }
@@ -306,7 +350,7 @@ class ShellRunner implements CommandRunner {
     const n = Number(a);
     if (kind === 'shell') {
       gen.spawning = Math.max(0, gen.spawning - 1);
-      this.adopt(gen, n, Number(b));
+      this.adopt(gen, n, Number(b), c === undefined || c === '-' ? undefined : c);
     } else if (kind === 'exit') {
       this.exited(gen, n, Number(c));
     } else if (kind === 'nofifo') {
@@ -319,11 +363,13 @@ class ShellRunner implements CommandRunner {
   }
 
   /** Opens a new ready shell's FIFOs: stderr first (its open for writing waits for us), then its script. */
-  private adopt(gen: Generation, n: number, pid: number): void {
+  private adopt(gen: Generation, n: number, pid: number, start: string | undefined): void {
     const shell: Shell = {
       gen,
       n,
       pid,
+      start,
+      exited: false,
       script: undefined,
       stderr: undefined,
       text: new BoundedText(),
@@ -354,6 +400,11 @@ class ShellRunner implements CommandRunner {
       shell.stderr = socket;
     };
     const openScript = (tries: number) => {
+      if (shell.exited) {
+        // It died before it opened its script (its exit was handled): nothing to end.
+        closeSync(errFd);
+        return;
+      }
       if (this.closed && this.queue.length === 0) {
         closeSync(errFd);
         this.discard(shell);
@@ -394,7 +445,7 @@ class ShellRunner implements CommandRunner {
     if (shell.script !== undefined) closeSync(shell.script);
     shell.script = undefined;
     shell.stderr?.destroy();
-    killShell(shell.pid);
+    killShell(shell);
     this.refillSoon();
   }
 
@@ -403,6 +454,7 @@ class ShellRunner implements CommandRunner {
     const shell = this.shells.get(key);
     if (shell === undefined) return;
     this.shells.delete(key);
+    shell.exited = true;
     const job = shell.job;
     if (job === undefined) {
       // A ready shell died before it got a command (killed from outside): replace it.
@@ -428,7 +480,7 @@ class ShellRunner implements CommandRunner {
     if (shell.stderrDone) finish();
     else {
       // The last stderr bytes, but not a background process that keeps the FIFO open.
-      const wait = setTimeout(finish, STDERR_DRAIN_MS);
+      const wait = setTimeout(finish, this.options.stderrDrainMs ?? STDERR_DRAIN_MS);
       shell.onStderrDone = () => {
         clearTimeout(wait);
         finish();
@@ -496,23 +548,27 @@ class ShellRunner implements CommandRunner {
       shell.script = undefined;
       if (written === bytes.length) break;
       shell.stderr?.destroy();
-      killGroup(shell.pid, 'SIGKILL');
+      // Most likely dead already (EPIPE): its exit line may be on its way.
+      killShell(shell);
     }
     this.refillSoon();
     if (shell === undefined) return false;
     shell.job = job;
-    const pid = shell.pid;
+    const running = shell;
     if (job.timeoutMs > 0) {
       job.timers.push(
         setTimeout(() => {
+          // Ended already (its exit reported, the job waits for its last stderr), or gone
+          // unreported (the watchdog tells): no timeout, and no pid to signal.
+          if (!isOurs(running)) return;
           job.timedOut = true;
           job.lastSignal = 'SIGTERM';
-          killGroup(pid, 'SIGTERM');
-          // Whatever is left of the group (even after sh exits) then gets SIGKILL.
+          killGroup(running.pid, 'SIGTERM');
+          // If sh is still there after the grace, it and its group get SIGKILL.
           const grace = setTimeout(() => {
-            if (!this.jobs.has(job)) return;
+            if (!this.jobs.has(job) || !isOurs(running)) return;
             job.lastSignal = 'SIGKILL';
-            killGroup(pid, 'SIGKILL');
+            killGroup(running.pid, 'SIGKILL');
           }, this.options.killGraceMs ?? KILL_GRACE_MS);
           job.timers.push(grace);
         }, job.timeoutMs),
@@ -534,18 +590,13 @@ class ShellRunner implements CommandRunner {
         return;
       }
       for (const shell of running) {
-        let alive = true;
-        try {
-          process.kill(shell.pid, 0);
-        } catch {
-          alive = false;
-        }
-        if (alive) gone.delete(shell);
+        if (isOurs(shell)) gone.delete(shell);
         else if (!gone.has(shell)) gone.add(shell);
         else {
           // Gone two checks in a row and never reported: its watcher was killed.
           gone.delete(shell);
           this.shells.delete(`${shell.gen.id}:${shell.n}`);
+          shell.exited = true;
           shell.stderr?.destroy();
           this.finishJob(
             shell.job!,
@@ -629,7 +680,7 @@ class ShellRunner implements CommandRunner {
       if (shell.script !== undefined) closeSync(shell.script);
       shell.script = undefined;
       shell.stderr?.destroy();
-      killShell(shell.pid);
+      killShell(shell);
     }
     const gen = this.gen;
     if (gen === undefined) return;

@@ -6,6 +6,7 @@
  * (command-runner.ts). It serves tools and tests (`createDirectRunner`).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /** Bytes of a command's stderr kept (the rest is read and dropped, with a note). */
 export const STDERR_LIMIT = 8192;
@@ -58,9 +59,19 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * May process group `pgid` still be signalled, its leader already waited for? A group id
+ * stays taken while any member lives, so a new process gets that pid only once the group
+ * has emptied: if a process holds the pid now, the group is gone and the id may be some
+ * other group's. Without /proc this cannot be told, and it is signalled, as before.
+ */
+export function groupOutlivesLeader(pgid: number): boolean {
+  return !existsSync('/proc/self/stat') || !existsSync(`/proc/${pgid}`);
+}
+
 export function runShellCommand(
   command: string,
-  options: { timeoutMs?: number; killGraceMs?: number } = {},
+  options: { timeoutMs?: number; killGraceMs?: number; stderrDrainMs?: number } = {},
 ): Promise<CommandResult> {
   const started = Date.now();
   const timeoutMs = options.timeoutMs ?? 0;
@@ -72,6 +83,7 @@ export function runShellCommand(
     });
     const stderr = new BoundedText();
     let timedOut = false;
+    let exited = false;
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const finish = (fields: Partial<CommandResult>) => {
@@ -90,20 +102,29 @@ export function runShellCommand(
     child.stderr.on('data', (chunk: Buffer) => stderr.add(chunk));
     child.on('error', (error) => finish({ error: `could not run /bin/sh: ${error.message}` }));
     child.on('exit', (code, signal) => {
+      exited = true;
       // The last stderr bytes, but not a background process that keeps the pipe open.
       const done = () => finish({ code, signal });
-      const wait = setTimeout(done, 100);
+      const wait = setTimeout(done, options.stderrDrainMs ?? 100);
       child.stderr.once('close', () => {
         clearTimeout(wait);
         done();
       });
     });
+    // Until 'exit' the child is not waited for (a zombie keeps its pid), so its pid and
+    // its group are its own. After, pids wrap (in minutes on a busy machine).
     if (timeoutMs > 0 && child.pid !== undefined) {
       const pid = child.pid;
       timer = setTimeout(() => {
+        // Exited in time (its last stderr bytes are awaited): no timeout.
+        if (exited) return;
         timedOut = true;
         killGroup(pid, 'SIGTERM');
-        setTimeout(() => killGroup(pid, 'SIGKILL'), killGraceMs).unref();
+        // What is left of the group gets SIGKILL, even after sh exited: only while
+        // the group id cannot have passed to another group.
+        setTimeout(() => {
+          if (!exited || groupOutlivesLeader(pid)) killGroup(pid, 'SIGKILL');
+        }, killGraceMs).unref();
       }, timeoutMs);
     }
   });

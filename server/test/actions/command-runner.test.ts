@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -313,5 +313,148 @@ describe('runner process lifecycle', () => {
     expect((await running).code).toBe(4);
     await until(() => !alive(pid));
     await expect(other.run('true')).rejects.toThrow(/closed/);
+  });
+});
+
+/** Can this process run a script in a pid namespace of its own (root, util-linux)? */
+const canUnshare = (() => {
+  try {
+    execFileSync('unshare', ['-fp', '--mount-proc', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+// Pids wrap within minutes on a busy machine: a pid the runner remembers may belong to
+// another process by the time it would signal it. Simulated here by handing the pid of
+// a process started later (in another clock tick, as a reused pid's is) to a shell.
+describe('runner pids reused by other processes', () => {
+  interface ShellState {
+    pid: number;
+    job: unknown;
+  }
+  const internals = (runner: RunnerProcess) =>
+    runner as unknown as { ready: ShellState[]; shells: Map<string, ShellState> };
+  const busyShell = (runner: RunnerProcess): ShellState =>
+    [...internals(runner).shells.values()].find((shell) => shell.job !== undefined)!;
+
+  const strangers: number[] = [];
+  /** Another process, in a group of its own (as a runner's shell or a `setsid` is). */
+  const stranger = async (): Promise<number> => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+    strangers.push(child.pid!);
+    return child.pid!;
+  };
+  afterAll(() => {
+    for (const pid of strangers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  it.skipIf(!canUnshare)(
+    'close() spares a process that really got the pid of a ready shell killed meanwhile',
+    () => {
+      // In a pid namespace of its own the next pid can be chosen. The event loop is held
+      // from the kill to close(): the shell's exit line stays unread, as it can be.
+      const dist = new URL('../../dist/actions/command-runner.js', import.meta.url).href;
+      const script = `
+        import { spawn } from 'node:child_process';
+        import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+        const { startCommandRunner } = await import(${JSON.stringify(dist)});
+        const runner = await startCommandRunner();
+        while (runner.readyPids.length === 0) await new Promise((ok) => setTimeout(ok, 10));
+        const [shell] = runner.readyPids;
+        await new Promise((ok) => setTimeout(ok, 50));
+        process.kill(shell, 'SIGKILL');
+        const end = Date.now() + 300;
+        while (Date.now() < end);
+        writeFileSync('/proc/sys/kernel/ns_last_pid', String(shell - 1));
+        const other = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
+        await runner.close();
+        await new Promise((ok) => setTimeout(ok, 100));
+        const stat = existsSync('/proc/' + other.pid) ? readFileSync('/proc/' + other.pid + '/stat', 'utf8') : '';
+        console.log(JSON.stringify({ shell, other: other.pid, alive: /\\) [^Z]/.test(stat) }));
+        other.kill('SIGKILL');
+        process.exit(0);`;
+      const out = execFileSync(
+        'unshare',
+        ['-fp', '--mount-proc', process.execPath, '--input-type=module', '-e', script],
+        { encoding: 'utf8', timeout: 10_000 },
+      );
+      const seen = JSON.parse(out) as { shell: number; other: number; alive: boolean };
+      expect(seen.other).toBe(seen.shell);
+      expect(seen.alive).toBe(true);
+    },
+  );
+
+  it('close() does not kill a process that got the pid of a ready shell', async () => {
+    const runner = await startCommandRunner();
+    await until(() => runner.readyPids.length === 1);
+    const [shell] = runner.readyPids;
+    const other = await stranger();
+    internals(runner).ready[0]!.pid = other;
+    await runner.close();
+    // The shell itself ends anyway: its script FIFO is closed.
+    await until(() => !alive(shell!));
+    expect(alive(other)).toBe(true);
+  });
+
+  it('a timeout does not signal a process that got the pid of the command shell', async () => {
+    const runner = await startCommandRunner({ killGraceMs: 100 });
+    await until(() => runner.readyPids.length === 1);
+    const other = await stranger();
+    const result = runner.run('sleep 0.6; exit 3', { timeoutMs: 200 });
+    busyShell(runner).pid = other;
+    // The command's own shell is not ours to signal any more either: it runs to its end.
+    expect(await result).toMatchObject({ code: 3, timedOut: false, signal: null });
+    expect(alive(other)).toBe(true);
+    await runner.close();
+  });
+
+  it('a timeout that comes after the command exited (its stderr still held) is no timeout', async () => {
+    const runner = await startCommandRunner({ killGraceMs: 100, stderrDrainMs: 2500 });
+    await until(() => runner.readyPids.length === 1);
+    // The shell exits at once; the background sleep keeps its stderr open, so the job
+    // ends only 2.5 s later (the drain), after the 1 s timeout: wide margins, for a loaded machine.
+    const result = await runner.run('sleep 3 & exit 3', { timeoutMs: 1000 });
+    expect(result).toMatchObject({ code: 3, timedOut: false, signal: null });
+    await runner.close();
+  });
+
+  it('a shell that ended unreported is reported lost, not taken for the process with its pid', async () => {
+    const runner = await startCommandRunner({ killGraceMs: 100 });
+    await until(() => runner.readyPids.length === 1);
+    const other = await stranger();
+    const result = runner.run('sleep 0.3; exit 3', { timeoutMs: 4000 });
+    const shell = busyShell(runner);
+    const watcher = Number(
+      readFileSync(`/proc/${shell.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1],
+    );
+    // Its watcher dies: nobody reports the shell's exit, and its pid goes to another.
+    process.kill(watcher, 'SIGKILL');
+    shell.pid = other;
+    expect(await result).toMatchObject({
+      code: null,
+      timedOut: false,
+      error: expect.stringMatching(/ended unreported/),
+    });
+    expect(alive(other)).toBe(true);
+    await runner.close();
+  });
+
+  it('a ready shell found dead when a command comes is not signalled through its pid', async () => {
+    const runner = await startCommandRunner();
+    await until(() => runner.readyPids.length === 1);
+    const [shell] = runner.readyPids;
+    const other = await stranger();
+    internals(runner).ready[0]!.pid = other;
+    process.kill(shell!, 'SIGKILL');
+    // Its exit is not read yet (this loop holds the event loop): the write finds it dead.
+    const end = Date.now() + 2000;
+    while (alive(shell!) && Date.now() < end);
+    const result = runner.run('exit 4');
+    expect(await result).toMatchObject({ code: 4 });
+    expect(alive(other)).toBe(true);
+    await runner.close();
   });
 });
