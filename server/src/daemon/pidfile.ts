@@ -3,6 +3,9 @@
  * whatever is there), a pidfile naming a live process is refused, so two daemons
  * never sniff and fire the same doors; a stale one (dead pid, garbage) is replaced.
  * Written atomically (temp file + rename), so a reader never sees half a pid.
+ * A pidfile that outlived a crash can name a pid another program got since (pids wrap):
+ * where /proc tells, only a process whose command line names knock (knock-server,
+ * knockd) holds the file.
  */
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
@@ -10,7 +13,7 @@ import { ExitCode, KnockError } from '@knock/shared';
 import { namingTarget, processAlive } from '@knock/shared/node';
 
 export interface PidfileDeps {
-  /** Is a process with this pid alive? (default: `kill(pid, 0)`). */
+  /** Is a knock daemon alive with this pid? (default: daemonAlive). */
   alive?: (pid: number) => boolean;
   pid?: number;
 }
@@ -29,9 +32,29 @@ export function readPidfile(path: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-/** Refuses when a live process other than us owns the pidfile. */
+/**
+ * Is `pid` a live knock daemon? Alive (kill(pid, 0)), and where /proc/PID/cmdline can be
+ * read, "knock" in it (`node …/knock-server …`, `/usr/sbin/knockd`): a pid reused by
+ * another program since is no daemon. Without /proc, alive is enough, as before.
+ */
+export function daemonAlive(
+  pid: number,
+  read: (path: string) => string = (p) => readFileSync(p, 'latin1'),
+): boolean {
+  if (!processAlive(pid)) return false;
+  let cmdline: string;
+  try {
+    cmdline = read(`/proc/${pid}/cmdline`);
+  } catch {
+    return true;
+  }
+  // An empty cmdline is a zombie or a kernel thread: not a daemon that holds the file.
+  return cmdline.toLowerCase().includes('knock');
+}
+
+/** Refuses when a live knock daemon other than us owns the pidfile. */
 export function checkPidfile(path: string, deps: PidfileDeps = {}): void {
-  const alive = deps.alive ?? processAlive;
+  const alive = deps.alive ?? ((pid: number) => daemonAlive(pid));
   const self = deps.pid ?? process.pid;
   const pid = readPidfile(path);
   if (pid !== undefined && pid !== self && alive(pid)) {
