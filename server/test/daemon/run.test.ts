@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,16 +183,21 @@ describe('runServer', () => {
   it('refuses to start over a live pidfile, before opening the capture', async () => {
     const h = harness(SSH);
     const pidFile = join(dir, 'k.pid');
-    writeFileSync(pidFile, `${process.pid}\n`);
-    // our own pid is "live" but it is us: use the parent's pid instead, which is alive
-    writeFileSync(pidFile, `${process.ppid}\n`);
-    await expect(
-      runServer(options({ config: h.configPath, pidfile: pidFile }), h.proc, h.ports),
-    ).rejects.toMatchObject({
-      exitCode: ExitCode.alreadyRunning,
-    });
-    expect(h.capture.opens).toEqual([]);
-    expect(readFileSync(pidFile, 'utf8')).toBe(`${process.ppid}\n`);
+    // Another live knock daemon (its command line says knock-server) owns the pidfile.
+    const other = spawn('bash', ['-c', 'exec -a knock-server sleep 30'], { stdio: 'ignore' });
+    try {
+      await new Promise((done) => setTimeout(done, 200));
+      writeFileSync(pidFile, `${other.pid}\n`);
+      await expect(
+        runServer(options({ config: h.configPath, pidfile: pidFile }), h.proc, h.ports),
+      ).rejects.toMatchObject({
+        exitCode: ExitCode.alreadyRunning,
+      });
+      expect(h.capture.opens).toEqual([]);
+      expect(readFileSync(pidFile, 'utf8')).toBe(`${other.pid}\n`);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('a log file that cannot be written: said once on stderr, the daemon works on', async () => {
