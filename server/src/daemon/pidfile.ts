@@ -4,16 +4,16 @@
  * never sniff and fire the same doors; a stale one (dead pid, garbage) is replaced.
  * Written atomically (temp file + rename), so a reader never sees half a pid.
  * A pidfile that outlived a crash can name a pid another program got since (pids wrap):
- * where /proc tells, only a process whose command line names knock (knock-server,
- * knockd) holds the file.
+ * where /proc tells, a process that started after the file was written, and is no knock
+ * daemon, cannot be its writer, and the file is stale.
  */
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { ExitCode, KnockError } from '@knock/shared';
 import { namingTarget, processAlive } from '@knock/shared/node';
 
 export interface PidfileDeps {
-  /** Is a knock daemon alive with this pid? (default: daemonAlive). */
+  /** Does the live process with this pid own the pidfile? (default: ownsPidfile). */
   alive?: (pid: number) => boolean;
   pid?: number;
 }
@@ -32,29 +32,65 @@ export function readPidfile(path: string): number | undefined {
   return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+type Read = (path: string) => string;
+const readProc: Read = (path) => readFileSync(path, 'latin1');
+
 /**
- * Is `pid` a live knock daemon? Alive (kill(pid, 0)), and where /proc/PID/cmdline can be
- * read, "knock" in it (`node …/knock-server …`, `/usr/sbin/knockd`): a pid reused by
- * another program since is no daemon. Without /proc, alive is enough, as before.
+ * When process `pid` started, in ms since the epoch (to about a second: /proc/stat's
+ * btime is whole seconds), or undefined where /proc cannot tell.
  */
-export function daemonAlive(
+export function processStartedAt(pid: number, read: Read = readProc): number | undefined {
+  try {
+    const stat = read(`/proc/${pid}/stat`);
+    // Field 22, starttime in clock ticks (USER_HZ, 100 on Linux) since boot; the fields
+    // count from after "pid (comm) ", and comm may hold spaces and parentheses.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(read('/proc/stat'))?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** btime's rounding and the time a daemon takes to write its pidfile, and then some. */
+const STARTED_AFTER_MARGIN_MS = 2000;
+
+/**
+ * Does the live process `pid` own a pidfile written at `writtenAtMs`? Not when it started
+ * after that (its pid was reused) and its command line does not name knock (knock-server,
+ * knockd): both, so that a clock stepped forward after a daemon wrote its file (a board
+ * without a battery-backed clock, at boot) never lets a second daemon start. Where /proc
+ * cannot tell, a live process owns it.
+ */
+export function ownsPidfile(
   pid: number,
-  read: (path: string) => string = (p) => readFileSync(p, 'latin1'),
+  writtenAtMs: number | undefined,
+  read: Read = readProc,
 ): boolean {
   if (!processAlive(pid)) return false;
-  let cmdline: string;
+  const started = processStartedAt(pid, read);
+  if (started === undefined || writtenAtMs === undefined) return true;
+  if (started <= writtenAtMs + STARTED_AFTER_MARGIN_MS) return true;
   try {
-    cmdline = read(`/proc/${pid}/cmdline`);
+    return read(`/proc/${pid}/cmdline`).toLowerCase().includes('knock');
   } catch {
     return true;
   }
-  // An empty cmdline is a zombie or a kernel thread: not a daemon that holds the file.
-  return cmdline.toLowerCase().includes('knock');
 }
 
-/** Refuses when a live knock daemon other than us owns the pidfile. */
+/** Refuses when a live process other than us owns the pidfile. */
 export function checkPidfile(path: string, deps: PidfileDeps = {}): void {
-  const alive = deps.alive ?? ((pid: number) => daemonAlive(pid));
+  const alive =
+    deps.alive ??
+    ((pid: number) => {
+      let written: number | undefined;
+      try {
+        written = statSync(path).mtimeMs;
+      } catch {
+        written = undefined;
+      }
+      return ownsPidfile(pid, written);
+    });
   const self = deps.pid ?? process.pid;
   const pid = readPidfile(path);
   if (pid !== undefined && pid !== self && alive(pid)) {
