@@ -9,26 +9,9 @@ import {
   type CommandRunner,
   type RunnerProcess,
 } from '../../src/actions/command-runner.js';
+import { alive, canUnshare, until } from './process-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'knock-runner-'));
-
-/** Running (a zombie waiting for its reaper counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -315,16 +298,6 @@ describe('runner process lifecycle', () => {
     await expect(other.run('true')).rejects.toThrow(/closed/);
   });
 });
-
-/** Can this process run a script in a pid namespace of its own (root, util-linux)? */
-const canUnshare = (() => {
-  try {
-    execFileSync('unshare', ['-fp', '--mount-proc', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 // Pids wrap within minutes on a busy machine: a pid the runner remembers may belong to
 // another process by the time it would signal it. Simulated here by handing the pid of

@@ -1,35 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runShellCommand } from '../../src/actions/shell-command.js';
-
-/** Running (a zombie waiting for its reaper counts as gone). */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
-
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Can this process run a script in a pid namespace of its own (root, util-linux)? */
-const canUnshare = (() => {
-  try {
-    execFileSync('unshare', ['-fp', '--mount-proc', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+import { alive, canUnshare, until } from './process-helpers.js';
 
 describe('runShellCommand timeouts', () => {
   it('SIGKILLs what is left of the group after the grace, even once sh has exited', async () => {
