@@ -3,17 +3,10 @@ import { request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Daemon } from '../../src/daemon/daemon.js';
+
 import { isLoopback, parseListen, startOperations } from '../../src/control/operations.js';
 import { request } from '../../src/control/client.js';
-import {
-  FakeActions,
-  FakeCapture,
-  FakeClock,
-  FakeOts,
-  MemoryLog,
-  config,
-} from '../daemon/fakes.js';
+import { FakeActions, MemoryLog, config, fakeDaemon } from '../daemon/fakes.js';
 import { PrometheusText } from '../helpers/prometheus-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'knock-ops-'));
@@ -21,21 +14,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function setup(options: string) {
   const text = `[options]\n${options}\n[ssh]\n  sequence = 7000,8000\n  command = x\n`;
-  const memory = new MemoryLog();
-  const log = memory.logger();
-  const actions = new FakeActions();
-  const daemon = new Daemon({
-    configPath: '/etc/knockd.conf',
-    config: config(text),
+  const { daemon, actions, log, memory } = fakeDaemon(text, {
     loadConfig: () => Promise.reject(new Error('unused')),
-    interfaces: ['vs0'],
-    ipv4Only: false,
     maxAttempts: 100,
-    capture: new FakeCapture(),
-    actions,
-    ots: new FakeOts(),
-    log,
-    clock: new FakeClock(),
   });
   await daemon.start();
   const ops = await startOperations({ daemon, actions, log, config: config(text), version: '1' });

@@ -4,23 +4,13 @@
  * door to its next sequence.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '@knock/shared';
-import { Daemon } from '../../src/daemon/daemon.js';
+
 import type {
   SingleUseClaim,
   SingleUseStore,
   SingleUseVerdict,
 } from '../../src/cluster/single-use.js';
-import {
-  FakeActions,
-  FakeCapture,
-  FakeClock,
-  FakeOts,
-  MemoryLog,
-  config,
-  flush,
-  knock,
-} from './fakes.js';
+import { fakeDaemon, flush } from './fakes.js';
 
 const OTS = `
 [otp]
@@ -43,31 +33,10 @@ class FakeStore implements SingleUseStore {
 }
 
 function setup() {
-  const clock = new FakeClock();
-  const capture = new FakeCapture();
-  const actions = new FakeActions();
-  const ots = new FakeOts();
-  const memory = new MemoryLog();
   const store = new FakeStore();
-  ots.files.set('/etc/knockd/otp', ['1001,1002', '2001,2002', '3001,3002']);
-  const daemon = new Daemon({
-    configPath: '/etc/knockd.conf',
-    config: config(OTS),
-    loadConfig: (path) => Promise.resolve(parseConfig(OTS, path)),
-    interfaces: ['vs0'],
-    ipv4Only: false,
-    maxAttempts: 1000,
-    capture,
-    actions,
-    ots,
-    log: memory.logger(),
-    clock,
-    singleUse: store,
-  });
-  const send = (src: string, ...ports: number[]) => {
-    for (const port of ports) capture.source.emit(knock(clock, src, port));
-  };
-  return { daemon, actions, ots, memory, store, capture, send };
+  const t = fakeDaemon(OTS, { singleUse: store });
+  t.ots.files.set('/etc/knockd/otp', ['1001,1002', '2001,2002', '3001,3002']);
+  return { ...t, store };
 }
 
 describe('Daemon with a single-use store', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '@knock/shared';
-import { Daemon, type ClusterHealth, type DaemonDeps } from '../../src/daemon/daemon.js';
+
+import { type ClusterHealth, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { statusDocument } from '../../src/control/operations.js';
 import { renderStatus } from '../../src/control/protocol.js';
-import { FakeActions, FakeCapture, FakeClock, FakeOts, MemoryLog, config, knock } from './fakes.js';
+import { fakeDaemon } from './fakes.js';
 
 const CONF = `
 [ssh]
@@ -21,40 +21,9 @@ const CONF = `
 `;
 
 function setup(text = CONF, extra: Partial<DaemonDeps> = {}) {
-  const clock = new FakeClock();
-  const capture = new FakeCapture();
-  const actions = new FakeActions();
-  const ots = new FakeOts();
-  ots.files.set('/etc/knock/otp', ['5001,5002', '5003,5004']);
-  const memory = new MemoryLog();
-  let current = text;
-  const log = memory.logger();
-  const deps: DaemonDeps = {
-    configPath: '/etc/knockd.conf',
-    config: config(text),
-    loadConfig: (path) => Promise.resolve(parseConfig(current, path)),
-    interfaces: ['vs0'],
-    ipv4Only: false,
-    maxAttempts: 1000,
-    capture,
-    actions,
-    ots,
-    log,
-    clock,
-    ...extra,
-  };
-  const daemon = new Daemon(deps);
-  return {
-    clock,
-    capture,
-    actions,
-    daemon,
-    log,
-    setConfig: (t: string) => void (current = t),
-    send: (src: string, ...ports: number[]) => {
-      for (const port of ports) capture.source.emit(knock(clock, src, port));
-    },
-  };
+  const t = fakeDaemon(text, extra);
+  t.ots.files.set('/etc/knock/otp', ['5001,5002', '5003,5004']);
+  return t;
 }
 
 describe('Daemon: counters for status and metrics', () => {

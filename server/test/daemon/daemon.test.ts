@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ExitCode, KnockError, parseConfig } from '@knock/shared';
-import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
+import { ExitCode, KnockError } from '@knock/shared';
+import type { DaemonDeps } from '../../src/daemon/daemon.js';
 import { HostLookup } from '../../src/daemon/lookup.js';
 import type { FakeReopenableSource } from './fakes.js';
-import {
-  FakeActions,
-  FakeCapture,
-  FakeClock,
-  FakeOts,
-  MemoryLog,
-  config,
-  flush,
-  knock,
-} from './fakes.js';
+import { MemoryLog, fakeDaemon, flush, knock } from './fakes.js';
 
 const SSH = `
 [options]
@@ -25,41 +16,7 @@ const SSH = `
   tcpflags    = syn
 `;
 
-function setup(text = SSH, extra: Partial<DaemonDeps> = {}) {
-  const clock = new FakeClock();
-  const capture = new FakeCapture();
-  const actions = new FakeActions();
-  const ots = new FakeOts();
-  const memory = new MemoryLog();
-  let current = text;
-  const deps: DaemonDeps = {
-    configPath: '/etc/knockd.conf',
-    config: config(text),
-    loadConfig: (path) => Promise.resolve(parseConfig(current, path)),
-    interfaces: ['vs0'],
-    ipv4Only: false,
-    maxAttempts: 1000,
-    capture,
-    actions,
-    ots,
-    log: memory.logger(),
-    clock,
-    ...extra,
-  };
-  const daemon = new Daemon(deps);
-  return {
-    clock,
-    capture,
-    actions,
-    ots,
-    memory,
-    daemon,
-    setConfig: (t: string) => void (current = t),
-    send: (src: string, ...ports: number[]) => {
-      for (const port of ports) capture.source.emit(knock(clock, src, port));
-    },
-  };
-}
+const setup = (text = SSH, extra: Partial<DaemonDeps> = {}) => fakeDaemon(text, extra);
 
 describe('Daemon: knocks', () => {
   it("logs knockd's lines byte for byte and opens the door for the knocker", async () => {

@@ -1,6 +1,7 @@
 /** Fakes for the daemon's ports: packet source, capture, actions, one-time files, clock, log. */
 import { parseConfig, type Door, type Knock, parseSequence } from '@knock/shared';
 import type { KnockEvent, PacketSource } from '../../src/capture/packet-source.js';
+import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
 import { Logger, formatEntry, type LogEntry, type LogFormat } from '../../src/daemon/log.js';
 import type {
   ActionsDeps,
@@ -257,4 +258,45 @@ export function config(text: string) {
   const errors = parsed.issues.filter((i) => i.severity === 'error');
   if (errors.length > 0) throw new Error(`test config has errors: ${JSON.stringify(errors)}`);
   return parsed.config;
+}
+
+/**
+ * A Daemon over these fakes, as the daemon's tests use it: `text` is its config, and what a
+ * reload reads until `setConfig`; `extra` replaces any dependency (a store, a lookup…).
+ */
+export function fakeDaemon(text: string, extra: Partial<DaemonDeps> = {}, clock = new FakeClock()) {
+  const capture = new FakeCapture();
+  const actions = new FakeActions();
+  const ots = new FakeOts();
+  const memory = new MemoryLog();
+  const log = memory.logger();
+  let current = text;
+  const daemon = new Daemon({
+    configPath: '/etc/knockd.conf',
+    config: config(text),
+    loadConfig: (path) => Promise.resolve(parseConfig(current, path)),
+    interfaces: ['vs0'],
+    ipv4Only: false,
+    maxAttempts: 1000,
+    capture,
+    actions,
+    ots,
+    log,
+    clock,
+    ...extra,
+  });
+  return {
+    daemon,
+    clock,
+    capture,
+    actions,
+    ots,
+    memory,
+    log,
+    setConfig: (t: string) => void (current = t),
+    /** Knocks from `src` on each port, in order, at the clock's time. */
+    send: (src: string, ...ports: number[]) => {
+      for (const port of ports) capture.source.emit(knock(clock, src, port));
+    },
+  };
 }

@@ -1,23 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { deriveSequence, parseConfig, parseSecret, rotatingSpec, stepAt } from '@knock/shared';
+import { deriveSequence, parseSecret, rotatingSpec, stepAt } from '@knock/shared';
 import type {
   SingleUseClaim,
   SingleUseStore,
   SingleUseVerdict,
 } from '../../src/cluster/single-use.js';
-import { Daemon } from '../../src/daemon/daemon.js';
+
 import { clusterCodec, clusterUsedStore } from '../../src/rotating/state.js';
 import { MemoryUsedStore, type UsedKey } from '../../src/rotating/used-store.js';
-import {
-  FakeActions,
-  FakeCapture,
-  FakeClock,
-  FakeOts,
-  MemoryLog,
-  config,
-  flush,
-  knock,
-} from '../daemon/fakes.js';
+import { FakeClock, MemoryLog, config, fakeDaemon, flush } from '../daemon/fakes.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const TEXT = `
@@ -64,30 +55,22 @@ class FakeNode implements SingleUseStore {
 
 /** A daemon with a rotating door, its used store behind `cluster` as run.ts puts it. */
 function node(cluster: SingleUseStore, clock: FakeClock) {
-  const capture = new FakeCapture();
-  const actions = new FakeActions();
   const memory = new MemoryLog();
   const log = memory.logger();
   const local = new MemoryUsedStore(() => clock.now());
-  const daemon = new Daemon({
-    configPath: '/etc/knockd.conf',
-    config: config(TEXT),
-    loadConfig: (path) => Promise.resolve(parseConfig(TEXT, path)),
-    interfaces: ['vs0'],
-    ipv4Only: false,
-    maxAttempts: 1000,
-    capture,
-    actions,
-    ots: new FakeOts(),
-    log,
-    clock,
-    usedStore: clusterUsedStore(local, cluster, log, () => clock.now()),
-  });
+  const usedStore = clusterUsedStore(local, cluster, log, () => clock.now());
+  const t = fakeDaemon(TEXT, { log, usedStore }, clock);
   const send = async (src: string, ports: number[]) => {
-    for (const port of ports) capture.source.emit(knock(clock, src, port));
+    t.send(src, ...ports);
     await flush();
   };
-  return { daemon, local, memory, send, opened: () => actions.opened.map((o) => o.src) };
+  return {
+    daemon: t.daemon,
+    local,
+    memory,
+    send,
+    opened: () => t.actions.opened.map((o) => o.src),
+  };
 }
 
 const sequence = (clock: FakeClock, family: 4 | 6 = 4) =>

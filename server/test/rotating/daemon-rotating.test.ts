@@ -2,22 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deriveSequence, parseConfig, parseSecret, rotatingSpec, stepAt } from '@knock/shared';
+import { deriveSequence, parseSecret, rotatingSpec, stepAt } from '@knock/shared';
 import type { FilterDoor } from '../../src/capture/filter.js';
 import { statusDocument } from '../../src/control/operations.js';
 import { renderStatus } from '../../src/control/protocol.js';
-import { Daemon, type DaemonDeps } from '../../src/daemon/daemon.js';
+import { type DaemonDeps } from '../../src/daemon/daemon.js';
 import { FileUsedStore, type UsedSequenceStore } from '../../src/rotating/used-store.js';
-import {
-  FakeActions,
-  FakeCapture,
-  FakeClock,
-  FakeOts,
-  MemoryLog,
-  config,
-  flush,
-  knock,
-} from '../daemon/fakes.js';
+import { FakeClock, MemoryLog, config, fakeDaemon, flush } from '../daemon/fakes.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const OLD = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
@@ -35,24 +26,7 @@ afterEach(() => {
 });
 
 function setup(text = door(), extra: Partial<DaemonDeps> = {}, clock = new FakeClock()) {
-  const capture = new FakeCapture();
-  const actions = new FakeActions();
-  const memory = new MemoryLog();
-  let current = text;
-  const daemon = new Daemon({
-    configPath: '/etc/knockd.conf',
-    config: config(text),
-    loadConfig: (path) => Promise.resolve(parseConfig(current, path)),
-    interfaces: ['vs0'],
-    ipv4Only: false,
-    maxAttempts: 1000,
-    capture,
-    actions,
-    ots: new FakeOts(),
-    log: memory.logger(),
-    clock,
-    ...extra,
-  });
+  const t = fakeDaemon(text, extra, clock);
   /** The sequence of `step` (default: the clock's own) for a family, with `secret`. */
   const sequence = (family: 4 | 6, step = stepAt(clock.now(), 30), secret = SECRET) =>
     deriveSequence(
@@ -60,19 +34,17 @@ function setup(text = door(), extra: Partial<DaemonDeps> = {}, clock = new FakeC
       family,
       step,
     ).map((k) => k.port);
-  const send = (src: string, ports: number[]) => {
-    for (const port of ports) capture.source.emit(knock(clock, src, port));
-  };
+  const send = (src: string, ports: number[]) => t.send(src, ...ports);
   return {
     clock,
-    capture,
-    actions,
-    memory,
-    daemon,
+    capture: t.capture,
+    actions: t.actions,
+    memory: t.memory,
+    daemon: t.daemon,
     sequence,
     send,
-    setConfig: (t: string) => void (current = t),
-    opened: () => actions.opened.map((o) => o.src),
+    setConfig: t.setConfig,
+    opened: () => t.actions.opened.map((o) => o.src),
   };
 }
 
@@ -318,31 +290,11 @@ describe('rotating doors in the daemon', () => {
 
 describe('rotating doors in JSON log lines', () => {
   it('carry the step as a field', async () => {
-    const memory = new MemoryLog();
-    const clock = new FakeClock();
-    const capture = new FakeCapture();
-    const daemon = new Daemon({
-      configPath: '/etc/knockd.conf',
-      config: config(door()),
-      loadConfig: () => Promise.resolve(parseConfig(door())),
-      interfaces: ['vs0'],
-      ipv4Only: false,
-      maxAttempts: 100,
-      capture,
-      actions: new FakeActions(),
-      ots: new FakeOts(),
-      log: memory.logger(),
-      clock,
-    });
-    await daemon.start();
-    const step = stepAt(clock.now(), 30);
-    const ports = deriveSequence(
-      rotatingSpec('ssh', config(door()).doors[0]!.rotating!, parseSecret(SECRET).secret!),
-      4,
-      step,
-    ).map((k) => k.port);
-    for (const port of ports) capture.source.emit(knock(clock, '192.0.2.1', port));
-    const lines = memory
+    const t = setup(door(), { maxAttempts: 100 });
+    await t.daemon.start();
+    const step = stepAt(t.clock.now(), 30);
+    t.send('192.0.2.1', t.sequence(4, step));
+    const lines = t.memory
       .file('json')
       .trim()
       .split('\n')
