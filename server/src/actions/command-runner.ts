@@ -49,7 +49,6 @@ import {
   constants,
   mkdtempSync,
   openSync,
-  readFileSync,
   rmSync,
   unlinkSync,
   writeFileSync,
@@ -59,6 +58,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnockError } from '@knock/shared';
+import { processStartTicks } from '@knock/shared/node';
 import {
   BoundedText,
   KILL_GRACE_MS,
@@ -171,20 +171,10 @@ interface Job {
   longFile: string | undefined;
 }
 
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Is the shell's pid still that shell (not reported ended, not reused)? */
 function isOurs(shell: Shell): boolean {
   if (shell.exited) return false;
-  if (shell.start !== undefined) return startTime(shell.pid) === shell.start;
+  if (shell.start !== undefined) return processStartTicks(shell.pid) === shell.start;
   try {
     process.kill(shell.pid, 0);
     return true;

@@ -10,7 +10,7 @@
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { ExitCode, KnockError } from '@knock/shared';
-import { namingTarget, processAlive } from '@knock/shared/node';
+import { namingTarget, processAlive, processStartTicks } from '@knock/shared/node';
 
 export interface PidfileDeps {
   /** Does the live process with this pid own the pidfile? (default: ownsPidfile). */
@@ -41,10 +41,8 @@ const readProc: Read = (path) => readFileSync(path, 'latin1');
  */
 export function processStartedAt(pid: number, read: Read = readProc): number | undefined {
   try {
-    const stat = read(`/proc/${pid}/stat`);
-    // Field 22, starttime in clock ticks (USER_HZ, 100 on Linux) since boot; the fields
-    // count from after "pid (comm) ", and comm may hold spaces and parentheses.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    // Clock ticks since boot (USER_HZ, 100 on Linux), and the boot's time.
+    const ticks = Number(processStartTicks(pid, read));
     const btime = Number(/^btime (\d+)$/m.exec(read('/proc/stat'))?.[1]);
     return Number.isFinite(ticks) && Number.isFinite(btime) ? btime * 1000 + ticks * 10 : undefined;
   } catch {

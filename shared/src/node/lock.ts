@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { errorText, KnockError } from '../errors.js';
@@ -87,6 +88,23 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     // EPERM: it exists but belongs to someone else: alive all the same.
     return errnoCode(error) === 'EPERM';
+  }
+}
+
+/**
+ * When process `pid` started: field 22 of /proc/PID/stat (clock ticks since boot, as
+ * text), or undefined where /proc cannot tell. A pid reused by a later process has a
+ * later start. The fields count from after "pid (comm) "; comm may hold spaces and ")".
+ */
+export function processStartTicks(
+  pid: number,
+  read: (path: string) => string = (path) => readFileSync(path, 'latin1'),
+): string | undefined {
+  try {
+    const stat = read(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
