@@ -6,18 +6,10 @@ import { deriveSequence, ExitCode, parseSecret, profileSpec } from '@knock/share
 import { loadProfiles } from '@knock/shared/node';
 import { parseProfiles } from '@knock/shared/profiles';
 import { nodeDeps } from '../../src/node-deps.js';
+import { SECRET, rotatingKeys } from '../../../shared/test/helpers/ui-fakes.js';
 import { fake, profile, run } from '../helpers/fake-deps.js';
 
-const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-const rotating = {
-  secret: SECRET,
-  door: 'ssh',
-  length: 4,
-  step: 30,
-  low: 10000,
-  high: 65000,
-  protocols: 'tcp' as const,
-};
+const rotating = rotatingKeys();
 const NOW = Date.UTC(2026, 11, 2, 13, 0, 5);
 const STEP = Math.floor(NOW / 30_000);
 const derived = (family: 4 | 6, step = STEP) =>

@@ -3,8 +3,10 @@ export {
   FakeStore,
   ManualKnocker,
   PATH,
+  SECRET,
   lab,
   maths,
+  rotatingKeys,
 } from '../../../shared/test/helpers/ui-fakes.js';
 
 export const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));

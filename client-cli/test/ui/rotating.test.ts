@@ -1,19 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import { deriveSequence, parseSecret, profileSpec, type Knock, type Profile } from '@knock/shared';
 import { runTui } from '../../src/ui/run.js';
-import { FakeStore, keys } from './fakes.js';
+import { FakeStore, SECRET, keys, rotatingKeys } from './fakes.js';
 import { FakeStdin, FakeStdout } from './streams.js';
 
-const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-const rotating = {
-  secret: SECRET,
-  door: 'ssh',
-  length: 4,
-  step: 30,
-  low: 10000,
-  high: 65000,
-  protocols: 'tcp' as const,
-};
+const rotating = rotatingKeys();
 const host: Profile = { host: 'rot.example.org', family: 'any', delayMs: 0, port: 22, rotating };
 
 describe('knock ui: a rotating profile', () => {

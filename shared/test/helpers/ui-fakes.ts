@@ -1,7 +1,7 @@
 // Test doubles for the two UIs (the TUI in client-cli, the tray in client-desktop): two
 // profiles, an in-memory profile file and a knock service driven by hand. One copy,
 // imported by both packages' tests.
-import { serializeProfiles, type Profile } from '@knock/shared';
+import { serializeProfiles, type Profile, type ProfileRotating } from '@knock/shared';
 import {
   loadedFromParse,
   type KnockOutcome,
@@ -16,6 +16,21 @@ import { applyProfileChange } from '@knock/shared/profile-edit';
 import { parseProfiles } from '@knock/shared/profiles';
 
 export const PATH = '/home/ada/.config/knock/config.toml';
+
+/** The rotating profiles' secret in these tests (base32, 160 bits). */
+export const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+
+/** A rotating profile's keys: door ssh, 4 TCP knocks from 10000-65000, 30 s steps. */
+export const rotatingKeys = (extra: Partial<ProfileRotating> = {}): ProfileRotating => ({
+  secret: SECRET,
+  door: 'ssh',
+  length: 4,
+  step: 30,
+  low: 10000,
+  high: 65000,
+  protocols: 'tcp',
+  ...extra,
+});
 
 export const maths: Profile = {
   host: 'ssh.maths.fr',

@@ -15,7 +15,6 @@ import {
   emptyDraft,
   type Knock,
   type Profile,
-  type ProfileRotating,
 } from '@knock/shared';
 import {
   clientClock,
@@ -25,31 +24,21 @@ import {
 } from '@knock/shared/node';
 import { applyProfileChange } from '@knock/shared/profile-edit';
 import { parseProfiles } from '@knock/shared/profiles';
+import { SECRET, rotatingKeys } from '../helpers/ui-fakes.js';
 
-const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const dir = mkdtempSync(join(tmpdir(), 'knock-rot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const rotating = (extra: Partial<ProfileRotating> = {}): ProfileRotating => ({
-  secret: SECRET,
-  door: 'ssh',
-  length: 4,
-  step: 30,
-  low: 10000,
-  high: 65000,
-  protocols: 'tcp',
-  ...extra,
-});
 const profile = (extra: Partial<Profile> = {}): Profile => ({
   host: 'ssh.example.org',
   family: 'any',
   delayMs: 0,
   port: 22,
-  rotating: rotating(),
+  rotating: rotatingKeys(),
   ...extra,
 });
 const expected = (family: 4 | 6, step: number) =>
-  deriveSequence(profileSpec(rotating(), parseSecret(SECRET).secret!), family, step);
+  deriveSequence(profileSpec(rotatingKeys(), parseSecret(SECRET).secret!), family, step);
 
 function deps(now: number, open = true) {
   const sends: { addresses: string[]; knocks: readonly Knock[] }[] = [];
@@ -117,7 +106,7 @@ describe('the knock service with a rotating profile (TUI, tray)', () => {
     const file = join(dir, 'ok.secret');
     writeFileSync(file, secretFileText(parseSecret(SECRET).secret!, 'x'), { mode: 0o600 });
     chmodSync(file, 0o600);
-    const { secret: _inline, ...secretInFile } = rotating({ secretFile: file });
+    const { secret: _inline, ...secretInFile } = rotatingKeys({ secretFile: file });
     const fromFile = profile({ rotating: secretInFile });
     const now = 1_765_000_000_000;
     const ok = deps(now);
@@ -139,7 +128,7 @@ describe('the knock service with a rotating profile (TUI, tray)', () => {
     writeFileSync(join(folder, 'rel.secret'), secretFileText(parseSecret(SECRET).secret!, 'x'), {
       mode: 0o600,
     });
-    const relative = profile({ rotating: { ...rotating(), secretFile: 'rel.secret' } });
+    const relative = profile({ rotating: { ...rotatingKeys(), secretFile: 'rel.secret' } });
     delete relative.rotating!.secret;
     const now = 1_765_000_000_000;
     const ok = deps(now);
@@ -213,7 +202,7 @@ describe('rotating profiles through the profile editor (TUI, tray, knock import)
 
   it('a fixed profile becomes rotating: the sequence line goes, the rotating keys come after the last key', () => {
     const before = parseProfiles(text, 'c.toml').profiles[1]!;
-    const next: Profile = { ...before, rotating: rotating() };
+    const next: Profile = { ...before, rotating: rotatingKeys() };
     delete next.sequence;
     const after = applyProfileChange(
       text,
@@ -302,7 +291,7 @@ describe('rotating profiles in the profile file', () => {
 
 describe('knock:// URIs', () => {
   it('round-trips, IPv6 hosts in brackets, defaults left out', () => {
-    const r = { ...rotating(), secret: SECRET };
+    const r = { ...rotatingKeys(), secret: SECRET };
     const text = formatKnockUri({ host: '2001:db8::2', rotating: r, port: 22 });
     expect(text).toBe(`knock://[2001:db8::2]?door=ssh&secret=${SECRET}&port=22`);
     expect(parseKnockUri(text).uri).toEqual({ host: '2001:db8::2', rotating: r, port: 22 });
@@ -334,7 +323,7 @@ describe('knock:// URIs', () => {
         family: 'any',
         delayMs: 0,
         port: 2222,
-        rotating: { ...rotating() },
+        rotating: { ...rotatingKeys() },
       },
     });
     const bad = validateDraft({ ...emptyDraft(), sequence: 'knock://h?door=ssh' }, []);
